@@ -1,0 +1,3 @@
+module github.com/alphaswarm/controller/host
+
+go 1.26

@@ -1,0 +1,81 @@
+package sdk
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// The typed errors below keep their type across the plugin boundary: a
+// backend returns one, and the host receives the same type from the Client.
+// Any other error arrives as a plain error with the backend's message (an
+// internal error). Test for them with errors.As.
+
+// UnsupportedError says a backend does not offer an operation.
+type UnsupportedError struct {
+	Backend string
+	Op      string
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("backend %q does not support %s", e.Backend, e.Op)
+}
+
+// Unsupported returns an UnsupportedError for backend and op.
+func Unsupported(backend, op string) error {
+	return &UnsupportedError{Backend: backend, Op: op}
+}
+
+// NotFoundError says the named thing does not exist on the backend.
+type NotFoundError struct {
+	What string
+}
+
+func (e *NotFoundError) Error() string { return e.What + " not found" }
+
+// NotFound returns a NotFoundError; format names what was missing.
+func NotFound(format string, args ...any) error {
+	return &NotFoundError{What: fmt.Sprintf(format, args...)}
+}
+
+// InvalidConfigError says a configuration value is wrong. Path names the
+// attribute, as in "tls.ca_file"; empty when the problem is not one attribute.
+type InvalidConfigError struct {
+	Path    string
+	Message string
+}
+
+func (e *InvalidConfigError) Error() string {
+	if e.Path == "" {
+		return "invalid config: " + e.Message
+	}
+	return "invalid config: " + e.Path + ": " + e.Message
+}
+
+// InvalidConfig returns an InvalidConfigError at path.
+func InvalidConfig(path, format string, args ...any) error {
+	return &InvalidConfigError{Path: path, Message: fmt.Sprintf(format, args...)}
+}
+
+// UnavailableError says the backend could not be reached or answered that it
+// is busy. The operation is safe to retry, after RetryAfter when it is set.
+type UnavailableError struct {
+	Message    string
+	RetryAfter time.Duration
+}
+
+func (e *UnavailableError) Error() string { return "unavailable: " + e.Message }
+
+// Unavailable wraps err as retriable.
+func Unavailable(err error) error {
+	return &UnavailableError{Message: err.Error()}
+}
+
+// IsRetriable reports whether err says the operation may succeed if retried.
+func IsRetriable(err error) bool {
+	var u *UnavailableError
+	return errors.As(err, &u)
+}
+
+// asErr is errors.As, named so config.go reads plainly.
+func asErr[T error](err error, target *T) bool { return errors.As(err, target) }

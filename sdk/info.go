@@ -1,0 +1,68 @@
+package sdk
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+)
+
+// ProtocolVersion is the version of the plugin protocol this SDK speaks.
+const ProtocolVersion = 1
+
+// InfoResponse describes a backend: its name (the word after "backend" in a
+// topology file), its version, and the schema of its configuration block.
+type InfoResponse struct {
+	Name         string
+	Version      string
+	Description  string
+	ConfigSchema Schema
+}
+
+// Info is what the host knows of a running plugin: its InfoResponse plus what
+// the SDK determined, the negotiated protocol and the declared capabilities.
+type Info struct {
+	Name         string       `json:"name"`
+	Version      string       `json:"version"`
+	Description  string       `json:"description,omitempty"`
+	Protocol     int          `json:"protocol"`
+	Capabilities Capabilities `json:"capabilities"`
+	ConfigSchema Schema       `json:"config_schema"`
+}
+
+// ConfigureRequest carries one backend instance's configuration.
+type ConfigureRequest struct {
+	// Instance is the instance name from the topology, as in
+	// backend "compose" "local" (Instance is "local").
+	Instance string
+	// Config is a JSON object that matches the backend's schema, with defaults
+	// filled in. Sensitive attributes hold their resolved values: never log it.
+	Config json.RawMessage
+}
+
+// Decode unmarshals the configuration into v, a pointer to a struct with json
+// tags. A field the struct does not have, or a value of the wrong type, is
+// reported as an InvalidConfigError naming the attribute.
+func (r *ConfigureRequest) Decode(v any) error {
+	raw := r.Config
+	if len(raw) == 0 {
+		raw = json.RawMessage("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if asErr(err, &te) {
+			return InvalidConfig(te.Field, "want %s, got %s", te.Type, te.Value)
+		}
+		return InvalidConfig("", "decode config: %v", err)
+	}
+	return nil
+}
+
+// ConfigureResponse is empty; it exists so fields can be added later.
+type ConfigureResponse struct{}
+
+// String keeps configuration values out of logs.
+func (r ConfigureRequest) String() string {
+	return fmt.Sprintf("ConfigureRequest{Instance: %q, Config: <%d bytes>}", r.Instance, len(r.Config))
+}

@@ -1,0 +1,157 @@
+package sdk
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"os"
+	"strconv"
+	"time"
+)
+
+// Mutual TLS between host and plugin.
+//
+// go-plugin's AutoMTLS has each side generate a P-521 key per launch, which
+// costs more than the rest of a launch together. The host here issues both
+// certificates itself from fresh Ed25519 keys (microseconds) and hands the
+// plugin its key pair and the host's certificate through an inherited pipe,
+// never through the environment or a file. Each side trusts exactly the other's
+// certificate, so only this host can call this plugin and vice versa.
+//
+// A plugin launched by a plain go-plugin host with AutoMTLS still works: with
+// no pipe, Serve leaves TLS to go-plugin's own AutoMTLS.
+
+// envTLSFD names the inherited file descriptor that carries tlsBundle.
+const envTLSFD = "ALPHASWARM_PLUGIN_TLS_FD"
+
+// tlsBundle is what the host sends the plugin, PEM-encoded.
+type tlsBundle struct {
+	ServerCert []byte `json:"server_cert"`
+	ServerKey  []byte `json:"server_key"`
+	ClientCert []byte `json:"client_cert"`
+}
+
+// issueCert makes a self-signed Ed25519 certificate for "localhost", usable
+// for both TLS roles, and returns it with its key in PEM.
+func issueCert() (certPEM, keyPEM []byte, err error) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, nil, fmt.Errorf("generate key: %w", err)
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
+	if err != nil {
+		return nil, nil, fmt.Errorf("generate serial: %w", err)
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "localhost", Organization: []string{"alphaswarm plugin"}},
+		DNSNames:              []string{"localhost"},
+		NotBefore:             now.Add(-time.Minute),
+		NotAfter:              now.Add(365 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, priv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("create certificate: %w", err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, nil, fmt.Errorf("encode key: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), nil
+}
+
+// newLaunchTLS issues the certificates for one launch. It returns the host's
+// TLS config and the bundle to send the plugin.
+func newLaunchTLS() (*tls.Config, []byte, error) {
+	clientCert, clientKey, err := issueCert()
+	if err != nil {
+		return nil, nil, fmt.Errorf("issue client certificate: %w", err)
+	}
+	serverCert, serverKey, err := issueCert()
+	if err != nil {
+		return nil, nil, fmt.Errorf("issue server certificate: %w", err)
+	}
+	pair, err := tls.X509KeyPair(clientCert, clientKey)
+	if err != nil {
+		return nil, nil, fmt.Errorf("load client certificate: %w", err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(serverCert)
+	bundle, err := json.Marshal(tlsBundle{ServerCert: serverCert, ServerKey: serverKey, ClientCert: clientCert})
+	if err != nil {
+		return nil, nil, err
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{pair},
+		RootCAs:      roots,
+		ServerName:   "localhost",
+		MinVersion:   tls.VersionTLS13,
+	}, bundle, nil
+}
+
+// tlsPipe returns the read end of a pipe that holds bundle, for the plugin to
+// inherit. The write end is closed, so the plugin reads to EOF.
+func tlsPipe(bundle []byte) (*os.File, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("create TLS pipe: %w", err)
+	}
+	defer w.Close()
+	if _, err := w.Write(bundle); err != nil { // far below the pipe buffer
+		r.Close()
+		return nil, fmt.Errorf("write TLS pipe: %w", err)
+	}
+	return r, nil
+}
+
+// serverTLSFromHost is Serve's TLS provider: it reads the bundle from the
+// inherited pipe. Without one it returns nil, leaving TLS to go-plugin.
+func serverTLSFromHost() (*tls.Config, error) {
+	fdText := os.Getenv(envTLSFD)
+	if fdText == "" {
+		return nil, nil
+	}
+	os.Unsetenv(envTLSFD)
+	fd, err := strconv.Atoi(fdText)
+	if err != nil || fd < 3 {
+		return nil, fmt.Errorf("read TLS bundle: bad descriptor %q", fdText)
+	}
+	f := os.NewFile(uintptr(fd), "tls-bundle")
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	if err != nil {
+		return nil, fmt.Errorf("read TLS bundle: %w", err)
+	}
+	var b tlsBundle
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return nil, fmt.Errorf("read TLS bundle: %w", err)
+	}
+	pair, err := tls.X509KeyPair(b.ServerCert, b.ServerKey)
+	if err != nil {
+		return nil, fmt.Errorf("load server certificate: %w", err)
+	}
+	clients := x509.NewCertPool()
+	if !clients.AppendCertsFromPEM(b.ClientCert) {
+		return nil, errors.New("load host certificate: no certificate in bundle")
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{pair},
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		ClientCAs:    clients,
+		MinVersion:   tls.VersionTLS13,
+	}, nil
+}

@@ -1,0 +1,3 @@
+module github.com/alphaswarm/controller/tools
+
+go 1.26
