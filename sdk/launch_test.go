@@ -3,8 +3,8 @@ package sdk
 import (
 	"context"
 	"crypto/tls"
-	"net"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"

@@ -440,11 +440,17 @@ func (s *suite) testUnsupported(t *testing.T, c sdk.Capability) {
 		"restart": func() error { _, err := s.client.Restart(ctx, &sdk.RestartRequest{Deployment: ref}); return err },
 		"start":   func() error { _, err := s.client.Start(ctx, &sdk.StartRequest{Deployment: ref}); return err },
 		"stop":    func() error { _, err := s.client.Stop(ctx, &sdk.StopRequest{Deployment: ref}); return err },
-		"scale":   func() error { _, err := s.client.Scale(ctx, &sdk.ScaleRequest{Deployment: ref, Service: "x"}); return err },
+		"scale": func() error {
+			_, err := s.client.Scale(ctx, &sdk.ScaleRequest{Deployment: ref, Service: "x"})
+			return err
+		},
 		"logs": func() error {
 			return s.client.Logs(ctx, &sdk.LogsRequest{Deployment: ref}, func(sdk.LogLine) error { return nil })
 		},
-		"exec":        func() error { _, err := s.client.Exec(ctx, &sdk.ExecRequest{Deployment: ref}, sdk.ExecStreams{}); return err },
+		"exec": func() error {
+			_, err := s.client.Exec(ctx, &sdk.ExecRequest{Deployment: ref}, sdk.ExecStreams{})
+			return err
+		},
 		"metrics":     func() error { _, err := s.client.Metrics(ctx, &sdk.MetricsRequest{Deployment: ref}); return err },
 		"node_health": func() error { _, err := s.client.NodeHealth(ctx, &sdk.NodeHealthRequest{}); return err },
 	}
