@@ -67,7 +67,7 @@ func Launch(ctx context.Context, cfg LaunchConfig) (*Client, error) {
 	cmd := exec.Command(cfg.Path)
 	cmd.Env = append(slices.Clone(cfg.Env), envTLSFD+"=3", envLogLevel+"="+logger.GetLevel().String())
 	cmd.ExtraFiles = []*os.File{pipe}
-	tail := &tailBuffer{max: 2048}
+	tail := &tailBuffer{max: 1024}
 	var stderr io.Writer = tail
 	if cfg.Stderr != nil {
 		stderr = io.MultiWriter(tail, cfg.Stderr)
@@ -88,21 +88,18 @@ func Launch(ctx context.Context, cfg LaunchConfig) (*Client, error) {
 		Logger:           logger.Named(name),
 		Stderr:           stderr,
 	})
-	c, err := connect(ctx, name, proc)
+	c, err := connect(ctx, name, proc, tail, timeout)
 	if err != nil {
 		proc.Kill()
-		if t := tail.String(); t != "" {
-			err = fmt.Errorf("%w; plugin stderr: %s", err, t)
-		}
 		return nil, fmt.Errorf("launch plugin %q: %w", name, err)
 	}
 	return c, nil
 }
 
-func connect(ctx context.Context, name string, proc *plugin.Client) (*Client, error) {
+func connect(ctx context.Context, name string, proc *plugin.Client, stderr *tailBuffer, timeout time.Duration) (*Client, error) {
 	protocol, err := proc.Client()
 	if err != nil {
-		return nil, handshakeError(err)
+		return nil, handshakeError(err, stderr, timeout)
 	}
 	raw, err := protocol.Dispense(pluginName)
 	if err != nil {
@@ -119,20 +116,29 @@ func connect(ctx context.Context, name string, proc *plugin.Client) (*Client, er
 	return c, nil
 }
 
-// handshakeError rewords go-plugin's handshake failures for an operator.
-func handshakeError(err error) error {
+// handshakeError rewords go-plugin's handshake failures for an operator:
+// the cause in one line, then what the plugin said on stderr when it died.
+func handshakeError(err error, stderr *tailBuffer, timeout time.Duration) error {
 	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "Incompatible API version"):
-		return fmt.Errorf("handshake: plugin speaks a protocol version this host does not (host speaks %d): %w", ProtocolVersion, err)
-	case strings.Contains(msg, "Unrecognized remote plugin message"):
-		return fmt.Errorf("handshake: plugin wrote something other than a handshake to stdout (is it an alphaswarm backend plugin?): %w", err)
-	case strings.Contains(msg, "timeout while waiting"):
-		return fmt.Errorf("handshake: plugin did not start in time: %w", err)
-	case strings.Contains(msg, "exited before we could connect"):
-		return fmt.Errorf("handshake: plugin exited before the handshake (crashed, or not an alphaswarm backend plugin): %w", err)
+	first, _, _ := strings.Cut(msg, "\n")
+	withStderr := func(e error) error {
+		if t := stderr.String(); t != "" {
+			return fmt.Errorf("%w; plugin stderr: %s", e, t)
+		}
+		return e
 	}
-	return fmt.Errorf("handshake: %w", err)
+	switch {
+	case strings.Contains(strings.ToLower(msg), "incompatible api version"):
+		return fmt.Errorf("handshake: plugin speaks a protocol version this host does not (host speaks %d): %s", ProtocolVersion, first)
+	case strings.Contains(msg, "Failed to read any lines"), strings.Contains(msg, "exited before we could connect"):
+		return withStderr(errors.New("handshake: plugin exited before the handshake (crashed, or not an alphaswarm backend plugin)"))
+	case strings.Contains(msg, "Unrecognized remote plugin message"):
+		junk := strings.TrimSpace(strings.TrimPrefix(first, "Unrecognized remote plugin message:"))
+		return withStderr(fmt.Errorf("handshake: plugin wrote %q to stdout instead of a handshake (is it an alphaswarm backend plugin?)", junk))
+	case strings.Contains(msg, "timeout while waiting"):
+		return withStderr(fmt.Errorf("handshake: plugin did not complete the handshake within %s", timeout))
+	}
+	return withStderr(fmt.Errorf("handshake: %s", first))
 }
 
 func checkExecutable(path string) error {

@@ -45,7 +45,7 @@ func Serve(b Backend) {
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 			return grpc.NewServer(append(opts, serverOptions()...)...)
 		},
-		TLSProvider: serverTLSFromHost,
+		TLSProvider: ServerTLS,
 		Logger:      logger,
 	})
 }

@@ -118,9 +118,12 @@ func tlsPipe(bundle []byte) (*os.File, error) {
 	return r, nil
 }
 
-// serverTLSFromHost is Serve's TLS provider: it reads the bundle from the
-// inherited pipe. Without one it returns nil, leaving TLS to go-plugin.
-func serverTLSFromHost() (*tls.Config, error) {
+// ServerTLS returns the TLS configuration the host issued to this plugin
+// process, read from the inherited pipe, or nil when the process was
+// launched without one (go-plugin's own AutoMTLS then applies). Serve uses
+// it; call it only when serving the protocol with go-plugin directly. It can
+// be read once per process.
+func ServerTLS() (*tls.Config, error) {
 	fdText := os.Getenv(envTLSFD)
 	if fdText == "" {
 		return nil, nil

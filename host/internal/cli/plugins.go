@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/alphaswarm/controller/host/internal/pluginmgr"
+	"github.com/alphaswarm/controller/sdk"
+)
+
+func runPlugins(e env, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(e.stderr, "Usage: swarmctl plugins <list|lock> [flags]")
+		return exitUsage
+	}
+	switch args[0] {
+	case "list":
+		return runPluginsList(e, args[1:])
+	case "lock":
+		return runPluginsLock(e, args[1:])
+	}
+	fmt.Fprintf(e.stderr, "Error: unknown plugins command %q\nUsage: swarmctl plugins <list|lock> [flags]\n", args[0])
+	return exitUsage
+}
+
+// pluginFlags are the flags both plugins commands take.
+type pluginFlags struct {
+	dirs     stringList
+	lockFile string
+}
+
+func (f *pluginFlags) register(fs *flag.FlagSet) {
+	fs.Var(&f.dirs, "plugin-dir", "directory to look for plugins in (repeatable; default $ALPHASWARM_PLUGIN_DIR, else plugins/ beside swarmctl and ~/.alphaswarm/plugins)")
+	fs.StringVar(&f.lockFile, "lock-file", pluginmgr.DefaultLockFile, "the lock file")
+}
+
+func (f *pluginFlags) pluginDirs() []string {
+	if len(f.dirs) > 0 {
+		return f.dirs
+	}
+	return defaultPluginDirs()
+}
+
+// pluginReport is one row of "plugins list".
+type pluginReport struct {
+	Name         string           `json:"name"`
+	Version      string           `json:"version"`
+	Protocol     int              `json:"protocol,omitempty"`
+	Capabilities sdk.Capabilities `json:"capabilities"`
+	Path         string           `json:"path"`
+	SHA256       string           `json:"sha256,omitempty"`
+	Hash         string           `json:"hash_status"`
+	Error        string           `json:"error,omitempty"`
+}
+
+func runPluginsList(e env, args []string) int {
+	fs := newFlags(e, "plugins list", "plugins list [-json] [-plugin-dir DIR] [-lock-file FILE]")
+	var pf pluginFlags
+	pf.register(fs)
+	asJSON := fs.Bool("json", false, "print as JSON")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	lock, err := pluginmgr.ReadLockFile(pf.lockFile)
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	m := pluginmgr.New(pluginmgr.Config{PluginDirs: pf.pluginDirs(), Lock: lock, StartTimeout: 10 * time.Second})
+	defer m.Close()
+	for _, p := range m.Problems() {
+		fmt.Fprintf(e.stderr, "Warning: %v\n", p)
+	}
+	if len(m.Plugins()) == 0 {
+		return e.errorf("no plugins found in %s", strings.Join(pf.pluginDirs(), ", "))
+	}
+	reports := describeAll(m)
+	failed := 0
+	for _, r := range reports {
+		if r.Error != "" {
+			failed++
+		}
+	}
+	if *asJSON {
+		out, _ := json.MarshalIndent(reports, "", "  ")
+		fmt.Fprintln(e.stdout, string(out))
+	} else {
+		printPluginTable(e, reports)
+	}
+	if failed > 0 {
+		return exitError
+	}
+	return exitOK
+}
+
+// describeAll verifies and describes every plugin, launching up to four at
+// a time.
+func describeAll(m *pluginmgr.Manager) []pluginReport {
+	plugins := m.Plugins()
+	reports := make([]pluginReport, len(plugins))
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for i, p := range plugins {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			reports[i] = describe(m, p)
+		})
+	}
+	wg.Wait()
+	return reports
+}
+
+func describe(m *pluginmgr.Manager, p pluginmgr.Plugin) pluginReport {
+	r := pluginReport{Name: p.Name, Version: p.Version, Path: p.Path, Capabilities: sdk.Capabilities{}}
+	sum, status, err := m.Verify(p)
+	r.SHA256, r.Hash = sum, string(status)
+	if err == nil {
+		var info sdk.Info
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		info, err = m.Describe(ctx, p)
+		cancel()
+		if err == nil {
+			r.Version, r.Protocol, r.Capabilities = info.Version, info.Protocol, info.Capabilities
+		}
+	}
+	if err != nil {
+		r.Error = err.Error()
+	}
+	return r
+}
+
+func printPluginTable(e env, reports []pluginReport) {
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tVERSION\tPROTOCOL\tCAPABILITIES\tHASH\tPATH")
+	for _, r := range reports {
+		protocol, caps := "-", "-"
+		if r.Protocol > 0 {
+			protocol = strconv.Itoa(r.Protocol)
+		}
+		if len(r.Capabilities) > 0 {
+			caps = joinCaps(r.Capabilities)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, dash(r.Version), protocol, caps, dash(r.Hash), r.Path)
+	}
+	tw.Flush()
+	for _, r := range reports {
+		if r.Error != "" {
+			fmt.Fprintf(e.stderr, "Error: %s\n", r.Error)
+		}
+	}
+}
+
+func joinCaps(cs sdk.Capabilities) string {
+	s := make([]string, len(cs))
+	for i, c := range cs {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ",")
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func runPluginsLock(e env, args []string) int {
+	fs := newFlags(e, "plugins lock", "plugins lock [-plugin-dir DIR] [-lock-file FILE]")
+	var pf pluginFlags
+	pf.register(fs)
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	// Locking is the moment of trust: every plugin found is described
+	// without checking an earlier lock, and pinned as it is now.
+	m := pluginmgr.New(pluginmgr.Config{PluginDirs: pf.pluginDirs(), StartTimeout: 10 * time.Second})
+	defer m.Close()
+	if len(m.Plugins()) == 0 {
+		return e.errorf("no plugins found in %s", strings.Join(pf.pluginDirs(), ", "))
+	}
+	reports := describeAll(m)
+	lock := &pluginmgr.LockFile{}
+	for _, r := range reports {
+		if r.Error != "" {
+			return e.errorf("%s\nThe lock file was not written.", r.Error)
+		}
+		lock.Plugins = append(lock.Plugins, pluginmgr.LockedPlugin{Name: r.Name, Version: r.Version, Hashes: []string{r.SHA256}})
+	}
+	if err := lock.Write(pf.lockFile); err != nil {
+		return e.errorf("%v", err)
+	}
+	for _, p := range lock.Plugins {
+		fmt.Fprintf(e.stdout, "Locked %s %s %s\n", p.Name, p.Version, p.Hashes[0])
+	}
+	fmt.Fprintf(e.stdout, "Wrote %s. Commit it beside your topology.\n", pf.lockFile)
+	return exitOK
+}

@@ -1,0 +1,150 @@
+package pluginmgr
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/alphaswarm/controller/sdk"
+)
+
+// InstanceConfig names one configured backend instance, as in
+// backend "compose" "local" { ... } (Plugin "compose", Name "local").
+type InstanceConfig struct {
+	Name   string
+	Plugin string
+	// Config is the instance's configuration as JSON.
+	Config json.RawMessage
+}
+
+// Restart backoff after consecutive crashes: the first relaunch is
+// immediate, then 250ms doubling up to 30s. A process that ran for a minute
+// resets the count.
+const (
+	backoffBase  = 250 * time.Millisecond
+	backoffMax   = 30 * time.Second
+	stableUptime = time.Minute
+)
+
+// Instance is a running backend instance: one plugin process, relaunched
+// after a crash.
+type Instance struct {
+	m      *Manager
+	cfg    InstanceConfig
+	plugin Plugin
+
+	mu         sync.Mutex
+	client     *sdk.Client
+	startedAt  time.Time
+	crashes    int
+	nextLaunch time.Time
+}
+
+// Start launches and configures an instance, or returns the running one of
+// the same name.
+func (m *Manager) Start(ctx context.Context, cfg InstanceConfig) (*Instance, error) {
+	p, err := m.Plugin(cfg.Plugin)
+	if err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil, fmt.Errorf("start backend %q: the plugin manager is closed", cfg.Name)
+	}
+	if inst, ok := m.instances[cfg.Name]; ok {
+		m.mu.Unlock()
+		return inst, nil
+	}
+	inst := &Instance{m: m, cfg: cfg, plugin: p}
+	m.instances[cfg.Name] = inst
+	m.mu.Unlock()
+	if _, err := inst.Client(ctx); err != nil {
+		m.mu.Lock()
+		delete(m.instances, cfg.Name)
+		m.mu.Unlock()
+		return nil, err
+	}
+	return inst, nil
+}
+
+// Name returns the instance name.
+func (i *Instance) Name() string { return i.cfg.Name }
+
+// Client returns a live client, relaunching the plugin if it has exited.
+// While a crashing plugin is backing off it returns an sdk.UnavailableError
+// whose RetryAfter says when to try again.
+func (i *Instance) Client(ctx context.Context) (*sdk.Client, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.client != nil && !i.client.Exited() {
+		return i.client, nil
+	}
+	if i.client != nil {
+		i.recordCrash()
+	}
+	if wait := time.Until(i.nextLaunch); wait > 0 {
+		return nil, &sdk.UnavailableError{
+			Message:    fmt.Sprintf("backend %q: plugin %q crashed %d times in a row; relaunching in %s", i.cfg.Name, i.plugin.Name, i.crashes, wait.Round(time.Millisecond)),
+			RetryAfter: wait,
+		}
+	}
+	c, err := i.launch(ctx)
+	if err != nil {
+		return nil, err
+	}
+	i.client, i.startedAt = c, time.Now()
+	return c, nil
+}
+
+func (i *Instance) launch(ctx context.Context) (*sdk.Client, error) {
+	c, _, err := i.m.launch(ctx, i.plugin, i.cfg.Name)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.Configure(ctx, &sdk.ConfigureRequest{Instance: i.cfg.Name, Config: i.cfg.Config}); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("configure backend %q: %w", i.cfg.Name, err)
+	}
+	return c, nil
+}
+
+// recordCrash notes that the current process died and schedules the next
+// launch. The caller holds i.mu.
+func (i *Instance) recordCrash() {
+	uptime := time.Since(i.startedAt)
+	if uptime >= stableUptime {
+		i.crashes = 0
+	}
+	i.crashes++
+	i.m.crashes.Add(1)
+	delay := time.Duration(0)
+	if i.crashes > 1 {
+		delay = min(backoffBase<<(i.crashes-2), backoffMax)
+	}
+	i.nextLaunch = time.Now().Add(delay)
+	i.m.logger.Warn("backend plugin exited unexpectedly", "backend", i.cfg.Name, "plugin", i.plugin.Name,
+		"pid", i.client.Pid(), "uptime", uptime.Round(time.Millisecond), "crashes", i.crashes, "relaunch_in", delay)
+	i.client.Close()
+	i.client = nil
+}
+
+// Health pings the plugin process.
+func (i *Instance) Health(ctx context.Context) error {
+	c, err := i.Client(ctx)
+	if err != nil {
+		return err
+	}
+	return c.Ping(ctx)
+}
+
+func (i *Instance) stop() {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.client != nil {
+		i.client.Close()
+		i.client = nil
+	}
+}

@@ -1,0 +1,57 @@
+// Package testbin builds the plugin binaries that host tests launch: the
+// memory reference plugin and the misbehaving test plugins, as real
+// executables in a temporary plugin directory.
+package testbin
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// Package paths of the binaries tests use.
+const (
+	MemoryPlugin = "github.com/alphaswarm/controller/examples/backend-memory"
+	BadPlugin    = "github.com/alphaswarm/controller/host/internal/testplugins/bad"
+	PlainPlugin  = "github.com/alphaswarm/controller/host/internal/testplugins/plain"
+)
+
+// BadModes are the misbehaviours of BadPlugin, each its own binary name.
+var BadModes = []string{"badcookie", "badversion", "crash", "junk", "hang", "oversize", "malformed", "misnamed"}
+
+// Build compiles pkg, statically, to path.
+func Build(pkg, path string) error {
+	cmd := exec.Command("go", "build", "-o", path, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build %s: %v\n%s", pkg, err, out)
+	}
+	return nil
+}
+
+// PluginDir builds the memory plugin into a new directory under parent, as
+// swarm-backend-memory, and, when withBad is set, the bad plugin once per
+// mode as swarm-backend-<mode>.
+func PluginDir(parent string, withBad bool) (string, error) {
+	dir := filepath.Join(parent, "plugins")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	if err := Build(MemoryPlugin, filepath.Join(dir, "swarm-backend-memory")); err != nil {
+		return "", err
+	}
+	if !withBad {
+		return dir, nil
+	}
+	bad := filepath.Join(parent, "bad")
+	if err := Build(BadPlugin, bad); err != nil {
+		return "", err
+	}
+	for _, mode := range BadModes {
+		if err := os.Link(bad, filepath.Join(dir, "swarm-backend-"+mode)); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
