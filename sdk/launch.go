@@ -99,6 +99,7 @@ func Launch(ctx context.Context, cfg LaunchConfig) (*Client, error) {
 func connect(ctx context.Context, name string, proc *plugin.Client, stderr *tailBuffer, timeout time.Duration) (*Client, error) {
 	protocol, err := proc.Client()
 	if err != nil {
+		proc.Kill() // waits until stderr is drained, so the error can quote it
 		return nil, handshakeError(err, stderr, timeout)
 	}
 	raw, err := protocol.Dispense(pluginName)

@@ -1,7 +1,8 @@
 package sdk
 
 import (
-	"crypto/ed25519"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
@@ -14,6 +15,7 @@ import (
 	"math/big"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -21,13 +23,20 @@ import (
 //
 // go-plugin's AutoMTLS has each side generate a P-521 key per launch, which
 // costs more than the rest of a launch together. The host here issues both
-// certificates itself from fresh Ed25519 keys (microseconds) and hands the
-// plugin its key pair and the host's certificate through an inherited pipe,
+// certificates itself from P-256 keys (tens of microseconds, and cheap to use
+// in a fresh process): its own once per host process, the plugin's fresh for
+// every launch. It hands the plugin its key pair and the host's certificate through an inherited pipe,
 // never through the environment or a file. Each side trusts exactly the other's
 // certificate, so only this host can call this plugin and vice versa.
 //
 // A plugin launched by a plain go-plugin host with AutoMTLS still works: with
 // no pipe, Serve leaves TLS to go-plugin's own AutoMTLS.
+
+// keyExchange is X25519 alone. Go's default adds the post-quantum hybrid
+// X25519MLKEM768, whose first use costs a fresh plugin process over a
+// millisecond; the connection never leaves this machine and its keys live
+// for one process, so there is no traffic to harvest now and decrypt later.
+var keyExchange = []tls.CurveID{tls.X25519}
 
 // envTLSFD names the inherited file descriptor that carries tlsBundle.
 const envTLSFD = "ALPHASWARM_PLUGIN_TLS_FD"
@@ -39,10 +48,10 @@ type tlsBundle struct {
 	ClientCert []byte `json:"client_cert"`
 }
 
-// issueCert makes a self-signed Ed25519 certificate for "localhost", usable
+// issueCert makes a self-signed P-256 certificate for "localhost", usable
 // for both TLS roles, and returns it with its key in PEM.
 func issueCert() (certPEM, keyPEM []byte, err error) {
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, fmt.Errorf("generate key: %w", err)
 	}
@@ -62,7 +71,7 @@ func issueCert() (certPEM, keyPEM []byte, err error) {
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, priv)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
 	if err != nil {
 		return nil, nil, fmt.Errorf("create certificate: %w", err)
 	}
@@ -74,33 +83,80 @@ func issueCert() (certPEM, keyPEM []byte, err error) {
 		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), nil
 }
 
-// newLaunchTLS issues the certificates for one launch. It returns the host's
-// TLS config and the bundle to send the plugin.
+// hostIdentity is the host's client certificate, issued once per process:
+// it proves "this host" to every plugin it launches.
+var hostIdentity = sync.OnceValues(func() (*hostCert, error) {
+	certPEM, keyPEM, err := issueCert()
+	if err != nil {
+		return nil, fmt.Errorf("issue host certificate: %w", err)
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("load host certificate: %w", err)
+	}
+	return &hostCert{pem: certPEM, pair: pair}, nil
+})
+
+type hostCert struct {
+	pem  []byte
+	pair tls.Certificate
+}
+
+// newLaunchTLS issues the plugin's certificate for one launch. It returns
+// the host's TLS config, which trusts only that certificate, and the bundle
+// to send the plugin.
 func newLaunchTLS() (*tls.Config, []byte, error) {
-	clientCert, clientKey, err := issueCert()
+	host, err := hostIdentity()
 	if err != nil {
-		return nil, nil, fmt.Errorf("issue client certificate: %w", err)
+		return nil, nil, err
 	}
-	serverCert, serverKey, err := issueCert()
+	plugin, err := nextPluginCert()
 	if err != nil {
-		return nil, nil, fmt.Errorf("issue server certificate: %w", err)
-	}
-	pair, err := tls.X509KeyPair(clientCert, clientKey)
-	if err != nil {
-		return nil, nil, fmt.Errorf("load client certificate: %w", err)
+		return nil, nil, fmt.Errorf("issue plugin certificate: %w", err)
 	}
 	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(serverCert)
-	bundle, err := json.Marshal(tlsBundle{ServerCert: serverCert, ServerKey: serverKey, ClientCert: clientCert})
+	roots.AppendCertsFromPEM(plugin.cert)
+	bundle, err := json.Marshal(tlsBundle{ServerCert: plugin.cert, ServerKey: plugin.key, ClientCert: host.pem})
 	if err != nil {
 		return nil, nil, err
 	}
 	return &tls.Config{
-		Certificates: []tls.Certificate{pair},
-		RootCAs:      roots,
-		ServerName:   "localhost",
-		MinVersion:   tls.VersionTLS13,
+		Certificates:     []tls.Certificate{host.pair},
+		RootCAs:          roots,
+		ServerName:       "localhost",
+		MinVersion:       tls.VersionTLS13,
+		CurvePreferences: keyExchange,
 	}, bundle, nil
+}
+
+// pluginCerts holds one plugin certificate issued ahead of time, so that a
+// launch (a relaunch after a crash, above all) does not wait for key
+// generation. Each certificate is used for exactly one launch.
+var pluginCerts = make(chan issued, 1)
+
+type issued struct {
+	cert, key []byte
+	err       error
+}
+
+// nextPluginCert takes the certificate issued ahead, or issues one now, and
+// starts issuing the next in the background.
+func nextPluginCert() (issued, error) {
+	var c issued
+	select {
+	case c = <-pluginCerts:
+	default:
+		c.cert, c.key, c.err = issueCert()
+	}
+	go func() {
+		var next issued
+		next.cert, next.key, next.err = issueCert()
+		select {
+		case pluginCerts <- next:
+		default: // another launch refilled it first
+		}
+	}()
+	return c, c.err
 }
 
 // tlsPipe returns the read end of a pipe that holds bundle, for the plugin to
@@ -152,9 +208,10 @@ func ServerTLS() (*tls.Config, error) {
 		return nil, errors.New("load host certificate: no certificate in bundle")
 	}
 	return &tls.Config{
-		Certificates: []tls.Certificate{pair},
-		ClientAuth:   tls.RequireAndVerifyClientCert,
-		ClientCAs:    clients,
-		MinVersion:   tls.VersionTLS13,
+		Certificates:     []tls.Certificate{pair},
+		ClientAuth:       tls.RequireAndVerifyClientCert,
+		ClientCAs:        clients,
+		MinVersion:       tls.VersionTLS13,
+		CurvePreferences: keyExchange,
 	}, nil
 }

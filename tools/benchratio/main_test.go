@@ -1,0 +1,43 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestRatios(t *testing.T) {
+	t.Parallel()
+	input := `goos: linux
+BenchmarkLaunch/sdk-2     	      30	   9000000 ns/op
+BenchmarkLaunch/plain-2   	      30	   6000000 ns/op
+BenchmarkLaunch/sdk-2     	      30	  12000000 ns/op
+BenchmarkLaunch/plain-2   	      30	   6000000 ns/op
+BenchmarkLaunch/sdk-2     	      30	   8000000 ns/op
+BenchmarkLaunch/plain-2   	      30	   5000000 ns/op
+PASS
+`
+	samples, err := read(strings.NewReader(input), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ratios([]pair{{"launch", "Launch/sdk", "Launch/plain"}}, samples)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"median Launch/sdk 9000000 ns/op (3 runs), Launch/plain 6000000 ns/op (3 runs)",
+		"ratio launch 1.50",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if _, err := ratios([]pair{{"x", "Nope", "Launch/plain"}}, samples); err == nil {
+		t.Errorf("a missing benchmark must be an error")
+	}
+	if _, err := parsePairs([]string{"launch=Launch/sdk"}); err == nil {
+		t.Errorf("a pair without a baseline must be rejected")
+	}
+}
