@@ -1,6 +1,3 @@
-// Package bench holds the plugin boundary's benchmarks. Each compares the
-// SDK against a baseline measured in the same run; "make bench" prints the
-// ratios (see tools/benchratio).
 package bench
 
 import (

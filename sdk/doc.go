@@ -1,0 +1,82 @@
+// Package sdk is the public SDK for alphaswarm-controller backend plugins.
+//
+// A backend plugin is a separate program, swarm-backend-<name>, that the
+// host launches and talks to over gRPC (hashicorp/go-plugin, mutual TLS).
+// Plugin authors never touch gRPC or protobuf: they implement Go interfaces
+// and call Serve.
+//
+// # What to implement
+//
+// Every backend implements Backend: Info (name, version, configuration
+// schema), Configure, Validate, Plan, Apply, Destroy and Status. Optional
+// operations are small interfaces; implementing one declares the capability,
+// and the SDK tells the host:
+//
+//	Restarter           restart            StartStopper        start, stop
+//	Scaler              scale              LogStreamer         logs
+//	Executor            exec               MetricsReader       metrics
+//	NodeHealthReporter  node health
+//
+// An operation the backend does not declare fails with an UnsupportedError
+// naming the backend and the operation, before any call reaches the plugin.
+// Do not implement an interface only to return Unsupported from it.
+//
+// # Rules every backend follows
+//
+//   - Stateless: keep nothing between calls. Apply returns an opaque state
+//     blob (any bytes, usually JSON); the host stores it and passes it back to
+//     every later call for that deployment. A plugin may crash and be
+//     relaunched at any time without losing a deployment.
+//   - Idempotent: Apply means "make it so". Applying the same spec twice
+//     changes nothing; a retried Destroy of what is gone succeeds. The host
+//     retries after crashes and UnavailableErrors.
+//   - Honest errors: return the typed errors of this package (NotFound,
+//     InvalidConfig with the attribute path, Unavailable for retriable
+//     trouble) and wrap the rest as "verb noun: %w". They reach the host with
+//     their type intact.
+//   - No secrets at rest: ApplyRequest.Secrets and sensitive configuration
+//     attributes are resolved values. Pass them to the workload; never put
+//     them in the state blob, events, logs or errors.
+//   - Cancellation: every method takes a context; return promptly when it
+//     ends.
+//
+// The SDK checks requests before your code sees them: configuration against
+// your Schema (types, required attributes, unknown attributes, defaults),
+// deployments against core.DeploymentSpec.Validate, capabilities against the
+// interfaces you implement.
+//
+// # Serving
+//
+//	func main() { sdk.Serve(mybackend.New()) }
+//
+// Serve handles the handshake, protocol negotiation, mutual TLS, message
+// limits (MaxMessageBytes) and JSON logging on stderr; use hclog.Default()
+// for your own log lines, which the host shows under the plugin's name. Put
+// the binary, named swarm-backend-<name>, in the host's plugin directory
+// (flat for development, or <dir>/<name>/<version>/<os>_<arch>/) and run
+// "swarmctl plugins lock" to pin its hash.
+//
+// # Testing
+//
+// Package backendtest is the conformance kit: backendtest.Run drives your
+// backend across a real gRPC connection, in process (ServeInProcess) or as a
+// launched binary, and checks every capability you declare. The memory
+// backend in examples/backend-memory is a complete plugin to copy.
+//
+// # Compatibility promise for protocol v1
+//
+// This SDK speaks plugin protocol 1 (ProtocolVersion). Within protocol 1:
+//
+//   - The wire protocol (proto/alphaswarm/backend/v1/backend.proto) only
+//     grows: RPCs and fields are added, never renamed, renumbered, retyped or
+//     removed. A host and a plugin built against different v1 SDK versions
+//     work together; a field one side does not know is ignored, and a health
+//     or other enumerated value one side does not know reads as unknown.
+//   - New optional capabilities may be added as new interfaces. Existing
+//     interfaces and the Backend interface do not change their methods.
+//   - Request and response structs may gain fields. Construct them with
+//     field names, not positionally.
+//   - A change that cannot follow these rules is protocol 2, served beside
+//     protocol 1 through go-plugin's version negotiation for at least one
+//     minor release of the host, so plugins can move at their own pace.
+package sdk
