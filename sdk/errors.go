@@ -76,6 +76,3 @@ func IsRetriable(err error) bool {
 	var u *UnavailableError
 	return errors.As(err, &u)
 }
-
-// asErr is errors.As, named so config.go reads plainly.
-func asErr[T error](err error, target *T) bool { return errors.As(err, target) }

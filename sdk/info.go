@@ -3,6 +3,7 @@ package sdk
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -51,7 +52,7 @@ func (r *ConfigureRequest) Decode(v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
-		if asErr(err, &te) {
+		if errors.As(err, &te) {
 			return InvalidConfig(te.Field, "want %s, got %s", te.Type, te.Value)
 		}
 		return InvalidConfig("", "decode config: %v", err)

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,10 +26,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	pluginBinary = filepath.Join(dir, "swarm-backend-memory")
-	build := exec.Command("go", "build", "-o", pluginBinary, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build plugin: %v\n%s", err, out)
+	if err := backendtest.BuildPlugin(".", pluginBinary); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -60,4 +60,122 @@ func TestConformanceAcrossProcess(t *testing.T) {
 // is how a plugin author would iterate quickly.
 func TestConformanceInProcess(t *testing.T) {
 	backendtest.Run(t, harness(backendtest.InProcess(func() sdk.Backend { return New() })))
+}
+
+func configured(t *testing.T, config string) *sdk.Client {
+	t.Helper()
+	c := backendtest.InProcess(func() sdk.Backend { return New() })(t)
+	if _, err := c.Configure(context.Background(), &sdk.ConfigureRequest{Config: json.RawMessage(config)}); err != nil {
+		t.Fatalf("configure %s: %v", config, err)
+	}
+	return c
+}
+
+var oneService = core.DeploymentSpec{Tenant: "acme", Environment: "dev", Name: "shop",
+	Services: []core.ServiceSpec{{Name: "api", Image: "shop/api:1", Replicas: 1}}}
+
+func TestFaultsFireThenClear(t *testing.T) {
+	t.Parallel()
+	c := configured(t, `{"fault": [{"op": "status", "kind": "unavailable", "count": 2}, {"op": "destroy"}]}`)
+	ctx := context.Background()
+	req := &sdk.StatusRequest{Deployment: oneService.Ref()}
+	for i := range 2 {
+		if _, err := c.Status(ctx, req); !sdk.IsRetriable(err) {
+			t.Fatalf("status #%d: %v, want a retriable UnavailableError", i+1, err)
+		}
+	}
+	if _, err := c.Status(ctx, req); err != nil {
+		t.Fatalf("status after the fault's count: %v", err)
+	}
+	for range 3 { // count 0: every time, and not retriable
+		_, err := c.Destroy(ctx, &sdk.DestroyRequest{Deployment: oneService.Ref()})
+		if err == nil || sdk.IsRetriable(err) || !strings.Contains(err.Error(), "simulated failure during destroy") {
+			t.Fatalf("destroy: %v, want the simulated failure", err)
+		}
+	}
+}
+
+func TestHangFaultHonoursDeadline(t *testing.T) {
+	t.Parallel()
+	c := configured(t, `{"fault": [{"op": "apply", "kind": "hang"}], "latency": "1ms"}`)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := c.Apply(ctx, &sdk.ApplyRequest{Deployment: oneService}, nil)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("apply with a hang fault: %v, want DeadlineExceeded", err)
+	}
+}
+
+func TestCrashFaultEndsTheProcess(t *testing.T) {
+	t.Parallel()
+	c := backendtest.Launch(pluginBinary)(t)
+	ctx := context.Background()
+	if _, err := c.Configure(ctx, &sdk.ConfigureRequest{Config: json.RawMessage(`{"fault": [{"op": "apply", "kind": "crash"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Apply(ctx, &sdk.ApplyRequest{Deployment: oneService}, nil)
+	if !sdk.IsRetriable(err) {
+		t.Fatalf("apply in a crashing plugin: %v, want a retriable error", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !c.Exited() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !c.Exited() {
+		t.Errorf("the plugin process is still running after a crash fault")
+	}
+}
+
+func TestBadFaultConfig(t *testing.T) {
+	t.Parallel()
+	c := backendtest.InProcess(func() sdk.Backend { return New() })(t)
+	_, err := c.Configure(context.Background(), &sdk.ConfigureRequest{Config: json.RawMessage(`{"fault": [{"op": "apply", "kind": "explode"}]}`)})
+	var invalid *sdk.InvalidConfigError
+	if !errors.As(err, &invalid) || invalid.Path != "fault[0].kind" {
+		t.Errorf("configure with an unknown fault kind: %v, want InvalidConfigError at fault[0].kind", err)
+	}
+}
+
+func TestSimulatedFailuresShowInStatus(t *testing.T) {
+	t.Parallel()
+	c := configured(t, `{}`)
+	ctx := context.Background()
+	spec := oneService
+	spec.Services = []core.ServiceSpec{
+		{Name: "ok", Image: "shop/ok:1", Replicas: 1},
+		{Name: "crashy", Image: "shop/api:crash", Replicas: 2},
+		{Name: "sick", Image: "shop/api:unhealthy", Replicas: 1},
+	}
+	applied, err := c.Apply(ctx, &sdk.ApplyRequest{Deployment: spec}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Status(ctx, &sdk.StatusRequest{Deployment: spec.Ref(), State: applied.State})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := resp.Status
+	if st.Health != core.HealthDegraded {
+		t.Errorf("deployment health %s, want degraded (one service up, two down)", st.Health)
+	}
+	crashy := st.Service("crashy")
+	if crashy.Health != core.HealthDown || crashy.Replicas[0].ExitCode == nil || *crashy.Replicas[0].ExitCode != 1 {
+		t.Errorf("crashy: %+v, want down with exit code 1", crashy)
+	}
+	if sick := st.Service("sick"); sick.Health != core.HealthDown || !strings.Contains(strings.Join(sick.Reasons, " "), "health check failing") {
+		t.Errorf("sick: %+v, want down because its health check fails", sick)
+	}
+}
+
+func TestMissingSecretFailsApplyWithoutValue(t *testing.T) {
+	t.Parallel()
+	c := configured(t, `{}`)
+	spec := oneService
+	spec.Services = []core.ServiceSpec{{Name: "api", Image: "shop/api:1", Replicas: 1,
+		SecretEnv: []core.SecretRef{{Env: "DB_PASSWORD", Ref: "shop/db"}, {Env: "TOKEN", Ref: "shop/token"}}}}
+	_, err := c.Apply(context.Background(), &sdk.ApplyRequest{Deployment: spec,
+		Secrets: sdk.SecretValues{"shop/db": "hunter2"}}, nil)
+	if err == nil || !strings.Contains(err.Error(), `"shop/token"`) || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("apply with a missing secret: %v, want the missing reference named and no value", err)
+	}
 }

@@ -23,10 +23,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	minimalBinary = filepath.Join(dir, "swarm-backend-minimal")
-	build := exec.Command("go", "build", "-o", minimalBinary, "../internal/testplugin")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build test plugin: %v\n%s", err, out)
+	if err := backendtest.BuildPlugin("../internal/testplugin", minimalBinary); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()

@@ -31,7 +31,7 @@ func main() {
 		fmt.Println(f)
 	}
 	if len(found) > 0 {
-		fmt.Fprintf(os.Stderr, "repolint: %d forbidden import(s)\n", len(found))
+		fmt.Fprintf(os.Stderr, "repolint: %d finding(s)\n", len(found))
 		os.Exit(1)
 	}
 }

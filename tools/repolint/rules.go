@@ -25,52 +25,46 @@ type rule struct {
 	why    string
 }
 
+// projectRules says which of the project's modules each module may not
+// import, and why.
+var projectRules = map[string]struct {
+	forbid []string
+	why    string
+}{
+	"core":     {[]string{"sdk", "host", "plugins", "examples"}, "core imports nothing of the project"},
+	"sdk":      {[]string{"host", "plugins", "examples"}, "sdk imports neither host nor plugins"},
+	"host":     {[]string{"plugins", "examples"}, "host imports no plugin"},
+	"examples": {[]string{"host", "plugins"}, "examples import only core and sdk"},
+}
+
 // rulesFor returns the rules for the module at path (relative to the
 // workspace root, such as "sdk" or "plugins/aws"). Modules the design does
 // not name (tools) have none.
 func rulesFor(module string) []rule {
 	var rules []rule
-	forbid := func(prefix, why string) { rules = append(rules, rule{prefix, why}) }
-	sdks := func(except, who string) {
-		for _, name := range sortedBackends() {
-			if name == except {
-				continue
-			}
-			for _, p := range backendSDKs[name] {
-				forbid(p, who+" imports no "+name+" SDK")
-			}
+	own := "" // the backend whose SDK the module may import
+	if pr, ok := projectRules[module]; ok {
+		for _, f := range pr.forbid {
+			rules = append(rules, rule{project + f, pr.why})
 		}
-	}
-	switch {
-	case module == "core":
-		forbid(project+"sdk", "core imports nothing of the project")
-		forbid(project+"host", "core imports nothing of the project")
-		forbid(project+"plugins", "core imports nothing of the project")
-		forbid(project+"examples", "core imports nothing of the project")
-		sdks("", "core")
-	case module == "sdk":
-		forbid(project+"host", "sdk imports neither host nor plugins")
-		forbid(project+"plugins", "sdk imports neither host nor plugins")
-		forbid(project+"examples", "sdk imports neither host nor plugins")
-		sdks("", "sdk")
-	case module == "host":
-		forbid(project+"plugins", "host imports no plugin")
-		forbid(project+"examples", "host imports no plugin")
-		sdks("", "host")
-	case module == "examples":
-		forbid(project+"host", "examples import only core and sdk")
-		forbid(project+"plugins", "examples import only core and sdk")
-		sdks("", "examples")
-	case strings.HasPrefix(module, "plugins/"):
-		name := strings.TrimPrefix(module, "plugins/")
-		forbid(project+"host", "no plugin imports host")
-		forbid(project+"examples", "no plugin imports examples")
+	} else if name, ok := strings.CutPrefix(module, "plugins/"); ok {
+		own = name
+		rules = append(rules, rule{project + "host", "no plugin imports host"}, rule{project + "examples", "no plugin imports examples"})
 		for _, other := range sortedBackends() {
 			if other != name {
-				forbid(project+"plugins/"+other, "a plugin imports no other plugin")
+				rules = append(rules, rule{project + "plugins/" + other, "a plugin imports no other plugin"})
 			}
 		}
-		sdks(name, "plugin "+name)
+	} else {
+		return nil
+	}
+	for _, name := range sortedBackends() {
+		if name == own {
+			continue
+		}
+		for _, p := range backendSDKs[name] {
+			rules = append(rules, rule{p, module + " imports no " + name + " SDK"})
+		}
 	}
 	return rules
 }

@@ -4,10 +4,10 @@
 package testbin
 
 import (
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
+
+	"github.com/alphaswarm/controller/sdk/backendtest"
 )
 
 // Package paths of the binaries tests use.
@@ -21,14 +21,7 @@ const (
 var BadModes = []string{"badcookie", "badversion", "crash", "junk", "hang", "oversize", "malformed", "misnamed"}
 
 // Build compiles pkg, statically, to path.
-func Build(pkg, path string) error {
-	cmd := exec.Command("go", "build", "-o", path, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build %s: %v\n%s", pkg, err, out)
-	}
-	return nil
-}
+func Build(pkg, path string) error { return backendtest.BuildPlugin(pkg, path) }
 
 // PluginDir builds the memory plugin into a new directory under parent, as
 // swarm-backend-memory, and, when withBad is set, the bad plugin once per
