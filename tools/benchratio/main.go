@@ -3,10 +3,13 @@
 //
 //	ratio <name> <value>
 //
-// where value is the median ns/op of the measured benchmark over the median
-// of its baseline, both from the same run. A pair is written
-// name=Measured:Baseline with benchmark names as go test prints them,
-// without the "Benchmark" prefix and the -N CPU suffix.
+// where value is the median of the measured figure over the median of its
+// baseline, both from the same run (each median taken over the runs of
+// -count or of repeated invocations). A pair is written
+// name=Measured:Baseline; each side is a benchmark name as go test prints
+// it, without the "Benchmark" prefix and the -N CPU suffix, and by default
+// means its ns/op; Name@unit picks a metric the benchmark reports with
+// b.ReportMetric instead, as in PluginLaunch/x@sdk_p50_ns.
 package main
 
 import (
@@ -20,7 +23,10 @@ import (
 	"strings"
 )
 
-var benchLine = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+([0-9.]+) ns/op`)
+var (
+	benchLine = regexp.MustCompile(`^Benchmark(\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+	metric    = regexp.MustCompile(`([0-9.e+-]+) (\S+)`)
+)
 
 func main() {
 	pairs, err := parsePairs(os.Args[1:])
@@ -61,7 +67,8 @@ func parsePairs(args []string) ([]pair, error) {
 	return out, nil
 }
 
-// read collects ns/op samples per benchmark, copying input to echo.
+// read collects samples per figure, keyed "Benchmark@unit" (and plain
+// "Benchmark" for ns/op), copying input to echo.
 func read(r io.Reader, echo io.Writer) (map[string][]float64, error) {
 	samples := map[string][]float64{}
 	sc := bufio.NewScanner(r)
@@ -71,11 +78,17 @@ func read(r io.Reader, echo io.Writer) (map[string][]float64, error) {
 		if m == nil {
 			continue
 		}
-		v, err := strconv.ParseFloat(m[2], 64)
-		if err != nil {
-			return nil, fmt.Errorf("parse %q: %w", sc.Text(), err)
+		for _, f := range metric.FindAllStringSubmatch(m[2], -1) {
+			v, err := strconv.ParseFloat(f[1], 64)
+			if err != nil {
+				return nil, fmt.Errorf("parse %q: %w", sc.Text(), err)
+			}
+			key := m[1] + "@" + f[2]
+			if f[2] == "ns/op" {
+				key = m[1]
+			}
+			samples[key] = append(samples[key], v)
 		}
-		samples[m[1]] = append(samples[m[1]], v)
 	}
 	return samples, sc.Err()
 }
@@ -92,7 +105,7 @@ func ratios(pairs []pair, samples map[string][]float64) ([]string, error) {
 			continue
 		}
 		lines = append(lines,
-			fmt.Sprintf("median %s %.0f ns/op (%d runs), %s %.0f ns/op (%d runs)",
+			fmt.Sprintf("median %s %.0f (%d runs), %s %.0f (%d runs)",
 				p.measured, m, len(samples[p.measured]), p.baseline, b, len(samples[p.baseline])),
 			fmt.Sprintf("ratio %s %.2f", p.name, m/b))
 	}
