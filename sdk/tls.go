@@ -25,9 +25,10 @@ import (
 // costs more than the rest of a launch together. The host here issues both
 // certificates itself from P-256 keys (tens of microseconds, and cheap to use
 // in a fresh process): its own once per host process, the plugin's fresh for
-// every launch. It hands the plugin its key pair and the host's certificate through an inherited pipe,
-// never through the environment or a file. Each side trusts exactly the other's
-// certificate, so only this host can call this plugin and vice versa.
+// every launch (issued one launch ahead). It hands the plugin its key pair and
+// the host's certificate through an inherited pipe, never through the
+// environment or a file. Each side trusts exactly the other's certificate, so
+// only this host can call this plugin and vice versa.
 //
 // A plugin launched by a plain go-plugin host with AutoMTLS still works: with
 // no pipe, Serve leaves TLS to go-plugin's own AutoMTLS.
@@ -65,7 +66,7 @@ func issueCert() (certPEM, keyPEM []byte, err error) {
 		Subject:               pkix.Name{CommonName: "localhost", Organization: []string{"alphaswarm plugin"}},
 		DNSNames:              []string{"localhost"},
 		NotBefore:             now.Add(-time.Minute),
-		NotAfter:              now.Add(365 * 24 * time.Hour),
+		NotAfter:              now.Add(10 * 365 * 24 * time.Hour), // keys live in memory, for one process
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		BasicConstraintsValid: true,
