@@ -6,12 +6,13 @@ VERSION ?= 0.1.0-dev
 export CGO_ENABLED := 0
 
 # Workspace modules, and the released ones (built alone with GOWORK=off).
-MODULES  := core sdk host examples tools
-RELEASED := core sdk host examples
+MODULES  := core sdk host examples plugins/compose tools
+RELEASED := core sdk host examples plugins/compose
 
 # Plugin binaries: bin/plugins/swarm-backend-<name> from its package.
-PLUGIN_memory := ./examples/backend-memory
-PLUGINS       := memory
+PLUGIN_memory  := ./examples/backend-memory
+PLUGIN_compose := ./plugins/compose/cmd/swarm-backend-compose
+PLUGINS        := memory compose
 
 # Tools cached outside the repository, keyed by version.
 TOOLS_DIR            ?= $(HOME)/.cache/alphaswarm/tools
@@ -26,10 +27,11 @@ BENCH_PAIRS := \
 	status_call=UnaryCall@sdk_status_p50_ns:UnaryCall@raw_grpc_p50_ns \
 	goplugin_automtls_reference=PluginLaunch/goplugin_automtls@goplugin_automtls_p50_ns:PluginLaunch/sdk_vs_plain@plain_goplugin_p50_ns
 
-.PHONY: help build test lint bench proto dev clean
+.PHONY: help build images test lint bench proto dev clean
 
 help:
 	@echo "make build   bin/swarmctl and every plugin in bin/plugins/"
+	@echo "make images  the echo workload as image alphaswarm/echo:dev, FROM scratch"
 	@echo "make test    lint, build, then every module's tests"
 	@echo "make lint    gofmt, go vet, import boundaries, GOWORK=off builds"
 	@echo "make bench   benchmarks, with ratio lines against same-run baselines"
@@ -40,6 +42,12 @@ build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/swarmctl ./host/cmd/swarmctl
 	@mkdir -p bin/plugins
 	$(foreach p,$(PLUGINS),$(GO) build -trimpath -o bin/plugins/swarm-backend-$(p) $(PLUGIN_$(p)) &&) true
+
+images:
+	@mkdir -p bin/images/echo
+	$(GO) build -trimpath -o bin/images/echo/echo ./examples/workloads/echo
+	printf 'FROM scratch\nCOPY echo /echo\nENTRYPOINT ["/echo"]\n' > bin/images/echo/Dockerfile
+	docker build -q -t alphaswarm/echo:dev bin/images/echo
 
 test: lint build
 	$(GO) test -count=1 $(foreach m,$(MODULES),./$(m)/...)

@@ -1,0 +1,142 @@
+// Command echo is the test workload of alphaswarm-controller: a tiny static
+// HTTP server, small enough to run from an image built FROM scratch.
+//
+// Serving (no arguments, or "serve"):
+//
+//	GET  /          JSON with the request, the hostname and the environment
+//	GET  /healthz   200 "ok", or 503 once switched off
+//	POST /healthz?ok=false|true   switch the health answer
+//	POST /exit?code=N             exit with code N
+//
+// It listens on $PORT (default 8080), logs one line per request on stdout,
+// and a "tick N" line every $LOG_INTERVAL (default 1s), every fifth on
+// stderr. With UNHEALTHY_AT_START=1 its health answer starts off.
+//
+// Subcommands, for exec and command health checks in an image with no shell:
+//
+//	echo cat            copy stdin to stdout
+//	echo exit N         exit with code N
+//	echo print ARGS...  print the arguments
+//	echo check [PATH]   GET http://127.0.0.1:$PORT/PATH (default /healthz); exit 0 on 2xx
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	args := os.Args[1:]
+	if len(args) == 0 {
+		args = []string{"serve"}
+	}
+	switch args[0] {
+	case "serve":
+		serve()
+	case "cat":
+		io.Copy(os.Stdout, os.Stdin)
+	case "exit":
+		code := 0
+		if len(args) > 1 {
+			code, _ = strconv.Atoi(args[1])
+		}
+		os.Exit(code)
+	case "print":
+		fmt.Println(strings.Join(args[1:], " "))
+	case "check":
+		os.Exit(check(args[1:]))
+	default:
+		fmt.Fprintf(os.Stderr, "echo: unknown command %q (serve, cat, exit, print, check)\n", args[0])
+		os.Exit(127)
+	}
+}
+
+func port() string {
+	if p := os.Getenv("PORT"); p != "" {
+		return p
+	}
+	return "8080"
+}
+
+func check(args []string) int {
+	path := "/healthz"
+	if len(args) > 0 {
+		path = args[0]
+	}
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get("http://127.0.0.1:" + port() + path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "check:", err)
+		return 1
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		fmt.Fprintln(os.Stderr, "check:", resp.Status)
+		return 1
+	}
+	return 0
+}
+
+func serve() {
+	var healthy atomic.Bool
+	healthy.Store(os.Getenv("UNHEALTHY_AT_START") != "1")
+	host, _ := os.Hostname()
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"hostname": host, "method": r.Method, "path": r.URL.Path, "headers": r.Header, "env": os.Environ(),
+		})
+	})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		if !healthy.Load() {
+			http.Error(w, "switched off", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("POST /healthz", func(w http.ResponseWriter, r *http.Request) {
+		healthy.Store(r.URL.Query().Get("ok") != "false")
+		fmt.Fprintln(w, "health is now", healthy.Load())
+	})
+	mux.HandleFunc("POST /exit", func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
+		fmt.Fprintln(w, "exiting with", code)
+		w.(http.Flusher).Flush()
+		go func() { time.Sleep(50 * time.Millisecond); os.Exit(code) }()
+	})
+	go tick()
+	addr := ":" + port()
+	fmt.Printf("echo %s listening on %s\n", host, addr)
+	logged := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Printf("%s %s from %s\n", r.Method, r.URL.RequestURI(), r.RemoteAddr)
+		mux.ServeHTTP(w, r)
+	})
+	srv := &http.Server{Addr: addr, Handler: logged, ReadHeaderTimeout: 5 * time.Second}
+	if err := srv.ListenAndServe(); err != nil {
+		fmt.Fprintln(os.Stderr, "echo:", err)
+		os.Exit(1)
+	}
+}
+
+func tick() {
+	interval := time.Second
+	if d, err := time.ParseDuration(os.Getenv("LOG_INTERVAL")); err == nil && d > 0 {
+		interval = d
+	}
+	for n := 1; ; n++ {
+		time.Sleep(interval)
+		if n%5 == 0 {
+			fmt.Fprintf(os.Stderr, "tick %d (stderr)\n", n)
+		} else {
+			fmt.Printf("tick %d\n", n)
+		}
+	}
+}

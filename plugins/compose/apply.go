@@ -1,0 +1,263 @@
+package compose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/docker/docker/api/types/image"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/pkg/jsonmessage"
+
+	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/sdk"
+)
+
+// reportFunc reports one step of progress.
+type reportFunc func(service, replica, format string, args ...any)
+
+func reporter(progress sdk.ProgressFunc) reportFunc {
+	return func(service, replica, format string, args ...any) {
+		progress(core.Event{Time: time.Now().UTC(), Level: core.EventInfo, Service: service, Replica: replica,
+			Message: fmt.Sprintf(format, args...)})
+	}
+}
+
+func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progress sdk.ProgressFunc) (*sdk.ApplyResponse, error) {
+	st, err := decodeState(req.PriorState)
+	if err != nil {
+		return nil, err
+	}
+	p := b.project(req.Deployment.Ref())
+	report := reporter(progress)
+	err = b.converge(ctx, p, &req.Deployment, req.Secrets, st, report)
+	// The state records the spec even after a failure: the labels let
+	// destroy find whatever was created, and a retry converges again.
+	st.Services, st.Stopped = req.Deployment.Services, map[string]int{}
+	if err != nil {
+		return &sdk.ApplyResponse{State: st.encode()}, err
+	}
+	report("", "", "project %s converged: %d services", p.name, len(req.Deployment.Services))
+	return &sdk.ApplyResponse{State: st.encode()}, nil
+}
+
+// converge makes the engine run spec: network and volumes first, then each
+// service once the services it depends on are ready (independent services
+// in parallel), then removal of services the spec dropped.
+func (b *Backend) converge(ctx context.Context, p project, spec *core.DeploymentSpec, secrets sdk.SecretValues, st *state, report reportFunc) error {
+	if err := b.ensureNetwork(ctx, p, report); err != nil {
+		return err
+	}
+	if err := b.ensureVolumes(ctx, p, spec, report); err != nil {
+		return err
+	}
+	existing, err := b.listReplicas(ctx, p)
+	if err != nil {
+		return err
+	}
+	done := make(map[string]chan struct{}, len(spec.Services))
+	for _, s := range spec.Services {
+		done[s.Name] = make(chan struct{})
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		failures []error
+	)
+	for i := range spec.Services {
+		svc := &spec.Services[i]
+		wg.Go(func() {
+			defer close(done[svc.Name])
+			for _, dep := range svc.DependsOn {
+				select {
+				case <-done[dep]:
+				case <-ctx.Done():
+					return
+				}
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			if err := b.convergeService(ctx, p, svc, existing[svc.Name], secrets, st.Salt, report); err != nil {
+				mu.Lock()
+				failures = append(failures, err)
+				mu.Unlock()
+				cancel() // dependents must not start on a failed dependency
+			}
+		})
+	}
+	wg.Wait()
+	if len(failures) > 0 {
+		return errors.Join(failures...)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return b.removeDropped(ctx, p, spec, existing, report)
+}
+
+// convergeService brings one service to its spec: replicas whose config
+// hash differs are replaced one at a time, start-first, waiting for the new
+// one to be ready before the old one goes; then the count is adjusted,
+// removing the highest numbers first. An unchanged service is left alone.
+func (b *Backend) convergeService(ctx context.Context, p project, svc *core.ServiceSpec, rs []replica, secrets sdk.SecretValues, salt string, report reportFunc) error {
+	if err := b.ensureImage(ctx, svc, report); err != nil {
+		return err
+	}
+	hash := configHash(p, svc, secrets, salt)
+	var current, outdated []replica
+	for _, r := range rs {
+		if r.hash == hash {
+			current = append(current, r)
+		} else {
+			outdated = append(outdated, r)
+		}
+	}
+	for _, r := range current {
+		if r.state != "running" && r.state != "restarting" {
+			if err := b.startExisting(ctx, svc, r, report); err != nil {
+				return err
+			}
+		}
+	}
+	next := nextNumber(rs)
+	for _, old := range outdated {
+		if len(current) < svc.Replicas {
+			if publishesHostPort(svc) { // the new replica cannot bind the port while the old one holds it
+				report(svc.Name, old.short(), "replacing %s stop-first: it publishes a host port", old.name)
+				if err := b.removeReplica(ctx, old); err != nil {
+					return err
+				}
+			}
+			if err := b.startReplica(ctx, p, svc, next, hash, secrets, report); err != nil {
+				return err
+			}
+			current = append(current, p.replica(svc.Name, next))
+			next++
+		}
+		if err := b.removeReplica(ctx, old); err != nil {
+			return err
+		}
+		report(svc.Name, old.short(), "removed %s (outdated)", old.name)
+	}
+	for len(current) < svc.Replicas {
+		if err := b.startReplica(ctx, p, svc, next, hash, secrets, report); err != nil {
+			return err
+		}
+		current = append(current, p.replica(svc.Name, next))
+		next++
+	}
+	return b.scaleDown(ctx, current, svc.Replicas, report)
+}
+
+// scaleDown removes the highest-numbered replicas until n remain.
+func (b *Backend) scaleDown(ctx context.Context, rs []replica, n int, report reportFunc) error {
+	for i := len(rs) - 1; i >= n; i-- {
+		r := rs[i]
+		if err := b.removeReplica(ctx, r); err != nil {
+			return err
+		}
+		report(r.service, r.short(), "removed %s (scaled down)", r.name)
+	}
+	return nil
+}
+
+func publishesHostPort(svc *core.ServiceSpec) bool {
+	for _, p := range svc.Ports {
+		if p.Host != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// removeDropped removes the containers of services the spec no longer has.
+func (b *Backend) removeDropped(ctx context.Context, p project, spec *core.DeploymentSpec, existing map[string][]replica, report reportFunc) error {
+	for name, rs := range existing {
+		if spec.Service(name) != nil {
+			continue
+		}
+		for _, r := range rs {
+			if err := b.removeReplica(ctx, r); err != nil {
+				return err
+			}
+		}
+		report(name, "", "removed service %s", name)
+	}
+	return nil
+}
+
+func (b *Backend) ensureNetwork(ctx context.Context, p project, report reportFunc) error {
+	nets, err := b.docker.NetworkList(ctx, network.ListOptions{Filters: p.filter(labelNetwork + "=default")})
+	if err != nil {
+		return b.engineError(fmt.Errorf("list networks of %s: %w", p.name, err))
+	}
+	if len(nets) > 0 {
+		return nil
+	}
+	labels := p.labels()
+	labels[labelNetwork] = "default"
+	if _, err := b.docker.NetworkCreate(ctx, p.network(), network.CreateOptions{Driver: "bridge", Labels: labels}); err != nil {
+		return b.engineError(fmt.Errorf("create network %s: %w", p.network(), err))
+	}
+	report("", "", "created network %s", p.network())
+	return nil
+}
+
+func (b *Backend) ensureVolumes(ctx context.Context, p project, spec *core.DeploymentSpec, report reportFunc) error {
+	seen := map[string]bool{}
+	for _, s := range spec.Services {
+		for _, v := range s.Volumes {
+			if seen[v.Volume] {
+				continue
+			}
+			seen[v.Volume] = true
+			labels := p.labels()
+			labels[labelVolume] = v.Volume
+			vol, err := b.docker.VolumeCreate(ctx, volume.CreateOptions{Name: p.volume(v.Volume), Labels: labels})
+			if err != nil {
+				return b.engineError(fmt.Errorf("service %q: create volume %s: %w", s.Name, p.volume(v.Volume), err))
+			}
+			if vol.Labels[labelProject] != p.name {
+				return fmt.Errorf("service %q: volume %s exists but belongs to no alphaswarm project %s", s.Name, vol.Name, p.name)
+			}
+		}
+	}
+	if len(seen) > 0 {
+		report("", "", "volumes ready: %d", len(seen))
+	}
+	return nil
+}
+
+// ensureImage makes sure the engine has the service's image, pulling it as
+// pull_policy allows.
+func (b *Backend) ensureImage(ctx context.Context, svc *core.ServiceSpec, report reportFunc) error {
+	if b.cfg.PullPolicy != "always" {
+		_, err := b.docker.ImageInspect(ctx, svc.Image)
+		if err == nil {
+			return nil
+		}
+		if !isNotFound(err) {
+			return b.engineError(fmt.Errorf("service %q: inspect image %s: %w", svc.Name, svc.Image, err))
+		}
+		if b.cfg.PullPolicy == "never" {
+			return fmt.Errorf("service %q: image %s is not on the engine and pull_policy is never", svc.Name, svc.Image)
+		}
+	}
+	report(svc.Name, "", "pulling %s", svc.Image)
+	rc, err := b.docker.ImagePull(ctx, svc.Image, image.PullOptions{})
+	if err == nil {
+		err = jsonmessage.DisplayJSONMessagesStream(rc, io.Discard, 0, false, nil)
+		rc.Close()
+	}
+	if err != nil {
+		return b.engineError(fmt.Errorf("service %q: image %s is not on the engine and cannot be pulled: %w", svc.Name, svc.Image, err))
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package compose
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/client"
+
+	"github.com/alphaswarm/controller/sdk"
+)
+
+// Backend runs deployments on one Docker Engine. Its fields are set once by
+// Configure; it keeps no state between calls.
+type Backend struct {
+	cfg    config
+	docker *client.Client
+}
+
+// Interface guards: compose declares every capability.
+var (
+	_ sdk.Backend            = (*Backend)(nil)
+	_ sdk.Restarter          = (*Backend)(nil)
+	_ sdk.StartStopper       = (*Backend)(nil)
+	_ sdk.Scaler             = (*Backend)(nil)
+	_ sdk.LogStreamer        = (*Backend)(nil)
+	_ sdk.Executor           = (*Backend)(nil)
+	_ sdk.MetricsReader      = (*Backend)(nil)
+	_ sdk.NodeHealthReporter = (*Backend)(nil)
+)
+
+// New returns an unconfigured backend.
+func New() *Backend { return &Backend{} }
+
+// Validate reports what a single engine cannot run as written.
+func (b *Backend) Validate(_ context.Context, req *sdk.ValidateRequest) (*sdk.ValidateResponse, error) {
+	var diags []sdk.Diagnostic
+	for _, s := range req.Deployment.Services {
+		for _, p := range s.Ports {
+			if p.Host != 0 && s.Replicas > 1 {
+				diags = append(diags, sdk.Diagnostic{
+					Severity: sdk.SeverityError, Path: fmt.Sprintf("service.%s.port.%s.host", s.Name, p.Name),
+					Summary: fmt.Sprintf("host port %d cannot be published by %d replicas on one engine", p.Host, s.Replicas),
+					Detail:  "Publish it from one replica, or leave host unset and reach the replicas on the project network.",
+				})
+			}
+		}
+	}
+	return &sdk.ValidateResponse{Diagnostics: diags}, nil
+}
+
+// Plan compares the spec with the services last applied.
+func (b *Backend) Plan(_ context.Context, req *sdk.PlanRequest) (*sdk.PlanResponse, error) {
+	st, err := decodeState(req.PriorState)
+	if err != nil {
+		return nil, err
+	}
+	resp := &sdk.PlanResponse{Services: sdk.DiffServices(st.Services, req.Deployment.Services)}
+	for _, s := range req.Deployment.Services {
+		if publishesHostPort(&s) {
+			resp.Compatibility = append(resp.Compatibility, sdk.CompatibilityNote{
+				Service: s.Name, Field: "port", Level: sdk.CompatApproximated,
+				Detail: "a service that publishes a host port is updated stop-first: the new replica cannot bind the port while the old one holds it",
+			})
+		}
+	}
+	return resp, nil
+}
+
+// Destroy removes the project's containers and network, and its volumes
+// when asked to remove data, finding them by label, and waits until the
+// engine no longer lists them.
+func (b *Backend) Destroy(ctx context.Context, req *sdk.DestroyRequest) (*sdk.DestroyResponse, error) {
+	if b.docker == nil {
+		return nil, fmt.Errorf("backend is not configured")
+	}
+	p := b.project(req.Deployment)
+	replicas, err := b.listReplicas(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	for _, rs := range replicas {
+		for _, r := range rs {
+			if err := b.removeReplica(ctx, r); err != nil {
+				return nil, err
+			}
+		}
+	}
+	nets, err := b.docker.NetworkList(ctx, network.ListOptions{Filters: p.filter()})
+	if err != nil {
+		return nil, b.engineError(fmt.Errorf("list networks of %s: %w", p.name, err))
+	}
+	for _, n := range nets {
+		if err := b.docker.NetworkRemove(ctx, n.ID); err != nil && !isNotFound(err) {
+			return nil, b.engineError(fmt.Errorf("remove network %s: %w", n.Name, err))
+		}
+	}
+	if req.RemoveData {
+		vols, err := b.docker.VolumeList(ctx, volume.ListOptions{Filters: p.filter()})
+		if err != nil {
+			return nil, b.engineError(fmt.Errorf("list volumes of %s: %w", p.name, err))
+		}
+		for _, v := range vols.Volumes {
+			if err := b.docker.VolumeRemove(ctx, v.Name, true); err != nil && !isNotFound(err) {
+				return nil, b.engineError(fmt.Errorf("remove volume %s: %w", v.Name, err))
+			}
+		}
+	}
+	return &sdk.DestroyResponse{}, b.waitGone(ctx, p)
+}
+
+// waitGone waits until the engine lists no container of the project.
+func (b *Backend) waitGone(ctx context.Context, p project) error {
+	for {
+		left, err := b.listReplicas(ctx, p)
+		if err != nil {
+			return err
+		}
+		if len(left) == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("destroy %s: containers still listed: %w", p.name, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

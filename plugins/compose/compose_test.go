@@ -1,0 +1,304 @@
+package compose_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/api/types/volume"
+
+	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/plugins/compose"
+	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/backendtest"
+)
+
+var deploymentSeq atomic.Int64
+
+// fixture is one deployment on the real engine, destroyed with its data
+// when the test ends.
+type fixture struct {
+	t       *testing.T
+	c       *sdk.Client
+	spec    core.DeploymentSpec
+	state   []byte
+	project string
+	events  []core.Event
+}
+
+func newFixture(t *testing.T, config string, services ...core.ServiceSpec) *fixture {
+	t.Helper()
+	c := backendtest.InProcess(func() sdk.Backend { return compose.New() })(t)
+	if _, err := c.Configure(context.Background(), &sdk.ConfigureRequest{Config: json.RawMessage(config)}); err != nil {
+		t.Fatalf("configure: %v", err)
+	}
+	name := fmt.Sprintf("t%d-%d", time.Now().Unix()%100000, deploymentSeq.Add(1))
+	f := &fixture{t: t, c: c, project: "ct-acme-test-" + name,
+		spec: core.DeploymentSpec{Tenant: "acme", Environment: "test", Name: name, Services: services}}
+	t.Cleanup(func() {
+		_, err := c.Destroy(context.Background(), &sdk.DestroyRequest{Deployment: f.spec.Ref(), RemoveData: true})
+		if err != nil {
+			t.Errorf("destroy %s: %v", f.project, err)
+		}
+	})
+	return f
+}
+
+func (f *fixture) apply() error {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	f.events = nil
+	resp, err := f.c.Apply(ctx, &sdk.ApplyRequest{Deployment: f.spec, PriorState: f.state, Secrets: sdk.SecretValues{"shop/token": "s3cret-value"}},
+		func(e core.Event) { f.events = append(f.events, e) })
+	if resp != nil {
+		f.state = resp.State
+	}
+	return err
+}
+
+func (f *fixture) mustApply() {
+	f.t.Helper()
+	if err := f.apply(); err != nil {
+		f.t.Fatalf("apply: %v", err)
+	}
+}
+
+// containers lists the engine's containers of the project, by label.
+func (f *fixture) containers(extra ...string) []container.Summary {
+	f.t.Helper()
+	args := filters.NewArgs(filters.Arg("label", "com.docker.compose.project="+f.project))
+	for _, e := range extra {
+		args.Add("label", e)
+	}
+	list, err := docker.ContainerList(context.Background(), container.ListOptions{All: true, Filters: args})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return list
+}
+
+func named(name string, s core.ServiceSpec) core.ServiceSpec {
+	s.Name = name
+	return s
+}
+
+// TestApplyCreatesAComposeProject checks what the engine really runs after
+// an apply: compose labels, one network with aliases, a named volume,
+// environment with the secret, limits, restart policy and published port.
+func TestApplyCreatesAComposeProject(t *testing.T) {
+	t.Parallel()
+	api := named("api", echoService(echoV1))
+	api.Replicas = 1
+	api.Ports[0].Host = 28481
+	api.Resources = core.Resources{CPU: 0.5, MemoryBytes: 64 << 20}
+	api.SecretEnv = []core.SecretRef{{Env: "TOKEN", Ref: "shop/token"}}
+	api.Volumes = []core.VolumeMount{{Volume: "data", Path: "/data"}}
+	api.Labels = map[string]string{"team": "shop"}
+	f := newFixture(t, testConfig, api)
+	f.mustApply()
+
+	list := f.containers()
+	if len(list) != 1 {
+		t.Fatalf("want 1 container, got %d", len(list))
+	}
+	in, err := docker.ContainerInspect(context.Background(), list[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantLabels := map[string]string{
+		"com.docker.compose.project": f.project, "com.docker.compose.service": "api",
+		"com.docker.compose.container-number": "1", "com.docker.compose.oneoff": "False",
+		"io.alphaswarm.tenant": "acme", "io.alphaswarm.deployment": f.spec.Name, "team": "shop",
+	}
+	for k, v := range wantLabels {
+		if in.Config.Labels[k] != v {
+			t.Errorf("label %s = %q, want %q", k, in.Config.Labels[k], v)
+		}
+	}
+	if in.Name != "/"+f.project+"-api-1" {
+		t.Errorf("container name %s", in.Name)
+	}
+	if !containsString(in.Config.Env, "TOKEN=s3cret-value") {
+		t.Errorf("secret not in the container's environment: %v", in.Config.Env)
+	}
+	if strings.Contains(string(f.state), "s3cret-value") {
+		t.Errorf("the state blob holds the secret value: %s", f.state)
+	}
+	if in.HostConfig.NanoCPUs != 5e8 || in.HostConfig.Memory != 64<<20 || in.HostConfig.RestartPolicy.Name != "unless-stopped" {
+		t.Errorf("limits and policy: cpus %d, memory %d, restart %q", in.HostConfig.NanoCPUs, in.HostConfig.Memory, in.HostConfig.RestartPolicy.Name)
+	}
+	if b := in.HostConfig.PortBindings["8080/tcp"]; len(b) != 1 || b[0].HostPort != "28481" {
+		t.Errorf("port bindings %v", in.HostConfig.PortBindings)
+	}
+	ep := in.NetworkSettings.Networks[f.project+"_default"]
+	if ep == nil || !containsString(ep.Aliases, "api") {
+		t.Errorf("not on %s_default with alias api: %+v", f.project, in.NetworkSettings.Networks)
+	}
+	vols, _ := docker.VolumeList(context.Background(), volume.ListOptions{Filters: filters.NewArgs(filters.Arg("label", "com.docker.compose.project="+f.project))})
+	if len(vols.Volumes) != 1 || vols.Volumes[0].Name != f.project+"_data" {
+		t.Errorf("volumes %+v", vols.Volumes)
+	}
+}
+
+// TestDestroyKeepsVolumesUnlessAsked is docker compose down without -v.
+func TestDestroyKeepsVolumesUnlessAsked(t *testing.T) {
+	t.Parallel()
+	api := named("api", echoService(echoV1))
+	api.Replicas = 1
+	api.Volumes = []core.VolumeMount{{Volume: "data", Path: "/data"}}
+	f := newFixture(t, testConfig, api)
+	f.mustApply()
+	ctx := context.Background()
+	if _, err := f.c.Destroy(ctx, &sdk.DestroyRequest{Deployment: f.spec.Ref(), State: f.state}); err != nil {
+		t.Fatal(err)
+	}
+	byProject := filters.NewArgs(filters.Arg("label", "com.docker.compose.project="+f.project))
+	vols, _ := docker.VolumeList(ctx, volume.ListOptions{Filters: byProject})
+	nets, _ := docker.NetworkList(ctx, network.ListOptions{Filters: byProject})
+	if len(f.containers()) != 0 || len(nets) != 0 || len(vols.Volumes) != 1 {
+		t.Fatalf("after destroy: %d containers, %d networks, %d volumes; want 0, 0, 1", len(f.containers()), len(nets), len(vols.Volumes))
+	}
+	if _, err := f.c.Destroy(ctx, &sdk.DestroyRequest{Deployment: f.spec.Ref(), RemoveData: true}); err != nil {
+		t.Fatal(err)
+	}
+	if vols, _ := docker.VolumeList(ctx, volume.ListOptions{Filters: byProject}); len(vols.Volumes) != 0 {
+		t.Errorf("destroy with remove data left %d volumes", len(vols.Volumes))
+	}
+}
+
+// TestDependsOnWaitsForHealth: api depends on db, whose health check fails
+// at first; api must not start before db is ready.
+func TestDependsOnWaitsForHealth(t *testing.T) {
+	t.Parallel()
+	db := named("db", echoService(echoV1))
+	db.Replicas = 1
+	api := named("api", echoService(echoV1))
+	api.Replicas = 1
+	api.DependsOn = []string{"db"}
+	f := newFixture(t, testConfig, api, db)
+	f.mustApply()
+	dbReady, apiStarted := -1, -1
+	for i, e := range f.events {
+		switch {
+		case e.Service == "db" && strings.HasSuffix(e.Message, "is ready"):
+			dbReady = i
+		case e.Service == "api" && strings.HasPrefix(e.Message, "started"):
+			apiStarted = i
+		}
+	}
+	if dbReady < 0 || apiStarted < 0 || apiStarted < dbReady {
+		t.Errorf("api started at event %d, db ready at event %d; want api after db:\n%+v", apiStarted, dbReady, f.events)
+	}
+}
+
+// TestFaultsGiveClearErrors applies what the engine cannot run and checks
+// that each failure names the service and the cause, and leaves nothing
+// behind that destroy cannot find.
+func TestFaultsGiveClearErrors(t *testing.T) {
+	t.Parallel()
+	missing := named("api", echoService("alphaswarm/not-built-anywhere:1"))
+	missing.Replicas = 1
+	exits := named("api", echoService(echoV1))
+	exits.Replicas, exits.Args = 1, []string{"exit", "3"}
+	sick := named("api", echoService(echoV1))
+	sick.Replicas = 1
+	sick.Env = map[string]string{"UNHEALTHY_AT_START": "1"}
+	tiny := named("api", echoService(echoV1))
+	tiny.Replicas, tiny.Resources.MemoryBytes = 1, 1<<20
+	cases := []struct {
+		name, config string
+		svc          core.ServiceSpec
+		want         []string
+	}{
+		{"image not pullable", `{"project_prefix": "ct", "pull_policy": "never"}`, missing,
+			[]string{`service "api"`, "alphaswarm/not-built-anywhere:1", "not on the engine"}},
+		{"exits at once", testConfig, exits, []string{`service "api"`, "exited with code 3"}},
+		{"never healthy", `{"project_prefix": "ct", "ready_timeout": "2s", "stop_timeout": "1s"}`, sick,
+			[]string{`service "api"`, "did not become ready within 2s", "503"}},
+		{"memory too small", testConfig, tiny, []string{`service "api"`, "emory"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, tc.config, tc.svc)
+			err := f.apply()
+			if err == nil {
+				t.Fatalf("apply succeeded")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if n := len(f.containers()); n != 0 {
+				t.Errorf("a failed replica was left behind: %d containers", n)
+			}
+		})
+	}
+}
+
+func TestPortInUseNamesServiceAndPort(t *testing.T) {
+	t.Parallel()
+	first := named("web", echoService(echoV1))
+	first.Replicas, first.Ports[0].Host = 1, 28482
+	a := newFixture(t, testConfig, first)
+	a.mustApply()
+	b := newFixture(t, testConfig, first)
+	err := b.apply()
+	if err == nil || !strings.Contains(err.Error(), `service "web"`) || !strings.Contains(err.Error(), "host port is already in use") {
+		t.Errorf("second apply on the same host port: %v", err)
+	}
+}
+
+func TestEngineUnreachableIsRetriable(t *testing.T) {
+	t.Parallel()
+	api := named("api", echoService(echoV1))
+	api.Replicas = 1
+	c := backendtest.InProcess(func() sdk.Backend { return compose.New() })(t)
+	if _, err := c.Configure(context.Background(), &sdk.ConfigureRequest{Config: json.RawMessage(`{"host": "tcp://127.0.0.1:1"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	spec := core.DeploymentSpec{Tenant: "acme", Environment: "test", Name: "nowhere", Services: []core.ServiceSpec{api}}
+	_, err := c.Apply(context.Background(), &sdk.ApplyRequest{Deployment: spec}, nil)
+	var unavailable *sdk.UnavailableError
+	if !errors.As(err, &unavailable) || !strings.Contains(err.Error(), "tcp://127.0.0.1:1") {
+		t.Errorf("apply against no engine: %v, want a retriable error naming the address", err)
+	}
+	nodes, err := c.NodeHealth(context.Background(), &sdk.NodeHealthRequest{})
+	if err != nil || len(nodes.Nodes) != 1 || nodes.Nodes[0].Reachable || nodes.Nodes[0].Health != core.HealthDown {
+		t.Errorf("node health against no engine: %+v, %v", nodes, err)
+	}
+}
+
+func TestValidateRejectsSharedHostPort(t *testing.T) {
+	t.Parallel()
+	web := named("web", echoService(echoV1))
+	web.Replicas, web.Ports[0].Host = 2, 28483
+	c := backendtest.InProcess(func() sdk.Backend { return compose.New() })(t)
+	resp, err := c.Validate(context.Background(), &sdk.ValidateRequest{Deployment: core.DeploymentSpec{
+		Tenant: "acme", Environment: "test", Name: "v", Services: []core.ServiceSpec{web}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Path != "service.web.port.http.host" {
+		t.Errorf("diagnostics %+v, want one at service.web.port.http.host", resp.Diagnostics)
+	}
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

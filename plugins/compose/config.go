@@ -1,0 +1,147 @@
+package compose
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/client"
+
+	"github.com/alphaswarm/controller/sdk"
+)
+
+// version is set at build time with -ldflags "-X .../plugins/compose.version=...".
+var version = "0.1.0"
+
+// config is the body of a backend "compose" "<name>" block.
+type config struct {
+	Host           string     `json:"host"`
+	TLS            *tlsConfig `json:"tls"`
+	ProjectPrefix  string     `json:"project_prefix"`
+	PullPolicy     string     `json:"pull_policy"`
+	ReadyTimeout   string     `json:"ready_timeout"`
+	StopTimeout    string     `json:"stop_timeout"`
+	PublishAddress string     `json:"publish_address"`
+	RestartPolicy  string     `json:"restart_policy"`
+
+	readyTimeout, stopTimeout time.Duration
+}
+
+type tlsConfig struct {
+	CAFile   string `json:"ca_file"`
+	CertFile string `json:"cert_file"`
+	KeyFile  string `json:"key_file"`
+}
+
+var schema = sdk.Schema{
+	Attributes: []sdk.Attribute{
+		{Name: "host", Type: sdk.TypeString, Default: "",
+			Description: "Engine address, such as unix:///var/run/docker.sock or tcp://10.0.0.5:2376. Empty: $DOCKER_HOST when the host passes it to the plugin, else the local socket."},
+		{Name: "project_prefix", Type: sdk.TypeString, Default: "as",
+			Description: "Compose project names are <prefix>-<tenant>-<environment>-<deployment>."},
+		{Name: "pull_policy", Type: sdk.TypeString, Default: "missing",
+			Description: "missing: pull images the engine does not have; never: fail instead; always: pull on every apply."},
+		{Name: "ready_timeout", Type: sdk.TypeString, Default: "2m",
+			Description: "How long a new replica may take to become healthy before apply fails."},
+		{Name: "stop_timeout", Type: sdk.TypeString, Default: "10s",
+			Description: "Grace period between SIGTERM and SIGKILL when stopping a replica."},
+		{Name: "publish_address", Type: sdk.TypeString, Default: "",
+			Description: "Host address published ports bind to; empty binds all, as docker run -p does."},
+		{Name: "restart_policy", Type: sdk.TypeString, Default: "unless-stopped",
+			Description: "Docker restart policy of every container: no, always, on-failure or unless-stopped."},
+	},
+	Blocks: []sdk.Block{{
+		Name: "tls", Nesting: sdk.NestingSingle, Description: "Mutual TLS to a remote engine.",
+		Schema: sdk.Schema{Attributes: []sdk.Attribute{
+			{Name: "ca_file", Type: sdk.TypeString, Required: true},
+			{Name: "cert_file", Type: sdk.TypeString, Required: true},
+			{Name: "key_file", Type: sdk.TypeString, Required: true},
+		}},
+	}},
+}
+
+func (c *config) check() error {
+	var err error
+	if c.readyTimeout, err = time.ParseDuration(c.ReadyTimeout); err != nil || c.readyTimeout <= 0 {
+		return sdk.InvalidConfig("ready_timeout", "%q is not a positive duration such as \"2m\"", c.ReadyTimeout)
+	}
+	if c.stopTimeout, err = time.ParseDuration(c.StopTimeout); err != nil || c.stopTimeout < 0 {
+		return sdk.InvalidConfig("stop_timeout", "%q is not a duration such as \"10s\"", c.StopTimeout)
+	}
+	switch c.PullPolicy {
+	case "missing", "never", "always":
+	default:
+		return sdk.InvalidConfig("pull_policy", "%q must be missing, never or always", c.PullPolicy)
+	}
+	if err := container.ValidateRestartPolicy(container.RestartPolicy{Name: container.RestartPolicyMode(c.RestartPolicy)}); err != nil {
+		return sdk.InvalidConfig("restart_policy", "%q must be no, always, on-failure or unless-stopped", c.RestartPolicy)
+	}
+	if !dnsLabel.MatchString(c.ProjectPrefix) {
+		return sdk.InvalidConfig("project_prefix", "%q must be lower-case letters, digits and '-'", c.ProjectPrefix)
+	}
+	return nil
+}
+
+// engineAddress is where the client connects.
+func (c *config) engineAddress() string {
+	switch {
+	case c.Host != "":
+		return c.Host
+	case os.Getenv("DOCKER_HOST") != "":
+		return os.Getenv("DOCKER_HOST")
+	}
+	return client.DefaultDockerHost
+}
+
+// newClient builds the Engine API client. It negotiates the API version, so
+// older engines (API 1.41 and up) work.
+func (c *config) newClient() (*client.Client, error) {
+	opts := []client.Opt{client.WithHost(c.engineAddress()), client.WithAPIVersionNegotiation()}
+	if c.TLS != nil {
+		for path, file := range map[string]string{"tls.ca_file": c.TLS.CAFile, "tls.cert_file": c.TLS.CertFile, "tls.key_file": c.TLS.KeyFile} {
+			if _, err := os.Stat(file); err != nil {
+				return nil, sdk.InvalidConfig(path, "%v", err)
+			}
+		}
+		opts = append(opts, client.WithTLSClientConfig(c.TLS.CAFile, c.TLS.CertFile, c.TLS.KeyFile))
+	}
+	cli, err := client.NewClientWithOpts(opts...)
+	if err != nil {
+		return nil, sdk.InvalidConfig("host", "%v", err)
+	}
+	return cli, nil
+}
+
+func (b *Backend) Info(context.Context) (*sdk.InfoResponse, error) {
+	return &sdk.InfoResponse{
+		Name: "compose", Version: version, ConfigSchema: schema,
+		Description: "Runs deployments as compose projects on a Docker Engine.",
+	}, nil
+}
+
+func (b *Backend) Configure(_ context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
+	var c config
+	if err := req.Decode(&c); err != nil {
+		return nil, err
+	}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	cli, err := c.newClient()
+	if err != nil {
+		return nil, err
+	}
+	b.cfg, b.docker = c, cli
+	return &sdk.ConfigureResponse{}, nil
+}
+
+// engineError turns a failure to reach the engine into a retriable error
+// naming the address; other errors pass through.
+func (b *Backend) engineError(err error) error {
+	if err != nil && client.IsErrConnectionFailed(err) {
+		return &sdk.UnavailableError{Message: fmt.Sprintf("cannot reach the Docker Engine at %s: %v", b.cfg.engineAddress(), err)}
+	}
+	return err
+}

@@ -1,0 +1,106 @@
+package compose
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"github.com/docker/docker/api/types/filters"
+
+	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/sdk"
+)
+
+// The labels every object the plugin creates carries. The compose ones make
+// "docker compose -p <project> ps" see the deployment; the alphaswarm ones
+// tie it back to its tenant and deployment.
+const (
+	labelProject    = "com.docker.compose.project"
+	labelService    = "com.docker.compose.service"
+	labelNumber     = "com.docker.compose.container-number"
+	labelOneoff     = "com.docker.compose.oneoff"
+	labelConfigHash = "com.docker.compose.config-hash"
+	labelNetwork    = "com.docker.compose.network"
+	labelVolume     = "com.docker.compose.volume"
+	labelManagedBy  = "io.alphaswarm.managed-by"
+	labelTenant     = "io.alphaswarm.tenant"
+	labelEnv        = "io.alphaswarm.environment"
+	labelDeployment = "io.alphaswarm.deployment"
+)
+
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+// project names one deployment's compose project.
+type project struct {
+	name string
+	ref  core.DeploymentRef
+}
+
+func (b *Backend) project(ref core.DeploymentRef) project {
+	return project{name: fmt.Sprintf("%s-%s-%s-%s", b.cfg.ProjectPrefix, ref.Tenant, ref.Environment, ref.Name), ref: ref}
+}
+
+func (p project) network() string           { return p.name + "_default" }
+func (p project) volume(name string) string { return p.name + "_" + name }
+func (p project) container(svc string, n int) string {
+	return p.name + "-" + svc + "-" + strconv.Itoa(n)
+}
+
+// replica names replica n of svc before the engine has listed it; the
+// engine accepts the container name wherever it takes an id.
+func (p project) replica(svc string, n int) replica {
+	name := p.container(svc, n)
+	return replica{id: name, name: name, service: svc, number: n, state: "running"}
+}
+
+// labels are the labels of any object of the project.
+func (p project) labels() map[string]string {
+	return map[string]string{
+		labelProject: p.name, labelManagedBy: "alphaswarm",
+		labelTenant: p.ref.Tenant, labelEnv: p.ref.Environment, labelDeployment: p.ref.Name,
+	}
+}
+
+// filter selects the project's objects; extra narrows it, as "key=value".
+func (p project) filter(extra ...string) filters.Args {
+	args := filters.NewArgs(filters.Arg("label", labelProject+"="+p.name))
+	for _, e := range extra {
+		args.Add("label", e)
+	}
+	return args
+}
+
+// replicaID is the short name of a replica in statuses, logs and exec:
+// <service>-<number>.
+func replicaID(svc string, n int) string { return svc + "-" + strconv.Itoa(n) }
+
+// configHash fingerprints everything about a service that needs new
+// containers when it changes: the spec without its replica count, the
+// network, and the secret values, mixed in through an HMAC keyed by the
+// deployment's salt so that the label reveals nothing about them.
+func configHash(p project, svc *core.ServiceSpec, secrets sdk.SecretValues, salt string) string {
+	spec := *svc
+	spec.Replicas = 0
+	raw, _ := json.Marshal(struct {
+		Spec    core.ServiceSpec `json:"spec"`
+		Network string           `json:"network"`
+	}{spec, p.network()})
+	mac := hmac.New(sha256.New, []byte(salt))
+	refs := make([]string, 0, len(svc.SecretEnv))
+	for _, r := range svc.SecretEnv {
+		refs = append(refs, r.Ref)
+	}
+	slices.Sort(refs)
+	for _, r := range refs {
+		fmt.Fprintf(mac, "%s=%d:%s\n", r, len(secrets[r]), secrets[r])
+	}
+	h := sha256.New()
+	h.Write(raw)
+	h.Write(mac.Sum(nil))
+	return hex.EncodeToString(h.Sum(nil))
+}

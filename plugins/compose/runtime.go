@@ -1,0 +1,149 @@
+package compose
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/docker/docker/api/types/container"
+
+	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/sdk"
+)
+
+// target is what a runtime operation works on: the project, its state, and
+// the services the request names (all when it names none).
+type target struct {
+	p        project
+	st       *state
+	services []*core.ServiceSpec
+	replicas map[string][]replica
+}
+
+func (b *Backend) target(ctx context.Context, ref core.DeploymentRef, stateBlob []byte, service string) (*target, error) {
+	if b.docker == nil {
+		return nil, fmt.Errorf("backend is not configured")
+	}
+	st, err := decodeState(stateBlob)
+	if err != nil {
+		return nil, err
+	}
+	t := &target{p: b.project(ref), st: st}
+	for i := range st.Services {
+		if service == "" || st.Services[i].Name == service {
+			t.services = append(t.services, &st.Services[i])
+		}
+	}
+	if service != "" && len(t.services) == 0 {
+		return nil, sdk.NotFound("service %q in deployment %s", service, ref)
+	}
+	if t.replicas, err = b.listReplicas(ctx, t.p); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// startExisting starts a stopped container and waits until it is ready.
+func (b *Backend) startExisting(ctx context.Context, svc *core.ServiceSpec, r replica, report reportFunc) error {
+	if err := b.docker.ContainerStart(ctx, r.id, container.StartOptions{}); err != nil {
+		return b.engineError(fmt.Errorf("service %q: start %s: %w", svc.Name, r.name, explainStart(err)))
+	}
+	if err := b.waitReady(ctx, svc, r); err != nil {
+		return fmt.Errorf("service %q: %w", svc.Name, err)
+	}
+	report(svc.Name, r.short(), "started %s", r.name)
+	return nil
+}
+
+func (b *Backend) Restart(ctx context.Context, req *sdk.RestartRequest) (*sdk.RestartResponse, error) {
+	t, err := b.target(ctx, req.Deployment, req.State, req.Service)
+	if err != nil {
+		return nil, err
+	}
+	timeout := int(b.cfg.stopTimeout.Seconds())
+	for _, svc := range t.services {
+		for _, r := range t.replicas[svc.Name] { // one at a time, so the others keep serving
+			if err := b.docker.ContainerRestart(ctx, r.id, container.StopOptions{Timeout: &timeout}); err != nil {
+				return nil, b.engineError(fmt.Errorf("service %q: restart %s: %w", svc.Name, r.name, err))
+			}
+			if err := b.waitReady(ctx, svc, r); err != nil {
+				return nil, fmt.Errorf("service %q: %w", svc.Name, err)
+			}
+		}
+	}
+	return &sdk.RestartResponse{}, nil
+}
+
+func (b *Backend) Stop(ctx context.Context, req *sdk.StopRequest) (*sdk.StopResponse, error) {
+	t, err := b.target(ctx, req.Deployment, req.State, req.Service)
+	if err != nil {
+		return nil, err
+	}
+	timeout := int(b.cfg.stopTimeout.Seconds())
+	for _, svc := range t.services {
+		if _, stopped := t.st.Stopped[svc.Name]; !stopped {
+			t.st.Stopped[svc.Name] = svc.Replicas
+		}
+		for _, r := range t.replicas[svc.Name] {
+			if err := b.docker.ContainerStop(ctx, r.id, container.StopOptions{Timeout: &timeout}); err != nil && !isNotFound(err) {
+				return &sdk.StopResponse{State: t.st.encode()}, b.engineError(fmt.Errorf("service %q: stop %s: %w", svc.Name, r.name, err))
+			}
+		}
+	}
+	return &sdk.StopResponse{State: t.st.encode()}, nil
+}
+
+func (b *Backend) Start(ctx context.Context, req *sdk.StartRequest) (*sdk.StartResponse, error) {
+	t, err := b.target(ctx, req.Deployment, req.State, req.Service)
+	if err != nil {
+		return nil, err
+	}
+	report := func(string, string, string, ...any) {}
+	for _, svc := range t.services {
+		for _, r := range t.replicas[svc.Name] {
+			if r.state != "running" {
+				if err := b.startExisting(ctx, svc, r, report); err != nil {
+					return nil, err
+				}
+			}
+		}
+		delete(t.st.Stopped, svc.Name)
+	}
+	return &sdk.StartResponse{State: t.st.encode()}, nil
+}
+
+func (b *Backend) Scale(ctx context.Context, req *sdk.ScaleRequest) (*sdk.ScaleResponse, error) {
+	if req.Service == "" {
+		return nil, sdk.NotFound("service \"\" (scale needs a service name)")
+	}
+	t, err := b.target(ctx, req.Deployment, req.State, req.Service)
+	if err != nil {
+		return nil, err
+	}
+	svc := t.services[0]
+	svc.Replicas = req.Replicas
+	if _, stopped := t.st.Stopped[svc.Name]; stopped {
+		t.st.Stopped[svc.Name] = req.Replicas // applies on start
+		return &sdk.ScaleResponse{State: t.st.encode()}, nil
+	}
+	report := func(string, string, string, ...any) {}
+	rs := t.replicas[svc.Name]
+	hash := ""
+	if len(rs) > 0 {
+		hash = rs[len(rs)-1].hash // new replicas match the newest, so a later apply sees them current
+	}
+	next := nextNumber(rs)
+	for len(rs) < req.Replicas {
+		if hash == "" {
+			return nil, fmt.Errorf("service %q: no replica to copy; apply the deployment first", svc.Name)
+		}
+		if err := b.startReplicaLike(ctx, t.p, svc, rs[len(rs)-1], next, report); err != nil {
+			return &sdk.ScaleResponse{State: t.st.encode()}, err
+		}
+		rs = append(rs, t.p.replica(svc.Name, next))
+		next++
+	}
+	if err := b.scaleDown(ctx, rs, req.Replicas, report); err != nil {
+		return &sdk.ScaleResponse{State: t.st.encode()}, err
+	}
+	return &sdk.ScaleResponse{State: t.st.encode()}, nil
+}
