@@ -14,6 +14,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/plugins/compose"
@@ -301,4 +302,88 @@ func containsString(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestRollingUpdateFailsNoRequest updates the image of a two-replica service
+// while a client on the project network sends a request every 20ms on a
+// fresh connection, and expects every request to succeed: the replicas are
+// replaced one at a time, start-first, and leave gracefully.
+func TestRollingUpdateFailsNoRequest(t *testing.T) {
+	t.Parallel()
+	api := named("api", echoService(echoV1))
+	api.Replicas = 2
+	f := newFixture(t, testConfig, api)
+	f.mustApply()
+	poller := startPoller(t, f.project+"_default", "http://api:8080/")
+	time.Sleep(500 * time.Millisecond)
+
+	f.spec.Services[0].Image = echoV2
+	f.mustApply()
+	requests, failures, out := stopPoller(t, poller)
+	if failures != 0 || requests < 20 {
+		t.Errorf("during the roll: %d requests, %d failed; want many requests and no failure:\n%s", requests, failures, out)
+	}
+	var order []string
+	for _, e := range f.events {
+		if strings.HasPrefix(e.Message, "started") || strings.HasPrefix(e.Message, "removed") {
+			order = append(order, strings.Fields(e.Message)[0]+" "+e.Replica)
+		}
+	}
+	want := []string{"started api-3", "removed api-1", "started api-4", "removed api-2"}
+	if strings.Join(order, ", ") != strings.Join(want, ", ") {
+		t.Errorf("roll order %v, want %v (start-first, one at a time)", order, want)
+	}
+	for _, c := range f.containers() {
+		if c.Image != echoV2 {
+			t.Errorf("%s still runs %s", c.Names[0], c.Image)
+		}
+	}
+}
+
+// startPoller runs "echo poll" on network, removed when the test ends.
+func startPoller(t *testing.T, net, url string) string {
+	t.Helper()
+	ctx := context.Background()
+	created, err := docker.ContainerCreate(ctx, &container.Config{Image: echoV1, Cmd: []string{"poll", url, "20ms"}},
+		nil, &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{net: {}}}, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { docker.ContainerRemove(context.Background(), created.ID, container.RemoveOptions{Force: true}) })
+	if err := docker.ContainerStart(ctx, created.ID, container.StartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return created.ID
+}
+
+// stopPoller sends SIGTERM and reads the poller's summary.
+func stopPoller(t *testing.T, id string) (requests, failures int, out string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := docker.ContainerKill(ctx, id, "SIGTERM"); err != nil {
+		t.Fatal(err)
+	}
+	wait, errc := docker.ContainerWait(ctx, id, container.WaitConditionNotRunning)
+	select {
+	case <-wait:
+	case err := <-errc:
+		t.Fatal(err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("poller did not stop")
+	}
+	rc, err := docker.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var buf strings.Builder
+	stdcopy.StdCopy(&buf, &buf, rc)
+	out = buf.String()
+	for _, line := range strings.Split(out, "\n") {
+		if _, err := fmt.Sscanf(line, "requests=%d failures=%d", &requests, &failures); err == nil {
+			return requests, failures, out
+		}
+	}
+	t.Fatalf("no summary from the poller:\n%s", out)
+	return 0, 0, out
 }

@@ -18,17 +18,29 @@
 //	echo exit N         exit with code N
 //	echo print ARGS...  print the arguments
 //	echo check [PATH]   GET http://127.0.0.1:$PORT/PATH (default /healthz); exit 0 on 2xx
+//	echo poll URL [INTERVAL]
+//	                    GET URL every INTERVAL (default 20ms) on a fresh connection
+//	                    until SIGTERM, print each failure and a summary line
+//	                    "requests=N failures=M", and exit 1 if any failed
+//
+// On SIGTERM the server stops accepting connections and finishes the
+// requests it has before it exits, so a replica can leave without failing a
+// request.
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -52,6 +64,8 @@ func main() {
 		fmt.Println(strings.Join(args[1:], " "))
 	case "check":
 		os.Exit(check(args[1:]))
+	case "poll":
+		os.Exit(poll(args[1:]))
 	default:
 		fmt.Fprintf(os.Stderr, "echo: unknown command %q (serve, cat, exit, print, check)\n", args[0])
 		os.Exit(127)
@@ -120,9 +134,59 @@ func serve() {
 		mux.ServeHTTP(w, r)
 	})
 	srv := &http.Server{Addr: addr, Handler: logged, ReadHeaderTimeout: 5 * time.Second}
-	if err := srv.ListenAndServe(); err != nil {
+	go func() {
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+		<-sig
+		fmt.Println("echo: shutting down")
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}()
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintln(os.Stderr, "echo:", err)
 		os.Exit(1)
+	}
+}
+
+func poll(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, "usage: echo poll URL [INTERVAL]")
+		return 2
+	}
+	interval := 20 * time.Millisecond
+	if len(args) > 1 {
+		if d, err := time.ParseDuration(args[1]); err == nil {
+			interval = d
+		}
+	}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+	requests, failures := 0, 0
+	for {
+		select {
+		case <-stop:
+			fmt.Printf("requests=%d failures=%d\n", requests, failures)
+			if failures > 0 {
+				return 1
+			}
+			return 0
+		case <-time.After(interval):
+		}
+		requests++
+		resp, err := client.Get(args[0])
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode/100 != 2 {
+				err = fmt.Errorf("status %s", resp.Status)
+			}
+		}
+		if err != nil {
+			failures++
+			fmt.Printf("FAIL %s: %v\n", time.Now().Format(time.RFC3339Nano), err)
+		}
 	}
 }
 

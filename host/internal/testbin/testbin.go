@@ -15,6 +15,10 @@ const (
 	MemoryPlugin = "github.com/alphaswarm/controller/examples/backend-memory"
 	BadPlugin    = "github.com/alphaswarm/controller/host/internal/testplugins/bad"
 	PlainPlugin  = "github.com/alphaswarm/controller/host/internal/testplugins/plain"
+	// ComposePlugin and EchoWorkload are built, never imported: the host
+	// may not import a plugin.
+	ComposePlugin = "github.com/alphaswarm/controller/plugins/compose/cmd/swarm-backend-compose"
+	EchoWorkload  = "github.com/alphaswarm/controller/examples/workloads/echo"
 )
 
 // BadModes are the misbehaviours of BadPlugin, each its own binary name.
