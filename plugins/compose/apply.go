@@ -60,8 +60,12 @@ func (b *Backend) converge(ctx context.Context, p project, spec *core.Deployment
 		return err
 	}
 	done := make(map[string]chan struct{}, len(spec.Services))
+	depended := map[string]bool{}
 	for _, s := range spec.Services {
 		done[s.Name] = make(chan struct{})
+		for _, d := range s.DependsOn {
+			depended[d] = true
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -84,7 +88,11 @@ func (b *Backend) converge(ctx context.Context, p project, spec *core.Deployment
 			if ctx.Err() != nil {
 				return
 			}
-			if err := b.convergeService(ctx, p, svc, existing[svc.Name], secrets, st.Salt, report); err != nil {
+			err := b.convergeService(ctx, p, svc, existing[svc.Name], secrets, st.Salt, report)
+			if err == nil && depended[svc.Name] && svc.Health != nil {
+				err = b.waitServiceReady(ctx, p, svc) // replicas it left alone may be unhealthy now
+			}
+			if err != nil {
 				mu.Lock()
 				failures = append(failures, err)
 				mu.Unlock()
@@ -154,6 +162,20 @@ func (b *Backend) convergeService(ctx context.Context, p project, svc *core.Serv
 		next++
 	}
 	return b.scaleDown(ctx, current, svc.Replicas, report)
+}
+
+// waitServiceReady waits until every replica of svc passes its check.
+func (b *Backend) waitServiceReady(ctx context.Context, p project, svc *core.ServiceSpec) error {
+	all, err := b.listReplicas(ctx, p)
+	if err != nil {
+		return err
+	}
+	for _, r := range all[svc.Name] {
+		if err := b.waitReady(ctx, svc, r); err != nil {
+			return fmt.Errorf("service %q: %w", svc.Name, err)
+		}
+	}
+	return nil
 }
 
 // scaleDown removes the highest-numbered replicas until n remain.

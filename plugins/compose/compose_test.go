@@ -220,8 +220,10 @@ func TestFaultsGiveClearErrors(t *testing.T) {
 		svc          core.ServiceSpec
 		want         []string
 	}{
-		{"image not pullable", `{"project_prefix": "ct", "pull_policy": "never"}`, missing,
+		{"image missing, pull forbidden", `{"project_prefix": "ct", "pull_policy": "never"}`, missing,
 			[]string{`service "api"`, "alphaswarm/not-built-anywhere:1", "not on the engine"}},
+		{"image missing, no registry", testConfig, missing,
+			[]string{`service "api"`, "alphaswarm/not-built-anywhere:1", "cannot be pulled"}},
 		{"exits at once", testConfig, exits, []string{`service "api"`, "exited with code 3"}},
 		{"never healthy", `{"project_prefix": "ct", "ready_timeout": "2s", "stop_timeout": "1s"}`, sick,
 			[]string{`service "api"`, "did not become ready within 2s", "503"}},
@@ -243,7 +245,68 @@ func TestFaultsGiveClearErrors(t *testing.T) {
 			if n := len(f.containers()); n != 0 {
 				t.Errorf("a failed replica was left behind: %d containers", n)
 			}
+			f.destroyFindsEverything()
 		})
+	}
+}
+
+// destroyFindsEverything destroys without state, as after a lost or failed
+// apply, and expects nothing of the project left on the engine.
+func (f *fixture) destroyFindsEverything() {
+	f.t.Helper()
+	ctx := context.Background()
+	if _, err := f.c.Destroy(ctx, &sdk.DestroyRequest{Deployment: f.spec.Ref(), RemoveData: true}); err != nil {
+		f.t.Fatalf("destroy without state: %v", err)
+	}
+	byProject := filters.NewArgs(filters.Arg("label", "com.docker.compose.project="+f.project))
+	nets, _ := docker.NetworkList(ctx, network.ListOptions{Filters: byProject})
+	vols, _ := docker.VolumeList(ctx, volume.ListOptions{Filters: byProject})
+	if len(f.containers()) != 0 || len(nets) != 0 || len(vols.Volumes) != 0 {
+		f.t.Errorf("destroy left %d containers, %d networks, %d volumes", len(f.containers()), len(nets), len(vols.Volumes))
+	}
+}
+
+// TestNameTakenByAnotherContainer: a container the plugin did not create
+// holds the name a replica needs; apply names the service and the conflict,
+// and leaves the stranger alone.
+func TestNameTakenByAnotherContainer(t *testing.T) {
+	t.Parallel()
+	api := named("api", echoService(echoV1))
+	api.Replicas = 1
+	f := newFixture(t, testConfig, api)
+	ctx := context.Background()
+	stranger, err := docker.ContainerCreate(ctx, &container.Config{Image: echoV1}, nil, nil, nil, f.project+"-api-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { docker.ContainerRemove(context.Background(), stranger.ID, container.RemoveOptions{Force: true}) })
+	err = f.apply()
+	if err == nil || !strings.Contains(err.Error(), `service "api"`) || !strings.Contains(err.Error(), "already in use") {
+		t.Errorf("apply with the name taken: %v", err)
+	}
+	if _, err := docker.ContainerInspect(ctx, stranger.ID); err != nil {
+		t.Errorf("the stranger container was touched: %v", err)
+	}
+}
+
+func TestExecWithTTY(t *testing.T) {
+	t.Parallel()
+	api := named("api", echoService(echoV1))
+	api.Replicas = 1
+	f := newFixture(t, testConfig, api)
+	f.mustApply()
+	var out strings.Builder
+	resize := make(chan sdk.TermSize, 1)
+	resize <- sdk.TermSize{Rows: 40, Cols: 100}
+	close(resize)
+	resp, err := f.c.Exec(context.Background(), &sdk.ExecRequest{Deployment: f.spec.Ref(), State: f.state, Service: "api",
+		Command: []string{"/echo", "print", "hello", "tty"}, TTY: true, Size: sdk.TermSize{Rows: 24, Cols: 80}},
+		sdk.ExecStreams{Stdout: &out, Stderr: &out, Resize: resize})
+	if err != nil || resp.ExitCode != 0 {
+		t.Fatalf("exec with a TTY: %+v, %v", resp, err)
+	}
+	if out.String() != "hello tty\r\n" {
+		t.Errorf("TTY output %q, want the line with a terminal's CRLF", out.String())
 	}
 }
 
