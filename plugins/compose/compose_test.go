@@ -279,7 +279,9 @@ func TestNameTakenByAnotherContainer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { docker.ContainerRemove(context.Background(), stranger.ID, container.RemoveOptions{Force: true}) })
+	t.Cleanup(func() {
+		docker.ContainerRemove(context.Background(), stranger.ID, container.RemoveOptions{Force: true})
+	})
 	err = f.apply()
 	if err == nil || !strings.Contains(err.Error(), `service "api"`) || !strings.Contains(err.Error(), "already in use") {
 		t.Errorf("apply with the name taken: %v", err)
