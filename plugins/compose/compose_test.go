@@ -452,3 +452,58 @@ func stopPoller(t *testing.T, id string) (requests, failures int, out string) {
 	t.Fatalf("no summary from the poller:\n%s", out)
 	return 0, 0, out
 }
+
+// TestScaleToZeroAndBack scales a service without secrets away and back:
+// with no replica left to copy, the new ones come from the spec, and a later
+// apply of the same spec finds them current.
+func TestScaleToZeroAndBack(t *testing.T) {
+	t.Parallel()
+	api := named("api", echoService(echoV1))
+	api.Replicas = 1
+	f := newFixture(t, testConfig, api)
+	f.mustApply()
+	ctx := context.Background()
+	for _, n := range []int{0, 2} {
+		resp, err := f.c.Scale(ctx, &sdk.ScaleRequest{Deployment: f.spec.Ref(), State: f.state, Service: "api", Replicas: n})
+		if err != nil {
+			t.Fatalf("scale to %d: %v", n, err)
+		}
+		f.state = resp.State
+		if got := len(f.containers()); got != n {
+			t.Fatalf("scale to %d: engine has %d containers", n, got)
+		}
+	}
+	f.spec.Services[0].Replicas = 2
+	f.mustApply()
+	for _, e := range f.events {
+		if strings.HasPrefix(e.Message, "started") || strings.HasPrefix(e.Message, "removed") {
+			t.Errorf("apply after scaling replaced replicas: %s", e.Message)
+		}
+	}
+}
+
+func TestLogsSinceAndStreams(t *testing.T) {
+	t.Parallel()
+	api := named("api", echoService(echoV1))
+	api.Replicas = 1
+	f := newFixture(t, testConfig, api)
+	f.mustApply()
+	time.Sleep(1200 * time.Millisecond) // ticks every 100ms, every fifth on stderr
+	since := time.Now().Add(-500 * time.Millisecond)
+	var lines []sdk.LogLine
+	err := f.c.Logs(context.Background(), &sdk.LogsRequest{Deployment: f.spec.Ref(), State: f.state, Service: "api", Since: since},
+		func(l sdk.LogLine) error { lines = append(lines, l); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	streams := map[sdk.Stream]int{}
+	for _, l := range lines {
+		streams[l.Stream]++
+		if l.Time.Before(since) {
+			t.Errorf("line %q at %s is older than since %s", l.Message, l.Time, since)
+		}
+	}
+	if streams[sdk.Stdout] == 0 || streams[sdk.Stderr] == 0 || len(lines) > 10 {
+		t.Errorf("logs since 500ms ago: %d lines by stream %v; want a few, from both streams", len(lines), streams)
+	}
+}

@@ -127,16 +127,9 @@ func (b *Backend) Scale(ctx context.Context, req *sdk.ScaleRequest) (*sdk.ScaleR
 	}
 	report := func(string, string, string, ...any) {}
 	rs := t.replicas[svc.Name]
-	hash := ""
-	if len(rs) > 0 {
-		hash = rs[len(rs)-1].hash // new replicas match the newest, so a later apply sees them current
-	}
 	next := nextNumber(rs)
 	for len(rs) < req.Replicas {
-		if hash == "" {
-			return nil, fmt.Errorf("service %q: no replica to copy; apply the deployment first", svc.Name)
-		}
-		if err := b.startReplicaLike(ctx, t.p, svc, rs[len(rs)-1], next, report); err != nil {
+		if err := b.addReplica(ctx, t, svc, rs, next, report); err != nil {
 			return &sdk.ScaleResponse{State: t.st.encode()}, err
 		}
 		rs = append(rs, t.p.replica(svc.Name, next))
@@ -146,4 +139,22 @@ func (b *Backend) Scale(ctx context.Context, req *sdk.ScaleRequest) (*sdk.ScaleR
 		return &sdk.ScaleResponse{State: t.st.encode()}, err
 	}
 	return &sdk.ScaleResponse{State: t.st.encode()}, nil
+}
+
+// addReplica adds replica n to svc for scaling up. Scale requests carry no
+// secret values, so it copies a running replica; with none to copy it
+// builds one from the spec, which only works for a service without secrets.
+func (b *Backend) addReplica(ctx context.Context, t *target, svc *core.ServiceSpec, rs []replica, n int, report reportFunc) error {
+	for i := len(rs) - 1; i >= 0; i-- {
+		if rs[i].state == "running" {
+			return b.startReplicaLike(ctx, t.p, svc, rs[i], n, report)
+		}
+	}
+	if len(svc.SecretEnv) > 0 {
+		return fmt.Errorf("service %q has no replica to copy and its secrets are only resolved on apply: apply with %d replicas instead", svc.Name, svc.Replicas)
+	}
+	if err := b.ensureImage(ctx, svc, report); err != nil {
+		return err
+	}
+	return b.startReplica(ctx, t.p, svc, n, configHash(t.p, svc, nil, t.st.Salt), nil, report)
 }
