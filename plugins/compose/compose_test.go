@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -41,7 +42,7 @@ func newFixture(t *testing.T, config string, services ...core.ServiceSpec) *fixt
 	if _, err := c.Configure(context.Background(), &sdk.ConfigureRequest{Config: json.RawMessage(config)}); err != nil {
 		t.Fatalf("configure: %v", err)
 	}
-	name := fmt.Sprintf("t%d-%d", time.Now().Unix()%100000, deploymentSeq.Add(1))
+	name := fmt.Sprintf("t%x-%d", rand.Uint32(), deploymentSeq.Add(1))
 	f := &fixture{t: t, c: c, project: "ct-acme-test-" + name,
 		spec: core.DeploymentSpec{Tenant: "acme", Environment: "test", Name: name, Services: services}}
 	t.Cleanup(func() {
@@ -85,6 +86,16 @@ func (f *fixture) containers(extra ...string) []container.Summary {
 		f.t.Fatal(err)
 	}
 	return list
+}
+
+// appliedAPI is a deployment of one echo replica called api, applied.
+func appliedAPI(t *testing.T) *fixture {
+	t.Helper()
+	api := named("api", echoService(echoV1))
+	api.Replicas = 1
+	f := newFixture(t, testConfig, api)
+	f.mustApply()
+	return f
 }
 
 func named(name string, s core.ServiceSpec) core.ServiceSpec {
@@ -293,10 +304,7 @@ func TestNameTakenByAnotherContainer(t *testing.T) {
 
 func TestExecWithTTY(t *testing.T) {
 	t.Parallel()
-	api := named("api", echoService(echoV1))
-	api.Replicas = 1
-	f := newFixture(t, testConfig, api)
-	f.mustApply()
+	f := appliedAPI(t)
 	var out strings.Builder
 	resize := make(chan sdk.TermSize, 1)
 	resize <- sdk.TermSize{Rows: 40, Cols: 100}
@@ -377,7 +385,9 @@ func TestRollingUpdateFailsNoRequest(t *testing.T) {
 	t.Parallel()
 	api := named("api", echoService(echoV1))
 	api.Replicas = 2
-	f := newFixture(t, testConfig, api)
+	// The default stop timeout: old replicas get time to finish what they
+	// accepted, however busy the machine is.
+	f := newFixture(t, `{"project_prefix": "ct"}`, api)
 	f.mustApply()
 	poller := startPoller(t, f.project+"_default", "http://api:8080/")
 	time.Sleep(500 * time.Millisecond)
@@ -386,7 +396,12 @@ func TestRollingUpdateFailsNoRequest(t *testing.T) {
 	f.mustApply()
 	requests, failures, out := stopPoller(t, poller)
 	if failures != 0 || requests < 20 {
-		t.Errorf("during the roll: %d requests, %d failed; want many requests and no failure:\n%s", requests, failures, out)
+		var ips []string
+		for _, c := range f.containers() {
+			in, _ := docker.ContainerInspect(context.Background(), c.ID)
+			ips = append(ips, in.Name+"="+in.NetworkSettings.Networks[f.project+"_default"].IPAddress)
+		}
+		t.Errorf("during the roll: %d requests, %d failed; want many requests and no failure:\n%s\nnow: %v\nevents: %+v", requests, failures, out, ips, f.events)
 	}
 	var order []string
 	for _, e := range f.events {
@@ -458,10 +473,7 @@ func stopPoller(t *testing.T, id string) (requests, failures int, out string) {
 // apply of the same spec finds them current.
 func TestScaleToZeroAndBack(t *testing.T) {
 	t.Parallel()
-	api := named("api", echoService(echoV1))
-	api.Replicas = 1
-	f := newFixture(t, testConfig, api)
-	f.mustApply()
+	f := appliedAPI(t)
 	ctx := context.Background()
 	for _, n := range []int{0, 2} {
 		resp, err := f.c.Scale(ctx, &sdk.ScaleRequest{Deployment: f.spec.Ref(), State: f.state, Service: "api", Replicas: n})
@@ -484,10 +496,7 @@ func TestScaleToZeroAndBack(t *testing.T) {
 
 func TestLogsSinceAndStreams(t *testing.T) {
 	t.Parallel()
-	api := named("api", echoService(echoV1))
-	api.Replicas = 1
-	f := newFixture(t, testConfig, api)
-	f.mustApply()
+	f := appliedAPI(t)
 	time.Sleep(1200 * time.Millisecond) // ticks every 100ms, every fifth on stderr
 	since := time.Now().Add(-500 * time.Millisecond)
 	var lines []sdk.LogLine

@@ -19,7 +19,8 @@
 //	echo print ARGS...  print the arguments
 //	echo check [PATH]   GET http://127.0.0.1:$PORT/PATH (default /healthz); exit 0 on 2xx
 //	echo poll URL [INTERVAL]
-//	                    GET URL every INTERVAL (default 20ms) on a fresh connection
+//	                    GET URL every INTERVAL (default 20ms) on a fresh connection,
+//	                    trying each address of the host for 300ms in turn,
 //	                    until SIGTERM, print each failure and a summary line
 //	                    "requests=N failures=M", and exit 1 if any failed
 //
@@ -34,7 +35,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"os"
 	"os/signal"
 	"strconv"
@@ -134,7 +137,9 @@ func serve() {
 		mux.ServeHTTP(w, r)
 	})
 	srv := &http.Server{Addr: addr, Handler: logged, ReadHeaderTimeout: 5 * time.Second}
+	drained := make(chan struct{})
 	go func() {
+		defer close(drained)
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 		<-sig
@@ -147,6 +152,30 @@ func serve() {
 		fmt.Fprintln(os.Stderr, "echo:", err)
 		os.Exit(1)
 	}
+	<-drained // ListenAndServe returns at once on Shutdown; the requests it accepted finish here
+}
+
+// failover dials each address the name resolves to in turn, giving each
+// 300ms, as a client of a service whose replicas come and go should: an
+// address that has just left can swallow a connection attempt.
+func failover(ctx context.Context, network, addr string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	ips, err := net.DefaultResolver.LookupHost(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	var last error
+	for _, ip := range ips {
+		conn, err := (&net.Dialer{Timeout: 300 * time.Millisecond}).DialContext(ctx, network, net.JoinHostPort(ip, port))
+		if err == nil {
+			return conn, nil
+		}
+		last = err
+	}
+	return nil, last
 }
 
 func poll(args []string) int {
@@ -160,7 +189,7 @@ func poll(args []string) int {
 			interval = d
 		}
 	}
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, DialContext: failover}}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	requests, failures := 0, 0
@@ -175,7 +204,19 @@ func poll(args []string) int {
 		case <-time.After(interval):
 		}
 		requests++
-		resp, err := client.Get(args[0])
+		var remote string
+		var steps []string
+		mark := func(what string) { steps = append(steps, fmt.Sprintf("%s@%s", what, time.Now().Format("05.000"))) }
+		trace := &httptrace.ClientTrace{
+			DNSStart:     func(httptrace.DNSStartInfo) { mark("dns") },
+			DNSDone:      func(i httptrace.DNSDoneInfo) { mark(fmt.Sprintf("dns-done%v", i.Addrs)) },
+			ConnectStart: func(_, addr string) { mark("connect " + addr) },
+			ConnectDone:  func(_, addr string, err error) { mark(fmt.Sprintf("connected %s %v", addr, err)) },
+			GotConn:      func(info httptrace.GotConnInfo) { remote = info.Conn.RemoteAddr().String() },
+		}
+		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, args[0], nil)
+		started := time.Now()
+		resp, err := client.Do(req)
 		if err == nil {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
@@ -185,7 +226,7 @@ func poll(args []string) int {
 		}
 		if err != nil {
 			failures++
-			fmt.Printf("FAIL %s: %v\n", time.Now().Format(time.RFC3339Nano), err)
+			fmt.Printf("FAIL %s after %s from %q: %v %v\n", started.Format(time.RFC3339Nano), time.Since(started).Round(time.Millisecond), remote, err, steps)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,7 +124,7 @@ func TestComposeEndToEnd(t *testing.T) {
 	m := pluginmgr.New(pluginmgr.Config{PluginDirs: []string{pluginDir}, StartTimeout: 10 * time.Second})
 	defer m.Close()
 	inst, err := m.Start(ctx, pluginmgr.InstanceConfig{Name: "local", Plugin: "compose",
-		Config: json.RawMessage(`{"project_prefix": "e2e", "ready_timeout": "60s", "stop_timeout": "2s"}`)})
+		Config: json.RawMessage(`{"project_prefix": "e2e", "ready_timeout": "60s"}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestComposeEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := twoServices(fmt.Sprintf("shop%d", time.Now().Unix()%100000), echoV1)
+	spec := twoServices(fmt.Sprintf("shop%x", rand.Uint32()), echoV1)
 	project := "e2e-" + spec.Tenant + "-" + spec.Environment + "-" + spec.Name
 	d := &deployment{t: t, ctx: ctx, c: c, spec: spec}
 	t.Cleanup(func() {
