@@ -2,13 +2,17 @@ package compose
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
 	"github.com/docker/docker/client"
 
+	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
 )
 
@@ -51,13 +55,20 @@ func (b *Backend) Validate(_ context.Context, req *sdk.ValidateRequest) (*sdk.Va
 	return &sdk.ValidateResponse{Diagnostics: diags}, nil
 }
 
-// Plan compares the spec with the services last applied.
-func (b *Backend) Plan(_ context.Context, req *sdk.PlanRequest) (*sdk.PlanResponse, error) {
-	st, err := decodeState(req.PriorState)
+// Plan compares the spec with what the engine runs: the services of the
+// project's containers, read from their labels, with as many replicas as
+// there are containers. It needs no state, so a plan made before the host
+// has any (or after it lost it) is still right.
+func (b *Backend) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResponse, error) {
+	if b.docker == nil {
+		return nil, fmt.Errorf("backend is not configured")
+	}
+	p := b.project(req.Deployment.Ref())
+	replicas, err := b.listReplicas(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	resp := &sdk.PlanResponse{Services: sdk.DiffServices(st.Services, req.Deployment.Services)}
+	resp := &sdk.PlanResponse{Services: sdk.DiffServices(runningServices(replicas), req.Deployment.Services)}
 	for _, s := range req.Deployment.Services {
 		if publishesHostPort(&s) {
 			resp.Compatibility = append(resp.Compatibility, sdk.CompatibilityNote{
@@ -67,6 +78,22 @@ func (b *Backend) Plan(_ context.Context, req *sdk.PlanRequest) (*sdk.PlanRespon
 		}
 	}
 	return resp, nil
+}
+
+// runningServices rebuilds the specs the engine runs from the newest
+// container of each service.
+func runningServices(replicas map[string][]replica) []core.ServiceSpec {
+	var out []core.ServiceSpec
+	for _, name := range slices.Sorted(maps.Keys(replicas)) {
+		rs := replicas[name]
+		var s core.ServiceSpec
+		if err := json.Unmarshal([]byte(rs[len(rs)-1].spec), &s); err != nil || s.Name != name {
+			s = core.ServiceSpec{Name: name} // made by an older plugin: everything differs
+		}
+		s.Replicas = len(rs)
+		out = append(out, s)
+	}
+	return out
 }
 
 // Destroy removes the project's containers and network, and its volumes

@@ -2,6 +2,7 @@ package compose
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -20,9 +21,9 @@ import (
 
 // replica is one container of a service, as listed by the engine.
 type replica struct {
-	id, name, service, hash string
-	number                  int
-	state                   string // running, exited, created, restarting, paused, dead
+	id, name, service, hash, spec string
+	number                        int
+	state                         string // running, exited, created, restarting, paused, dead
 }
 
 func (r replica) short() string { return replicaID(r.service, r.number) }
@@ -38,7 +39,8 @@ func (b *Backend) listReplicas(ctx context.Context, p project) (map[string][]rep
 	for _, c := range list {
 		n, _ := strconv.Atoi(c.Labels[labelNumber])
 		name := strings.TrimPrefix(firstOr(c.Names, c.ID), "/")
-		r := replica{id: c.ID, name: name, service: c.Labels[labelService], hash: c.Labels[labelConfigHash], number: n, state: c.State}
+		r := replica{id: c.ID, name: name, service: c.Labels[labelService], hash: c.Labels[labelConfigHash],
+			spec: c.Labels[labelSpec], number: n, state: c.State}
 		out[r.service] = append(out[r.service], r)
 	}
 	for _, rs := range out {
@@ -70,8 +72,12 @@ func (b *Backend) containerSpec(p project, svc *core.ServiceSpec, n int, hash st
 		labels = map[string]string{}
 	}
 	maps.Copy(labels, p.labels())
+	spec := *svc
+	spec.Replicas = 0
+	specJSON, _ := json.Marshal(spec)
 	maps.Copy(labels, map[string]string{
 		labelService: svc.Name, labelNumber: strconv.Itoa(n), labelOneoff: "False", labelConfigHash: hash,
+		labelSpec: string(specJSON),
 	})
 	env := make([]string, 0, len(svc.Env)+len(svc.SecretEnv))
 	for _, k := range slices.Sorted(maps.Keys(svc.Env)) {

@@ -31,6 +31,10 @@ const (
 	labelTenant     = "io.alphaswarm.tenant"
 	labelEnv        = "io.alphaswarm.environment"
 	labelDeployment = "io.alphaswarm.deployment"
+	// labelSpec holds the service spec the container was made from (secret
+	// references only, replica count zeroed), so that Plan can compare a
+	// topology with what the engine runs, without the host's state.
+	labelSpec = "io.alphaswarm.spec"
 )
 
 var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)

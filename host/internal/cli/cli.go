@@ -37,6 +37,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"version", "Print the version of swarmctl and its plugin protocol", runVersion},
+		{"validate", "Check a topology directory and its backends' configuration", runValidate},
+		{"fmt", "Rewrite topology files in the canonical format", runFmt},
+		{"plan", "Show what applying a topology would change on its backends", runPlan},
 		{"plugins", "List backend plugins, or lock their hashes", runPlugins},
 	}
 }
@@ -96,6 +99,14 @@ func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 		return exitUsage, false
 	}
 	return exitOK, true
+}
+
+// parseError maps a flag parsing error to an exit code: -h is not a failure.
+func parseError(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	return exitUsage
 }
 
 // stringList is a repeatable string flag.

@@ -1,0 +1,65 @@
+# Quickstart: two services on the local Docker Engine.
+#
+#   make build images
+#   bin/swarmctl validate examples/topologies/quickstart-compose
+#   bin/swarmctl plan examples/topologies/quickstart-compose
+
+variable "tag" {
+  type        = string
+  default     = "dev"
+  description = "Tag of the echo image; make images builds alphaswarm/echo:dev."
+}
+
+locals {
+  image = "alphaswarm/echo:${var.tag}"
+  common_env = {
+    LOG_INTERVAL = "5s"
+  }
+}
+
+backend "compose" "local" {
+  project_prefix = "quick"
+}
+
+deployment "hello" {
+  tenant      = "demo"
+  environment = "dev"
+  backend     = backend.compose.local
+
+  service "db" {
+    image = local.image
+    env   = local.common_env
+
+    port "http" {
+      container = 8080
+    }
+
+    health {
+      http     = "/healthz"
+      port     = "http"
+      interval = "1s"
+    }
+  }
+
+  service "api" {
+    image      = local.image
+    replicas   = 2
+    env        = merge(local.common_env, { ROLE = "api" })
+    depends_on = [service.db]
+
+    port "http" {
+      container = 8080
+    }
+
+    resources {
+      cpu    = 0.5
+      memory = "64Mi"
+    }
+
+    health {
+      http     = "/healthz"
+      port     = "http"
+      interval = "1s"
+    }
+  }
+}

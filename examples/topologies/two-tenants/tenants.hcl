@@ -1,0 +1,34 @@
+variable "image" {
+  type    = string
+  default = "alphaswarm/echo:dev"
+}
+
+deployment "acme-shop" {
+  tenant      = "acme"
+  environment = "prod"
+  backend     = backend.compose.shared
+
+  service "web" {
+    image = var.image
+
+    port "http" {
+      container = 8080
+      host      = 18081
+    }
+  }
+}
+
+deployment "globex-shop" {
+  tenant      = "globex"
+  environment = "prod"
+  backend     = backend.compose.shared
+
+  service "web" {
+    image = var.image
+
+    port "http" {
+      container = 8080
+      host      = 18082
+    }
+  }
+}

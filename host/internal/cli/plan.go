@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/alphaswarm/controller/host/internal/planner"
+	"github.com/alphaswarm/controller/sdk"
+)
+
+func runPlan(e env, args []string) int {
+	fs := newFlags(e, "plan", "plan [flags] [DIR]")
+	var tf topologyFlags
+	tf.register(fs)
+	strict := fs.Bool("strict", false, "treat fields a backend would drop as errors")
+	if err := fs.Parse(args); err != nil {
+		return parseError(err)
+	}
+	dir, ok := dirArg(fs)
+	if !ok {
+		fs.Usage()
+		return exitUsage
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	s, m, diags := tf.check(ctx, dir)
+	if m != nil {
+		defer m.Close()
+	}
+	var plans []planner.DeploymentPlan
+	if !diags.HasErrors() {
+		var planDiags hcl.Diagnostics
+		plans, planDiags = s.Plan(ctx, *strict)
+		diags = append(diags, planDiags...)
+	}
+	if tf.asJSON {
+		writeJSON(e, map[string]any{"deployments": plans, "diagnostics": toJSONDiagnostics(diags, s.Topology.Files)})
+	} else {
+		printDiagnostics(e, diags, s.Topology.Files)
+		if !diags.HasErrors() {
+			printPlans(e, plans)
+		}
+	}
+	if diags.HasErrors() {
+		return exitError
+	}
+	return exitOK
+}
+
+var actionSymbol = map[sdk.Action]string{sdk.ActionCreate: "+", sdk.ActionUpdate: "~", sdk.ActionDelete: "-", sdk.ActionNoop: " "}
+
+func printPlans(e env, plans []planner.DeploymentPlan) {
+	var creates, updates, deletes int
+	for _, p := range plans {
+		fmt.Fprintf(e.stdout, "deployment %s/%s/%s on %s:\n", p.Tenant, p.Environment, p.Deployment, p.Backend)
+		if p.Skipped != "" {
+			fmt.Fprintf(e.stdout, "  (not planned: %s)\n\n", p.Skipped)
+			continue
+		}
+		for _, c := range p.Services {
+			label := string(c.Action)
+			if c.Action == sdk.ActionNoop {
+				label = "no changes"
+			}
+			fmt.Fprintf(e.stdout, "  %s service %s (%s)\n", actionSymbol[c.Action], c.Service, label)
+			if c.Action == sdk.ActionUpdate {
+				for _, f := range c.Fields {
+					fmt.Fprintf(e.stdout, "      %s: %s -> %s\n", f.Path, orNone(f.Before), orNone(f.After))
+				}
+			}
+		}
+		for _, n := range p.Compatibility {
+			fmt.Fprintf(e.stdout, "  ! service %s, %s: %s: %s\n", n.Service, n.Field, n.Level, n.Detail)
+		}
+		fmt.Fprintln(e.stdout)
+		c, u, d := p.Changes()
+		creates, updates, deletes = creates+c, updates+u, deletes+d
+	}
+	if creates+updates+deletes == 0 {
+		fmt.Fprintln(e.stdout, "No changes. The backends run what the topology says.")
+		return
+	}
+	fmt.Fprintf(e.stdout, "Plan: %d to create, %d to update, %d to delete.\n", creates, updates, deletes)
+}
+
+func orNone(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "(none)"
+	}
+	return s
+}

@@ -1,0 +1,42 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+func runValidate(e env, args []string) int {
+	fs := newFlags(e, "validate", "validate [flags] [DIR]")
+	var tf topologyFlags
+	tf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return parseError(err)
+	}
+	dir, ok := dirArg(fs)
+	if !ok {
+		fs.Usage()
+		return exitUsage
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	s, m, diags := tf.check(ctx, dir)
+	if m != nil {
+		defer m.Close()
+	}
+	if tf.asJSON {
+		writeJSON(e, map[string]any{
+			"valid": !diags.HasErrors(), "error_count": countSeverity(diags, true), "warning_count": countSeverity(diags, false),
+			"diagnostics": toJSONDiagnostics(diags, s.Topology.Files),
+		})
+	} else {
+		printDiagnostics(e, diags, s.Topology.Files)
+	}
+	if diags.HasErrors() {
+		return exitError
+	}
+	if !tf.asJSON {
+		fmt.Fprintf(e.stdout, "Success! %s is valid: %d deployments on %d backends.\n", dir, len(s.Topology.Deployments), len(s.Topology.Backends))
+	}
+	return exitOK
+}

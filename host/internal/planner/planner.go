@@ -1,0 +1,127 @@
+// Package planner checks a topology against the plugins of its backends and
+// plans it: each backend block is decoded against its plugin's schema and
+// configures a plugin process, each deployment is validated by its
+// backend's plugin, and Plan asks each plugin what it would change.
+// Diagnostics from plugins are pointed back at the topology source.
+package planner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/alphaswarm/controller/host/internal/pluginmgr"
+	"github.com/alphaswarm/controller/host/internal/topology"
+	"github.com/alphaswarm/controller/sdk"
+)
+
+// Session is a loaded topology with a running plugin per backend block.
+type Session struct {
+	Topology *topology.Topology
+	clients  map[string]*sdk.Client // by backend ID
+}
+
+// Check loads dir, configures a plugin instance per backend block, and has
+// each plugin validate its deployments. A backend whose plugin is not
+// installed is a warning: its block and deployments are checked by the
+// language alone.
+func Check(ctx context.Context, dir string, vals topology.Values, m *pluginmgr.Manager) (*Session, hcl.Diagnostics) {
+	t, diags := topology.Load(dir, vals)
+	s := &Session{Topology: t, clients: map[string]*sdk.Client{}}
+	if diags.HasErrors() {
+		return s, diags
+	}
+	for _, b := range t.Backends {
+		diags = append(diags, s.startBackend(ctx, b, m)...)
+	}
+	for _, d := range t.Deployments {
+		diags = append(diags, s.validate(ctx, d)...)
+	}
+	return s, diags
+}
+
+func (s *Session) startBackend(ctx context.Context, b *topology.Backend, m *pluginmgr.Manager) hcl.Diagnostics {
+	p, err := m.Plugin(b.Type)
+	if err != nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagWarning, Summary: "Backend plugin not installed",
+			Detail:  fmt.Sprintf("No %q plugin was found (%v), so backend %q was checked by the language alone. Install swarm-backend-%s to check its configuration and plan its deployments.", b.Type, err, b.ID(), b.Type),
+			Subject: b.DeclRange.Ptr()}}
+	}
+	info, err := m.Describe(ctx, p)
+	if err != nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Backend plugin failed", Detail: err.Error() + ".", Subject: b.DeclRange.Ptr()}}
+	}
+	config, diags := b.DecodeConfig(info.ConfigSchema)
+	if diags.HasErrors() {
+		return diags
+	}
+	inst, err := m.Start(ctx, pluginmgr.InstanceConfig{Name: b.ID(), Plugin: b.Type, Config: config})
+	if err != nil {
+		var invalid *sdk.InvalidConfigError
+		if errors.As(err, &invalid) {
+			rng := b.ConfigRange(invalid.Path)
+			return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid backend configuration",
+				Detail: fmt.Sprintf("The %s plugin rejects %s: %s.", b.Type, orBlock(invalid.Path), invalid.Message), Subject: &rng})
+		}
+		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Backend plugin failed", Detail: err.Error() + ".", Subject: b.DeclRange.Ptr()})
+	}
+	c, err := inst.Client(ctx)
+	if err != nil {
+		return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Backend plugin failed", Detail: err.Error() + ".", Subject: b.DeclRange.Ptr()})
+	}
+	s.clients[b.ID()] = c
+	return diags
+}
+
+func orBlock(path string) string {
+	if path == "" {
+		return "the block"
+	}
+	return path
+}
+
+// validate asks the deployment's plugin what it cannot run.
+func (s *Session) validate(ctx context.Context, d *topology.Deployment) hcl.Diagnostics {
+	if d.Backend == nil {
+		return nil
+	}
+	c := s.clients[d.Backend.ID()]
+	if c == nil {
+		return nil
+	}
+	resp, err := c.Validate(ctx, &sdk.ValidateRequest{Deployment: d.Spec})
+	if err != nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Backend plugin failed", Detail: err.Error() + ".", Subject: d.DeclRange.Ptr()}}
+	}
+	var diags hcl.Diagnostics
+	for _, pd := range resp.Diagnostics {
+		diags = append(diags, pluginDiag(d, d.Backend.Type, pd))
+	}
+	return diags
+}
+
+// pluginDiag points a plugin's diagnostic at the field it names.
+func pluginDiag(d *topology.Deployment, plugin string, pd sdk.Diagnostic) *hcl.Diagnostic {
+	sev := hcl.DiagError
+	if pd.Severity == sdk.SeverityWarning {
+		sev = hcl.DiagWarning
+	}
+	rng := d.Range(pd.Path)
+	detail := pd.Detail
+	if detail == "" {
+		detail = fmt.Sprintf("Reported by the %s backend.", plugin)
+	} else {
+		detail = fmt.Sprintf("%s (reported by the %s backend)", detail, plugin)
+	}
+	return &hcl.Diagnostic{Severity: sev, Summary: capitalize(pd.Summary), Detail: detail, Subject: &rng}
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

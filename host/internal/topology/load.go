@@ -1,0 +1,285 @@
+package topology
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
+
+	"github.com/alphaswarm/controller/core"
+)
+
+// Topology is a loaded directory of topology files.
+type Topology struct {
+	Dir         string
+	Files       map[string]*hcl.File // by file name, for showing source snippets
+	Backends    []*Backend
+	Deployments []*Deployment
+}
+
+// Backend is one backend block: backend "<type>" "<name>" { ... }. Its body
+// is decoded later, against the schema the plugin of that type declares.
+type Backend struct {
+	Type, Name string
+	Body       hcl.Body
+	DeclRange  hcl.Range
+	ctx        *hcl.EvalContext
+}
+
+// ID is "<type>.<name>", as a deployment refers to it.
+func (b *Backend) ID() string { return b.Type + "." + b.Name }
+
+// Deployment is one deployment block, decoded.
+type Deployment struct {
+	Spec      core.DeploymentSpec
+	Backend   *Backend
+	DeclRange hcl.Range
+	ranges    map[string]hcl.Range
+}
+
+// Range returns the source range of the field at path, in the path grammar
+// of core.FieldError and sdk.Diagnostic ("service.api.port.http.host"): the
+// longest prefix of path that the deployment has a range for.
+func (d *Deployment) Range(path string) hcl.Range {
+	for p := path; p != ""; {
+		if r, ok := d.ranges[p]; ok {
+			return r
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+	}
+	return d.DeclRange
+}
+
+var rootSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+	{Type: "variable", LabelNames: []string{"name"}},
+	{Type: "locals"},
+	{Type: "backend", LabelNames: []string{"type", "name"}},
+	{Type: "deployment", LabelNames: []string{"name"}},
+}}
+
+// MaxFileBytes bounds one topology file.
+const MaxFileBytes = 4 << 20
+
+// Load reads every .hcl file of dir and decodes it. The diagnostics say
+// what is wrong and where; the topology is usable only without errors.
+func Load(dir string, vals Values) (*Topology, hcl.Diagnostics) {
+	parser := hclparse.NewParser()
+	files, diags := parseDir(parser, dir)
+	t := &Topology{Dir: dir, Files: parser.Files()}
+	if diags.HasErrors() {
+		return t, diags
+	}
+	var blocks hcl.Blocks
+	for _, f := range files {
+		content, d := f.Body.Content(rootSchema)
+		diags = append(diags, d...)
+		if content != nil {
+			blocks = append(blocks, content.Blocks...)
+		}
+	}
+	l := &loader{t: t, vars: map[string]*variable{}, seen: map[string]hcl.Range{}}
+	diags = append(diags, l.declare(blocks)...)
+	values, d := assign(l.vars, vals, parser)
+	diags = append(diags, d...)
+	diags = append(diags, checkValidations(l.vars, values)...)
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": cty.ObjectVal(values)}, Functions: functions()}
+	diags = append(diags, l.evalLocals(ctx)...)
+	ctx.Variables["backend"] = l.backendObjects()
+	for _, b := range t.Backends {
+		b.ctx = ctx
+	}
+	for _, b := range l.deployments {
+		dep, d := decodeDeployment(b, ctx, l.backendsByID())
+		diags = append(diags, d...)
+		if dep != nil {
+			t.Deployments = append(t.Deployments, dep)
+		}
+	}
+	return t, diags
+}
+
+// parseDir parses the .hcl files of dir, in name order.
+func parseDir(parser *hclparse.Parser, dir string) ([]*hcl.File, hcl.Diagnostics) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the topology directory", Detail: err.Error() + "."}}
+	}
+	var files []*hcl.File
+	var diags hcl.Diagnostics
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".hcl") {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		if info, err := e.Info(); err == nil && info.Size() > MaxFileBytes {
+			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Topology file too large",
+				Detail: fmt.Sprintf("%s is %d bytes; a topology file may have at most %d.", path, info.Size(), MaxFileBytes)})
+			continue
+		}
+		f, d := parser.ParseHCLFile(path)
+		diags = append(diags, d...)
+		if f != nil {
+			files = append(files, f)
+		}
+	}
+	if len(files) == 0 && !diags.HasErrors() {
+		diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No topology files",
+			Detail: fmt.Sprintf("%s has no .hcl files.", dir)})
+	}
+	return files, diags
+}
+
+// loader carries the declarations while a topology loads.
+type loader struct {
+	t           *Topology
+	vars        map[string]*variable
+	locals      hcl.Attributes
+	deployments []*hcl.Block
+	seen        map[string]hcl.Range // "kind name" -> where first declared
+}
+
+// declare collects every declaration, reporting duplicates.
+func (l *loader) declare(blocks hcl.Blocks) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	l.locals = hcl.Attributes{}
+	for _, b := range blocks {
+		switch b.Type {
+		case "variable":
+			if !l.unique(&diags, "variable", b.Labels[0], b.DefRange) {
+				continue
+			}
+			v, d := decodeVariable(b)
+			diags = append(diags, d...)
+			l.vars[v.name] = v
+		case "locals":
+			attrs, d := b.Body.JustAttributes()
+			diags = append(diags, d...)
+			for name, a := range attrs {
+				if l.unique(&diags, "local value", name, a.NameRange) {
+					l.locals[name] = a
+				}
+			}
+		case "backend":
+			if l.unique(&diags, "backend", b.Labels[0]+"."+b.Labels[1], b.DefRange) {
+				l.t.Backends = append(l.t.Backends, &Backend{Type: b.Labels[0], Name: b.Labels[1], Body: b.Body, DeclRange: b.DefRange})
+			}
+		case "deployment":
+			if l.unique(&diags, "deployment", b.Labels[0], b.DefRange) {
+				l.deployments = append(l.deployments, b)
+			}
+		}
+	}
+	return diags
+}
+
+func (l *loader) unique(diags *hcl.Diagnostics, kind, name string, rng hcl.Range) bool {
+	key := kind + " " + name
+	if first, dup := l.seen[key]; dup {
+		*diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate " + kind,
+			Detail: fmt.Sprintf("A %s named %q was already declared at %s. Names must be unique across the directory.", kind, name, first), Subject: rng.Ptr()})
+		return false
+	}
+	l.seen[key] = rng
+	return true
+}
+
+// evalLocals evaluates the locals in dependency order, so that one local
+// may use another; a cycle is reported on each local in it.
+func (l *loader) evalLocals(ctx *hcl.EvalContext) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	values := map[string]cty.Value{}
+	ctx.Variables["local"] = cty.EmptyObjectVal
+	pending := sortedKeys(l.locals)
+	for len(pending) > 0 {
+		var next []string
+		for _, name := range pending {
+			if !l.localReady(name, values) {
+				next = append(next, name)
+				continue
+			}
+			v, d := l.locals[name].Expr.Value(ctx)
+			diags = append(diags, d...)
+			if d.HasErrors() {
+				v = cty.DynamicVal
+			}
+			values[name] = v
+			ctx.Variables["local"] = cty.ObjectVal(values)
+		}
+		if len(next) == len(pending) {
+			for _, name := range next {
+				diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cycle in local values",
+					Detail: fmt.Sprintf("local.%s depends on itself through %s.", name, strings.Join(next, ", ")), Subject: l.locals[name].Expr.Range().Ptr()})
+				values[name] = cty.DynamicVal
+			}
+			ctx.Variables["local"] = cty.ObjectVal(values)
+			break
+		}
+		pending = next
+	}
+	return diags
+}
+
+// localReady reports whether every local that name refers to has a value
+// (references to locals that do not exist are left for evaluation to report).
+func (l *loader) localReady(name string, values map[string]cty.Value) bool {
+	for _, tr := range l.locals[name].Expr.Variables() {
+		if tr.RootName() != "local" || len(tr) < 2 {
+			continue
+		}
+		attr, ok := tr[1].(hcl.TraverseAttr)
+		if !ok {
+			continue
+		}
+		if _, declared := l.locals[attr.Name]; declared {
+			if _, done := values[attr.Name]; !done {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// backendObjects is the value of "backend" in expressions:
+// backend.<type>.<name> is an object naming the block.
+func (l *loader) backendObjects() cty.Value {
+	byType := map[string]map[string]cty.Value{}
+	for _, b := range l.t.Backends {
+		if byType[b.Type] == nil {
+			byType[b.Type] = map[string]cty.Value{}
+		}
+		byType[b.Type][b.Name] = cty.ObjectVal(map[string]cty.Value{
+			"type": cty.StringVal(b.Type), "name": cty.StringVal(b.Name), "id": cty.StringVal(b.ID()),
+		})
+	}
+	obj := map[string]cty.Value{}
+	for t, names := range byType {
+		obj[t] = cty.ObjectVal(names)
+	}
+	return cty.ObjectVal(obj)
+}
+
+func (l *loader) backendsByID() map[string]*Backend {
+	m := map[string]*Backend{}
+	for _, b := range l.t.Backends {
+		m[b.ID()] = b
+	}
+	return m
+}
+
+// Deployment returns the deployment called name, or nil.
+func (t *Topology) Deployment(name string) *Deployment {
+	i := slices.IndexFunc(t.Deployments, func(d *Deployment) bool { return d.Spec.Name == name })
+	if i < 0 {
+		return nil
+	}
+	return t.Deployments[i]
+}

@@ -1,0 +1,17 @@
+backend "compose" "local" {}
+
+deployment "shop" {
+  tenant      = "acme"
+  environment = "prod"
+  backend     = backend.compose.local
+
+  service "web" {
+    image      = "web:1"
+    depends_on = [service.api]
+  }
+
+  service "api" {
+    image      = "api:1"
+    depends_on = [service.web]
+  }
+}

@@ -1,0 +1,13 @@
+backend "compose" "local" {}
+
+deployment "shop" {
+  tenant      = "acme"
+  environment = "prod"
+  backend     = backend.compose.local
+}
+
+deployment "shop" {
+  tenant      = "acme"
+  environment = "dev"
+  backend     = backend.compose.local
+}

@@ -1,0 +1,16 @@
+backend "compose" "local" {}
+
+deployment "shop" {
+  tenant      = "acme"
+  environment = "prod"
+  backend     = backend.compose.local
+
+  service "web" {
+    image = "web:1"
+
+    health {
+      http = "/healthz"
+      port = "admin"
+    }
+  }
+}

@@ -1,0 +1,14 @@
+backend "compose" "local" {}
+
+deployment "shop" {
+  tenant      = "acme"
+  environment = "prod"
+  backend     = backend.compose.local
+
+  service "web" {
+    image = "web:1"
+    env = {
+      DB_PASSWORD = secret("shop/db")
+    }
+  }
+}

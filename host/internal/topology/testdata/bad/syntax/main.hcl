@@ -1,0 +1,5 @@
+deployment "shop" {
+  tenant = "acme"
+  environment = "prod"
+  service "web" {
+    image = "web:1"

@@ -1,0 +1,11 @@
+backend "compose" "local" {}
+
+deployment "shop" {
+  tenant      = "acme"
+  environment = "prod"
+  backend     = backend.compose.local
+
+  service "web" {
+    image = "web:${var.tag}"
+  }
+}
