@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/")
@@ -252,6 +253,29 @@ func TestDeploymentRanges(t *testing.T) {
 	for path, line := range cases {
 		if got := d.Range(path).Start.Line; got != line {
 			t.Errorf("Range(%q) is on line %d, want %d", path, got, line)
+		}
+	}
+}
+
+// TestLanguageDocParses keeps the examples of docs/topology.md honest: each
+// complete hcl block must parse.
+func TestLanguageDocParses(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../../docs/topology.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(doc), "```hcl\n")[1:]
+	if len(blocks) < 10 {
+		t.Fatalf("found %d hcl examples in the language doc", len(blocks))
+	}
+	for i, b := range blocks {
+		src, _, _ := strings.Cut(b, "```")
+		if strings.Contains(src, "...") {
+			continue // an outline, not a complete example
+		}
+		if _, diags := hclparse.NewParser().ParseHCL([]byte(src), fmt.Sprintf("example %d", i+1)); diags.HasErrors() {
+			t.Errorf("docs/topology.md example %d does not parse: %s\n%s", i+1, diags, src)
 		}
 	}
 }
