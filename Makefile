@@ -30,7 +30,7 @@ BENCH_PAIRS := \
 	compose_apply=ComposeApply@compose_apply_p50_ns:ComposeApply@docker_direct_p50_ns \
 	compose_apply_vs_parallel_reference=ComposeApply@compose_apply_p50_ns:ComposeApply@docker_direct_parallel_p50_ns
 
-.PHONY: help build images test lint bench proto dev clean
+.PHONY: help build images postgres test lint bench proto dev clean
 
 help:
 	@echo "make build   bin/swarmctl and every plugin in bin/plugins/"
@@ -52,7 +52,14 @@ images:
 	printf 'FROM scratch\nCOPY echo /echo\nENTRYPOINT ["/echo"]\n' > bin/images/echo/Dockerfile
 	docker build -q -t alphaswarm/echo:dev bin/images/echo
 
-test: lint build
+# The store's tests run against PostgreSQL too: Debian's server package,
+# installed once when missing (throwaway clusters are started by the tests).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "installing Debian's postgresql for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
+test: postgres lint build
 	$(GO) test -count=1 $(foreach m,$(MODULES),./$(m)/...)
 
 lint:

@@ -1,0 +1,219 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/alphaswarm/controller/core"
+)
+
+// Revision is one apply of a deployment, immutable once written.
+type Revision struct {
+	Number     int
+	Spec       core.DeploymentSpec
+	Images     map[string]string // service -> image reference as resolved at apply
+	SourceHash string            // hash of the topology files
+	AppliedBy  string
+	AppliedAt  time.Time
+	Outcome    string // "succeeded" or "failed"
+	Error      string
+}
+
+// Apply is what an apply leaves behind: the deployment's new spec and
+// state, and a new revision recording it.
+type Apply struct {
+	Ref        core.DeploymentRef
+	Backend    string
+	Spec       core.DeploymentSpec
+	State      []byte
+	Images     map[string]string
+	SourceHash string
+	AppliedBy  string
+	Failed     error // the apply's error, when it failed
+}
+
+// RecordApply writes the deployment and its next revision in one
+// transaction and returns the revision number.
+func (s *Store) RecordApply(ctx context.Context, a Apply) (int, error) {
+	spec, err := json.Marshal(a.Spec)
+	if err != nil {
+		return 0, fmt.Errorf("record apply: %w", err)
+	}
+	images, _ := json.Marshal(a.Images)
+	outcome, errText := "succeeded", ""
+	if a.Failed != nil {
+		outcome, errText = "failed", a.Failed.Error()
+	}
+	now := time.Now().UnixMicro()
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("record apply: %w", err)
+	}
+	defer tx.Rollback()
+	rev := 0
+	err = tx.QueryRowContext(ctx, s.d.rebind(`SELECT revision FROM deployments WHERE tenant = ? AND environment = ? AND name = ?`+s.forUpdate()),
+		a.Ref.Tenant, a.Ref.Environment, a.Ref.Name).Scan(&rev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("record apply: %w", err)
+	}
+	rev++
+	sealed := s.sealer.seal(a.State, aad(a.Ref))
+	if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO deployments (`+deploymentColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, NULL, ?, '', ?, ?)
+		ON CONFLICT (tenant, environment, name) DO UPDATE SET
+			backend = excluded.backend, spec = excluded.spec, state = excluded.state,
+			revision = excluded.revision, destroy_error = '', updated_at = excluded.updated_at`),
+		a.Ref.Tenant, a.Ref.Environment, a.Ref.Name, a.Backend, spec, sealed, rev, now, now); err != nil {
+		return 0, fmt.Errorf("record apply: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO revisions (tenant, environment, name, number, spec, images, source_hash, applied_by, applied_at, outcome, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		a.Ref.Tenant, a.Ref.Environment, a.Ref.Name, rev, spec, images, a.SourceHash, a.AppliedBy, now, outcome, errText); err != nil {
+		return 0, fmt.Errorf("record apply: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("record apply: %w", err)
+	}
+	return rev, nil
+}
+
+// forUpdate locks the row in PostgreSQL; SQLite transactions are
+// serialized already.
+func (s *Store) forUpdate() string {
+	if s.d.name == "postgres" {
+		return ` FOR UPDATE`
+	}
+	return ``
+}
+
+// SaveState replaces a deployment's plugin state (after restart, scale...).
+func (s *Store) SaveState(ctx context.Context, ref core.DeploymentRef, state []byte) error {
+	return s.update(ctx, ref, "save state", `state = ?`, s.sealer.seal(state, aad(ref)))
+}
+
+// SaveStatus records the last status a backend reported.
+func (s *Store) SaveStatus(ctx context.Context, ref core.DeploymentRef, st core.DeploymentStatus) error {
+	raw, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("save status of %s: %w", ref, err)
+	}
+	return s.update(ctx, ref, "save status", `status = ?`, raw)
+}
+
+// MarkDestroyFailed keeps the deployment, with the reason its destroy
+// failed, so that it stays visible until a destroy succeeds.
+func (s *Store) MarkDestroyFailed(ctx context.Context, ref core.DeploymentRef, reason string) error {
+	return s.update(ctx, ref, "record failed destroy", `destroy_error = ?`, reason)
+}
+
+func (s *Store) update(ctx context.Context, ref core.DeploymentRef, what, set string, value any) error {
+	res, err := s.exec(ctx, `UPDATE deployments SET `+set+`, updated_at = ? WHERE tenant = ? AND environment = ? AND name = ?`,
+		value, time.Now().UnixMicro(), ref.Tenant, ref.Environment, ref.Name)
+	if err != nil {
+		return fmt.Errorf("%s of %s: %w", what, ref, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%s of %s: %w", what, ref, ErrNotFound)
+	}
+	return nil
+}
+
+// DeleteDeployment forgets a deployment once its backend confirmed that
+// everything is gone. Its revisions are kept, as history.
+func (s *Store) DeleteDeployment(ctx context.Context, ref core.DeploymentRef) error {
+	if _, err := s.exec(ctx, `DELETE FROM deployments WHERE tenant = ? AND environment = ? AND name = ?`, ref.Tenant, ref.Environment, ref.Name); err != nil {
+		return fmt.Errorf("delete %s: %w", ref, err)
+	}
+	return nil
+}
+
+// Revisions lists a deployment's revisions, newest first.
+func (s *Store) Revisions(ctx context.Context, ref core.DeploymentRef) ([]Revision, error) {
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT number, spec, images, source_hash, applied_by, applied_at, outcome, error
+		FROM revisions WHERE tenant = ? AND environment = ? AND name = ? ORDER BY number DESC`), ref.Tenant, ref.Environment, ref.Name)
+	if err != nil {
+		return nil, fmt.Errorf("list revisions of %s: %w", ref, err)
+	}
+	defer rows.Close()
+	var out []Revision
+	for rows.Next() {
+		var r Revision
+		var spec, images []byte
+		var at int64
+		if err := rows.Scan(&r.Number, &spec, &images, &r.SourceHash, &r.AppliedBy, &at, &r.Outcome, &r.Error); err != nil {
+			return nil, fmt.Errorf("list revisions of %s: %w", ref, err)
+		}
+		r.AppliedAt = time.UnixMicro(at).UTC()
+		if err := json.Unmarshal(spec, &r.Spec); err != nil {
+			return nil, fmt.Errorf("revision %d of %s: %w", r.Number, ref, err)
+		}
+		_ = json.Unmarshal(images, &r.Images)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Revision returns one revision; rolling back is applying its Spec as a
+// new revision.
+func (s *Store) Revision(ctx context.Context, ref core.DeploymentRef, number int) (*Revision, error) {
+	revs, err := s.Revisions(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range revs {
+		if r.Number == number {
+			return &r, nil
+		}
+	}
+	return nil, fmt.Errorf("revision %d of %s: %w", number, ref, ErrNotFound)
+}
+
+// AuditEntry is one decision: who did (or was denied) what, and why.
+type AuditEntry struct {
+	At        time.Time
+	Actor     string
+	Tenant    string
+	Action    string
+	Target    string
+	Decision  string // "allow" or "deny"
+	Reason    string
+	RequestID string
+}
+
+// AppendAudit adds an entry to the audit log.
+func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) error {
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	_, err := s.exec(ctx, `INSERT INTO audit (at, actor, tenant, action, target, decision, reason, request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.At.UnixMicro(), e.Actor, e.Tenant, e.Action, e.Target, e.Decision, e.Reason, e.RequestID)
+	if err != nil {
+		return fmt.Errorf("append audit: %w", err)
+	}
+	return nil
+}
+
+// Audit lists entries of the given tenants (all when nil), newest first.
+func (s *Store) Audit(ctx context.Context, tenants []string, limit int) ([]AuditEntry, error) {
+	q, args := inClause(`SELECT at, actor, tenant, action, target, decision, reason, request_id FROM audit WHERE 1 = 1`, nil, "tenant", tenants)
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(q+` ORDER BY id DESC LIMIT ?`), append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("list audit: %w", err)
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		var at int64
+		if err := rows.Scan(&at, &e.Actor, &e.Tenant, &e.Action, &e.Target, &e.Decision, &e.Reason, &e.RequestID); err != nil {
+			return nil, fmt.Errorf("list audit: %w", err)
+		}
+		e.At = time.UnixMicro(at).UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
