@@ -184,3 +184,10 @@ func (m *Manager) Close() {
 	}
 	wg.Wait()
 }
+
+// Instance returns the running instance called name, or nil.
+func (m *Manager) Instance(name string) *Instance {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.instances[name]
+}
