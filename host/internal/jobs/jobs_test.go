@@ -157,7 +157,8 @@ func TestApplyThenRuntimeJobs(t *testing.T) {
 			t.Errorf("status after scale to 3 and stop: %+v", ws)
 		}
 		events, _, _ := e.store.Events(context.Background(), ids[0], 0)
-		if len(events) < 2 || !strings.Contains(events[0].Message, "apply of acme/prod/shop on memory.sim, attempt 1") {
+		if len(events) < 3 || !strings.HasPrefix(events[0].Message, "claimed by test-") ||
+			!strings.Contains(events[1].Message, "apply of acme/prod/shop on memory.sim, attempt 1") {
 			t.Errorf("apply events: %+v", events)
 		}
 		destroy := e.enqueue(t, KindDestroy, spec.Ref(), Payload{Backend: b})

@@ -8,6 +8,7 @@ package jobs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
@@ -121,6 +122,7 @@ func (w *Worker) run(ctx context.Context, job *store.Job) {
 			w.Logger.Warn("record job event", "job", job.ID, "error", err)
 		}
 	}
+	report(core.Event{Level: core.EventInfo, Message: fmt.Sprintf("claimed by %s (attempt %d)", w.Owner, job.Attempts)})
 	err := w.Runner.Run(jctx, job, report)
 	cancel()
 	<-heartbeat

@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	hclog "github.com/hashicorp/go-hclog"
+
+	"github.com/alphaswarm/controller/core/credentials"
+	"github.com/alphaswarm/controller/host/internal/daemon"
+	"github.com/alphaswarm/controller/host/internal/pluginmgr"
+	"github.com/alphaswarm/controller/host/internal/store"
+)
+
+func runServer(e env, args []string) int {
+	fs := newFlags(e, "server", "server [flags]")
+	var pf pluginFlags
+	pf.register(fs)
+	home, _ := os.UserHomeDir()
+	dataDir := fs.String("data-dir", envOr("ALPHASWARM_DATA_DIR", filepath.Join(home, ".alphaswarm", "data")), "where the SQLite state and its key live ($ALPHASWARM_DATA_DIR)")
+	dbURL := fs.String("database-url", os.Getenv("ALPHASWARM_DATABASE_URL"), "PostgreSQL URL, for several hosts sharing one state ($ALPHASWARM_DATABASE_URL)")
+	listen := fs.String("listen", envOr("ALPHASWARM_LISTEN", "127.0.0.1:7373"), "address of /healthz and /readyz ($ALPHASWARM_LISTEN)")
+	workers := fs.Int("workers", 4, "jobs run at once")
+	lease := fs.Duration("lease", 30*time.Second, "job lease; a dead host's jobs run again this long after it stopped renewing")
+	hostname, _ := os.Hostname()
+	id := fs.String("id", fmt.Sprintf("%s-%d", hostname, os.Getpid()), "this host's name in job leases")
+	secretStore := fs.String("secret-store", "env", "where secret(\"...\") values come from: env ($ALPHASWARM_SECRET_<NAME>) or dir")
+	secretDir := fs.String("secret-dir", "", "the directory of the dir secret store, one file per secret")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	secrets, err := credentials.Open(*secretStore, map[string]string{"path": *secretDir})
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	lock, err := pluginmgr.ReadLockFile(pf.lockFile)
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	logger := hclog.New(&hclog.LoggerOptions{Name: "swarmctl", Output: e.stderr, Level: hclog.Info})
+	cfg := daemon.Config{
+		Store:   store.Config{DataDir: *dataDir, DatabaseURL: *dbURL, StateKeys: splitKeys(os.Getenv("ALPHASWARM_STATE_KEYS"))},
+		Plugins: pluginmgr.Config{PluginDirs: pf.pluginDirs(), Lock: lock, Logger: logger.Named("plugins"), StartTimeout: 10 * time.Second},
+		ID:      *id, Workers: *workers, Lease: *lease, Listen: *listen, Logger: logger,
+		Secrets: &credentials.Resolver{Store: secrets, StoreName: *secretStore},
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err = daemon.Run(ctx, cfg, func(addr net.Addr) { fmt.Fprintf(e.stdout, "listening on %s\n", addr) })
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	return exitOK
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// splitKeys reads a comma-separated key list; empty means none.
+func splitKeys(s string) []string {
+	var keys []string
+	for _, k := range strings.Split(s, ",") {
+		if k = strings.TrimSpace(k); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
