@@ -20,7 +20,7 @@
 //	echo check [PATH]   GET http://127.0.0.1:$PORT/PATH (default /healthz); exit 0 on 2xx
 //	echo poll URL [INTERVAL]
 //	                    GET URL every INTERVAL (default 20ms) on a fresh connection,
-//	                    trying each address of the host for 300ms in turn,
+//	                    trying each address of the host for a second in turn,
 //	                    until SIGTERM, print each failure and a summary line
 //	                    "requests=N failures=M", and exit 1 if any failed
 //
@@ -155,8 +155,8 @@ func serve() {
 	<-drained // ListenAndServe returns at once on Shutdown; the requests it accepted finish here
 }
 
-// failover dials each address the name resolves to in turn, giving each
-// 300ms, as a client of a service whose replicas come and go should: an
+// failover dials each address the name resolves to in turn, giving each a
+// second, as a client of a service whose replicas come and go should: an
 // address that has just left can swallow a connection attempt.
 func failover(ctx context.Context, network, addr string) (net.Conn, error) {
 	host, port, err := net.SplitHostPort(addr)
@@ -169,7 +169,7 @@ func failover(ctx context.Context, network, addr string) (net.Conn, error) {
 	}
 	var last error
 	for _, ip := range ips {
-		conn, err := (&net.Dialer{Timeout: 300 * time.Millisecond}).DialContext(ctx, network, net.JoinHostPort(ip, port))
+		conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, network, net.JoinHostPort(ip, port))
 		if err == nil {
 			return conn, nil
 		}

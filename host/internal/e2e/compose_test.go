@@ -122,7 +122,7 @@ func TestComposeEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	m := pluginmgr.New(pluginmgr.Config{PluginDirs: []string{pluginDir}, StartTimeout: 10 * time.Second})
-	defer m.Close()
+	t.Cleanup(m.Close) // after the destroy below, which needs the plugin
 	inst, err := m.Start(ctx, pluginmgr.InstanceConfig{Name: "local", Plugin: "compose",
 		Config: json.RawMessage(`{"project_prefix": "e2e", "ready_timeout": "60s"}`)})
 	if err != nil {

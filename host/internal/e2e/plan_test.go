@@ -54,7 +54,7 @@ func TestPlanQuickstart(t *testing.T) {
 		t.Fatal(diags)
 	}
 	m := pluginmgr.New(pluginmgr.Config{PluginDirs: []string{pluginDir}, StartTimeout: 10 * time.Second})
-	defer m.Close()
+	t.Cleanup(m.Close) // after the destroy below, which needs the plugin
 	p, err := m.Plugin("compose")
 	if err != nil {
 		t.Fatal(err)

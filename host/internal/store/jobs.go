@@ -151,8 +151,11 @@ func (s *Store) Claim(ctx context.Context, owner string, lease time.Duration) (*
 	if err != nil {
 		return nil, fmt.Errorf("claim job: %w", err)
 	}
+	// The claim's time is taken once the job is known to be free, so that a
+	// job never appears to start before the job ahead of it finished.
+	claimed := time.Now().UnixMicro()
 	if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?,
-		started_at = CASE WHEN started_at = 0 THEN CAST(? AS BIGINT) ELSE started_at END WHERE id = ?`), owner, now+lease.Microseconds(), now, id); err != nil {
+		started_at = CASE WHEN started_at = 0 THEN CAST(? AS BIGINT) ELSE started_at END WHERE id = ?`), owner, claimed+lease.Microseconds(), claimed, id); err != nil {
 		return nil, fmt.Errorf("claim job %d: %w", id, err)
 	}
 	j, err := scanJob(tx.QueryRowContext(ctx, s.d.rebind(`SELECT `+jobColumns+` FROM jobs WHERE id = ?`), id))

@@ -25,6 +25,7 @@ import (
 // Cluster is a running throwaway cluster.
 type Cluster struct {
 	dir  string
+	bin  string
 	port int
 	cmd  *exec.Cmd
 	seq  atomic.Int64
@@ -73,7 +74,7 @@ func Start() (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{dir: dir}
+	c := &Cluster{dir: dir, bin: bin}
 	data := filepath.Join(dir, "data")
 	initdb := exec.Command(filepath.Join(bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8")
 	if err := asPostgres(initdb, dir); err != nil {
@@ -88,23 +89,43 @@ func Start() (*Cluster, error) {
 		c.remove()
 		return nil, err
 	}
-	c.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data, "-p", strconv.Itoa(c.port), "-k", dir,
-		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off",
-		"-c", "max_connections=200")
-	c.cmd.Stderr, _ = os.Create(filepath.Join(dir, "postgres.log"))
-	if err := asPostgres(c.cmd, dir); err != nil {
-		c.remove()
-		return nil, err
-	}
-	if err := c.cmd.Start(); err != nil {
-		c.remove()
-		return nil, fmt.Errorf("start postgres: %w", err)
-	}
-	if err := c.waitReady(30 * time.Second); err != nil {
+	if err := c.Resume(); err != nil {
 		c.Stop()
 		return nil, err
 	}
 	return c, nil
+}
+
+// Resume starts the server (again, after Pause) on the cluster's port.
+func (c *Cluster) Resume() error {
+	c.cmd = exec.Command(filepath.Join(c.bin, "postgres"), "-D", filepath.Join(c.dir, "data"), "-p", strconv.Itoa(c.port), "-k", c.dir,
+		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "synchronous_commit=off",
+		"-c", "max_connections=200")
+	c.cmd.Stderr, _ = os.OpenFile(filepath.Join(c.dir, "postgres.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err := asPostgres(c.cmd, c.dir); err != nil {
+		return err
+	}
+	if err := c.cmd.Start(); err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	return c.waitReady(30 * time.Second)
+}
+
+// Pause stops the server, keeping its data, as a database outage would.
+func (c *Cluster) Pause() {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return
+	}
+	c.cmd.Process.Signal(syscall.SIGINT) // fast shutdown: clients are disconnected
+	done := make(chan struct{})
+	go func() { c.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		c.cmd.Process.Kill()
+		<-done
+	}
+	c.cmd = nil
 }
 
 func freePort() (int, error) {
@@ -155,17 +176,7 @@ func (c *Cluster) NewDatabase(ctx context.Context) (string, error) {
 
 // Stop shuts the cluster down and removes its files.
 func (c *Cluster) Stop() {
-	if c.cmd != nil && c.cmd.Process != nil {
-		c.cmd.Process.Signal(syscall.SIGINT) // fast shutdown
-		done := make(chan struct{})
-		go func() { c.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			c.cmd.Process.Kill()
-			<-done
-		}
-	}
+	c.Pause()
 	c.remove()
 }
 
