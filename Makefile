@@ -27,6 +27,8 @@ BENCH_PAIRS := \
 	status_call=UnaryCall@sdk_status_p50_ns:UnaryCall@raw_grpc_p50_ns \
 	goplugin_automtls_reference=PluginLaunch/goplugin_automtls@goplugin_automtls_p50_ns:PluginLaunch/sdk_vs_plain@plain_goplugin_p50_ns \
 	topology_load=TopologyLoad@load_validate_p50_ns:TopologyLoad@hclparse_p50_ns \
+	jobs_sqlite=Jobs/sqlite@sqlite_jobs_p50_ns:Jobs/sqlite@sqlite_direct_p50_ns \
+	jobs_postgres=Jobs/postgres@postgres_jobs_p50_ns:Jobs/postgres@postgres_direct_p50_ns \
 	compose_apply=ComposeApply@compose_apply_p50_ns:ComposeApply@docker_direct_p50_ns \
 	compose_apply_vs_parallel_reference=ComposeApply@compose_apply_p50_ns:ComposeApply@docker_direct_parallel_p50_ns
 
@@ -72,13 +74,14 @@ lint:
 # reports their medians (p50), so that drift on a shared machine hits both
 # sides. The plugin boundary runs five rounds and benchratio takes the median
 # over them; compose_apply (about 10s an iteration, on the Docker Engine) one.
-bench:
+bench: postgres
 	@mkdir -p bin
 	$(GO) test -c -o bin/bench.test ./host/internal/bench
 	set -o pipefail; { for round in 1 2 3 4 5; do \
 		bin/bench.test -test.run '^$$' -test.bench PluginLaunch -test.benchtime 40x || exit 1; \
 		bin/bench.test -test.run '^$$' -test.bench UnaryCall -test.benchtime 1000x || exit 1; \
 		bin/bench.test -test.run '^$$' -test.bench TopologyLoad -test.benchtime 10x || exit 1; \
+		bin/bench.test -test.run '^$$' -test.bench Jobs -test.benchtime 5x || exit 1; \
 	done; $(GO) test -run '^$$' -bench ComposeApply -benchtime 5x ./plugins/compose/ || exit 1; \
 	} | $(GO) run ./tools/benchratio $(BENCH_PAIRS)
 
