@@ -42,6 +42,7 @@ func commands() []command {
 		{"plan", "Show what applying a topology would change on its backends", runPlan},
 		{"plugins", "List backend plugins, or lock their hashes", runPlugins},
 		{"server", "Run the host: the job workers and health checks (the API arrives later)", runServer},
+		{"config", "Print the effective settings, secrets redacted", runConfig},
 	}
 }
 
