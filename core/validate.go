@@ -263,3 +263,7 @@ func (d *DeploymentSpec) serviceIndex() map[string]*ServiceSpec {
 	}
 	return m
 }
+
+// IsName reports whether s is a valid tenant, environment, deployment or
+// service name: a DNS label of at most 63 characters.
+func IsName(s string) bool { return len(s) <= 63 && dnsLabel.MatchString(s) }

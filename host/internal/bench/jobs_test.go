@@ -75,7 +75,7 @@ func benchJobs(b *testing.B, name string, cfg store.Config) {
 	}
 	queue(jobs.KindApply, 1)
 	drain()
-	inst := m.Instance(backend.ID())
+	inst := m.Instance("bench/" + backend.ID())
 	c, err := inst.Client(ctx)
 	if err != nil {
 		b.Fatal(err)

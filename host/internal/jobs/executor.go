@@ -63,7 +63,7 @@ func (e *Executor) Run(ctx context.Context, job *store.Job, report func(core.Eve
 	if err := json.Unmarshal(job.Payload, &p); err != nil {
 		return fmt.Errorf("%w: decode payload of job %d: %v", errInvalidJob, job.ID, err)
 	}
-	inst, err := e.Plugins.Start(ctx, pluginmgr.InstanceConfig{Name: p.Backend.ID(), Plugin: p.Backend.Type, Config: p.Backend.Config})
+	inst, err := e.Plugins.Start(ctx, InstanceFor(job.Deployment.Tenant, p.Backend))
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (e *Executor) apply(ctx context.Context, c *sdk.Client, job *store.Job, p P
 		images[s.Name] = s.Image
 	}
 	if _, err := e.Store.RecordApply(context.WithoutCancel(ctx), store.Apply{
-		Ref: job.Deployment, Backend: p.Backend.ID(), Spec: *p.Spec, State: state, Images: images,
+		Ref: job.Deployment, Backend: p.Backend.ID(), BackendConfig: p.Backend.Config, Spec: *p.Spec, State: state, Images: images,
 		SourceHash: p.SourceHash, AppliedBy: job.CreatedBy, Failed: applyErr,
 	}); err != nil {
 		return &sdk.UnavailableError{Message: "record the apply: " + err.Error()}
@@ -222,4 +222,11 @@ func (e *Executor) refreshStatus(ctx context.Context, c *sdk.Client, ref core.De
 	if st, err := c.Status(ctx, &sdk.StatusRequest{Deployment: ref, State: state}); err == nil {
 		_ = e.Store.SaveStatus(context.WithoutCancel(ctx), ref, st.Status)
 	}
+}
+
+// InstanceFor is the plugin instance that runs a tenant's jobs on backend:
+// each tenant gets its own processes, so no plugin ever holds two tenants'
+// configuration or credentials.
+func InstanceFor(tenant string, b Backend) pluginmgr.InstanceConfig {
+	return pluginmgr.InstanceConfig{Name: tenant + "/" + b.ID(), Plugin: b.Type, Config: b.Config}
 }

@@ -182,7 +182,7 @@ func TestPluginKilledMidApplyIsRetried(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		go e.worker.Run(ctx, ctx)
-		pid := waitForPlugin(t, e, "memory.sim")
+		pid := waitForPlugin(t, e, spec.Tenant+"/memory.sim")
 		time.Sleep(300 * time.Millisecond) // inside the apply's latency
 		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 			t.Fatal(err)

@@ -55,7 +55,11 @@ func (s *Session) Plan(ctx context.Context, strict bool) ([]DeploymentPlan, hcl.
 			plans = append(plans, plan)
 			continue
 		}
-		resp, err := c.Plan(ctx, &sdk.PlanRequest{Deployment: d.Spec})
+		req := &sdk.PlanRequest{Deployment: d.Spec}
+		if s.opts.PriorState != nil {
+			req.PriorState = s.opts.PriorState(d.Spec.Ref())
+		}
+		resp, err := c.Plan(ctx, req)
 		if err != nil {
 			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Plan failed",
 				Detail: fmt.Sprintf("Planning deployment %q on %s: %v.", d.Spec.Name, plan.Backend, err), Subject: d.DeclRange.Ptr()})

@@ -7,12 +7,14 @@ package planner
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
+	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/topology"
 	"github.com/alphaswarm/controller/sdk"
@@ -21,7 +23,19 @@ import (
 // Session is a loaded topology with a running plugin per backend block.
 type Session struct {
 	Topology *topology.Topology
-	clients  map[string]*sdk.Client // by backend ID
+	opts     Options
+	clients  map[string]*sdk.Client     // by backend ID
+	configs  map[string]json.RawMessage // decoded backend blocks, by backend ID
+}
+
+// Options adjust a session for the API, which plans on behalf of a tenant.
+type Options struct {
+	// Instance names the plugin instance of a backend block (default: its
+	// ID); the API gives each tenant its own.
+	Instance func(b *topology.Backend, config json.RawMessage) pluginmgr.InstanceConfig
+	// PriorState returns the stored state of a deployment, for plans made
+	// against what the host already applied; nil plans from nothing.
+	PriorState func(core.DeploymentRef) []byte
 }
 
 // Check loads dir, configures a plugin instance per backend block, and has
@@ -30,10 +44,17 @@ type Session struct {
 // language alone.
 func Check(ctx context.Context, dir string, vals topology.Values, m *pluginmgr.Manager) (*Session, hcl.Diagnostics) {
 	t, diags := topology.Load(dir, vals)
-	s := &Session{Topology: t, clients: map[string]*sdk.Client{}}
 	if diags.HasErrors() {
-		return s, diags
+		return &Session{Topology: t}, diags
 	}
+	s, d := CheckTopology(ctx, t, m, Options{})
+	return s, append(diags, d...)
+}
+
+// CheckTopology is Check for a topology loaded already.
+func CheckTopology(ctx context.Context, t *topology.Topology, m *pluginmgr.Manager, opts Options) (*Session, hcl.Diagnostics) {
+	s := &Session{Topology: t, opts: opts, clients: map[string]*sdk.Client{}, configs: map[string]json.RawMessage{}}
+	var diags hcl.Diagnostics
 	for _, b := range t.Backends {
 		diags = append(diags, s.startBackend(ctx, b, m)...)
 	}
@@ -41,6 +62,17 @@ func Check(ctx context.Context, dir string, vals topology.Values, m *pluginmgr.M
 		diags = append(diags, s.validate(ctx, d)...)
 	}
 	return s, diags
+}
+
+// BackendConfig returns the decoded configuration of a backend block, or
+// nil when its plugin is not installed.
+func (s *Session) BackendConfig(id string) json.RawMessage { return s.configs[id] }
+
+func (s *Session) instance(b *topology.Backend, config json.RawMessage) pluginmgr.InstanceConfig {
+	if s.opts.Instance != nil {
+		return s.opts.Instance(b, config)
+	}
+	return pluginmgr.InstanceConfig{Name: b.ID(), Plugin: b.Type, Config: config}
 }
 
 func (s *Session) startBackend(ctx context.Context, b *topology.Backend, m *pluginmgr.Manager) hcl.Diagnostics {
@@ -58,7 +90,8 @@ func (s *Session) startBackend(ctx context.Context, b *topology.Backend, m *plug
 	if diags.HasErrors() {
 		return diags
 	}
-	inst, err := m.Start(ctx, pluginmgr.InstanceConfig{Name: b.ID(), Plugin: b.Type, Config: config})
+	s.configs[b.ID()] = config
+	inst, err := m.Start(ctx, s.instance(b, config))
 	if err != nil {
 		var invalid *sdk.InvalidConfigError
 		if errors.As(err, &invalid) {

@@ -2,6 +2,8 @@ package pluginmgr
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -42,8 +44,16 @@ type Instance struct {
 	nextLaunch time.Time
 }
 
+// key identifies an instance by name, plugin and configuration: the same
+// name with another configuration is another process, never a process
+// configured for someone else.
+func (c InstanceConfig) key() string {
+	sum := sha256.Sum256(append([]byte(c.Plugin+"\x00"), c.Config...))
+	return c.Name + "#" + hex.EncodeToString(sum[:8])
+}
+
 // Start launches and configures an instance, or returns the running one of
-// the same name.
+// the same name, plugin and configuration.
 func (m *Manager) Start(ctx context.Context, cfg InstanceConfig) (*Instance, error) {
 	p, err := m.Plugin(cfg.Plugin)
 	if err != nil {
@@ -54,16 +64,16 @@ func (m *Manager) Start(ctx context.Context, cfg InstanceConfig) (*Instance, err
 		m.mu.Unlock()
 		return nil, fmt.Errorf("start backend %q: the plugin manager is closed", cfg.Name)
 	}
-	if inst, ok := m.instances[cfg.Name]; ok {
+	if inst, ok := m.instances[cfg.key()]; ok {
 		m.mu.Unlock()
 		return inst, nil
 	}
 	inst := &Instance{m: m, cfg: cfg, plugin: p}
-	m.instances[cfg.Name] = inst
+	m.instances[cfg.key()] = inst
 	m.mu.Unlock()
 	if _, err := inst.Client(ctx); err != nil {
 		m.mu.Lock()
-		delete(m.instances, cfg.Name)
+		delete(m.instances, cfg.key())
 		m.mu.Unlock()
 		return nil, err
 	}

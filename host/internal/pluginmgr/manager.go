@@ -185,9 +185,14 @@ func (m *Manager) Close() {
 	wg.Wait()
 }
 
-// Instance returns the running instance called name, or nil.
+// Instance returns a running instance called name, or nil.
 func (m *Manager) Instance(name string) *Instance {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.instances[name]
+	for _, inst := range m.instances {
+		if inst.cfg.Name == name {
+			return inst
+		}
+	}
+	return nil
 }

@@ -277,3 +277,33 @@ func (s *Store) Events(ctx context.Context, id int64, after int) ([]core.Event, 
 	}
 	return out, last, rows.Err()
 }
+
+// JobCounts counts jobs by state.
+func (s *Store) JobCounts(ctx context.Context) (map[JobState]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM jobs GROUP BY state`)
+	if err != nil {
+		return nil, fmt.Errorf("count jobs: %w", err)
+	}
+	defer rows.Close()
+	counts := map[JobState]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("count jobs: %w", err)
+		}
+		counts[JobState(st)] = n
+	}
+	return counts, rows.Err()
+}
+
+// CurrentJob returns the deployment's oldest unfinished job, or nil.
+func (s *Store) CurrentJob(ctx context.Context, ref core.DeploymentRef) (*Job, error) {
+	j, err := scanJob(s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+jobColumns+` FROM jobs
+		WHERE tenant = ? AND environment = ? AND name = ? AND state IN ('queued', 'running') ORDER BY id LIMIT 1`),
+		ref.Tenant, ref.Environment, ref.Name))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return j, err
+}

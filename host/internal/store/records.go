@@ -26,14 +26,16 @@ type Revision struct {
 // Apply is what an apply leaves behind: the deployment's new spec and
 // state, and a new revision recording it.
 type Apply struct {
-	Ref        core.DeploymentRef
-	Backend    string
-	Spec       core.DeploymentSpec
-	State      []byte
-	Images     map[string]string
-	SourceHash string
-	AppliedBy  string
-	Failed     error // the apply's error, when it failed
+	Ref     core.DeploymentRef
+	Backend string
+	// BackendConfig is the backend block's decoded configuration.
+	BackendConfig []byte
+	Spec          core.DeploymentSpec
+	State         []byte
+	Images        map[string]string
+	SourceHash    string
+	AppliedBy     string
+	Failed        error // the apply's error, when it failed
 }
 
 // RecordApply writes the deployment and its next revision in one
@@ -63,11 +65,11 @@ func (s *Store) RecordApply(ctx context.Context, a Apply) (int, error) {
 	rev++
 	sealed := s.sealer.seal(a.State, aad(a.Ref))
 	if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO deployments (`+deploymentColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, NULL, ?, '', ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, NULL, ?, '', ?, ?, ?)
 		ON CONFLICT (tenant, environment, name) DO UPDATE SET
-			backend = excluded.backend, spec = excluded.spec, state = excluded.state,
+			backend = excluded.backend, spec = excluded.spec, state = excluded.state, backend_config = excluded.backend_config,
 			revision = excluded.revision, destroy_error = '', updated_at = excluded.updated_at`),
-		a.Ref.Tenant, a.Ref.Environment, a.Ref.Name, a.Backend, spec, sealed, rev, now, now); err != nil {
+		a.Ref.Tenant, a.Ref.Environment, a.Ref.Name, a.Backend, spec, sealed, rev, now, now, s.sealer.seal(a.BackendConfig, configAAD(a.Ref))); err != nil {
 		return 0, fmt.Errorf("record apply: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO revisions (tenant, environment, name, number, spec, images, source_hash, applied_by, applied_at, outcome, error)

@@ -95,12 +95,15 @@ func (s *Store) exec(ctx context.Context, q string, args ...any) (sql.Result, er
 
 // Deployment is the stored record of one deployment.
 type Deployment struct {
-	Ref      core.DeploymentRef
-	Backend  string
-	Spec     core.DeploymentSpec
-	State    []byte // decrypted
-	Status   *core.DeploymentStatus
-	Revision int
+	Ref     core.DeploymentRef
+	Backend string
+	Spec    core.DeploymentSpec
+	State   []byte // decrypted
+	// BackendConfig is the backend block's configuration as applied
+	// (decrypted; it holds no secret values, but may name endpoints).
+	BackendConfig []byte
+	Status        *core.DeploymentStatus
+	Revision      int
 	// DestroyError is why the last destroy failed; the record stays until a
 	// destroy succeeds.
 	DestroyError string
@@ -111,14 +114,18 @@ type Deployment struct {
 // aad binds a sealed state blob to its deployment.
 func aad(ref core.DeploymentRef) string { return ref.String() }
 
-const deploymentColumns = `tenant, environment, name, backend, spec, state, status, revision, destroy_error, created_at, updated_at`
+// configAAD binds a sealed backend configuration to its deployment, apart
+// from its state.
+func configAAD(ref core.DeploymentRef) string { return ref.String() + "#backend" }
+
+const deploymentColumns = `tenant, environment, name, backend, spec, state, status, revision, destroy_error, created_at, updated_at, backend_config`
 
 func (s *Store) scanDeployment(row interface{ Scan(...any) error }) (*Deployment, error) {
 	var d Deployment
-	var spec, state, status []byte
+	var spec, state, status, backendConfig []byte
 	var created, updated int64
 	if err := row.Scan(&d.Ref.Tenant, &d.Ref.Environment, &d.Ref.Name, &d.Backend, &spec, &state, &status,
-		&d.Revision, &d.DestroyError, &created, &updated); err != nil {
+		&d.Revision, &d.DestroyError, &created, &updated, &backendConfig); err != nil {
 		return nil, err
 	}
 	d.Created, d.Updated = time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()
@@ -130,6 +137,13 @@ func (s *Store) scanDeployment(row interface{ Scan(...any) error }) (*Deployment
 		if err := json.Unmarshal(status, d.Status); err != nil {
 			return &d, fmt.Errorf("deployment %s: decode stored status: %w", d.Ref, err)
 		}
+	}
+	if len(backendConfig) > 0 {
+		plain, err := s.sealer.open(backendConfig, configAAD(d.Ref))
+		if err != nil {
+			return &d, fmt.Errorf("deployment %s: backend configuration: %w", d.Ref, err)
+		}
+		d.BackendConfig = plain
 	}
 	plain, err := s.sealer.open(state, aad(d.Ref))
 	if err != nil {
@@ -157,6 +171,8 @@ func (s *Store) Deployment(ctx context.Context, ref core.DeploymentRef) (*Deploy
 type Filter struct {
 	Tenants      []string
 	Environments []string
+	Name         string // one deployment name, in any of those environments
+	Backend      string // only deployments on this backend instance
 }
 
 // Deployments lists the deployments the filter allows, by tenant,
@@ -166,6 +182,12 @@ func (s *Store) Deployments(ctx context.Context, f Filter) ([]Deployment, error)
 	q, args := `SELECT `+deploymentColumns+` FROM deployments WHERE 1 = 1`, []any{}
 	q, args = inClause(q, args, "tenant", f.Tenants)
 	q, args = inClause(q, args, "environment", f.Environments)
+	if f.Name != "" {
+		q, args = q+` AND name = ?`, append(args, f.Name)
+	}
+	if f.Backend != "" {
+		q, args = q+` AND backend = ?`, append(args, f.Backend)
+	}
 	rows, err := s.db.QueryContext(ctx, s.d.rebind(q+` ORDER BY tenant, environment, name`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list deployments: %w", err)

@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -74,6 +75,59 @@ const MaxFileBytes = 4 << 20
 func Load(dir string, vals Values) (*Topology, hcl.Diagnostics) {
 	parser := hclparse.NewParser()
 	files, diags := parseDir(parser, dir)
+	return load(dir, parser, files, diags, vals)
+}
+
+// MaxSources bounds how many files LoadSources takes.
+const MaxSources = 256
+
+// LoadSources decodes topology files given as name -> content, as the API
+// receives them; names are plain file names ending in .hcl. dir is only
+// used to name the topology in messages.
+func LoadSources(dir string, sources map[string][]byte, vals Values) (*Topology, hcl.Diagnostics) {
+	parser := hclparse.NewParser()
+	files, diags := parseSources(parser, sources)
+	return load(dir, parser, files, diags, vals)
+}
+
+func parseSources(parser *hclparse.Parser, sources map[string][]byte) ([]*hcl.File, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	if len(sources) > MaxSources {
+		return nil, diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Too many topology files",
+			Detail: fmt.Sprintf("%d files were sent; at most %d are accepted.", len(sources), MaxSources)})
+	}
+	names := slices.Sorted(maps.Keys(sources))
+	var files []*hcl.File
+	for _, name := range names {
+		src := sources[name]
+		switch {
+		case !validSourceName(name):
+			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid topology file name",
+				Detail: fmt.Sprintf("%q is not a plain file name ending in .hcl.", name)})
+			continue
+		case len(src) > MaxFileBytes:
+			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Topology file too large",
+				Detail: fmt.Sprintf("%s is %d bytes; a topology file may have at most %d.", name, len(src), MaxFileBytes)})
+			continue
+		}
+		f, d := parser.ParseHCL(src, name)
+		diags = append(diags, d...)
+		if f != nil {
+			files = append(files, f)
+		}
+	}
+	if len(files) == 0 && !diags.HasErrors() {
+		diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "No topology files", Detail: "No .hcl files were given."})
+	}
+	return files, diags
+}
+
+func validSourceName(name string) bool {
+	return strings.HasSuffix(name, ".hcl") && len(name) <= 255 && !strings.ContainsAny(name, "/\\\x00") &&
+		name != ".hcl" && !strings.HasPrefix(name, ".")
+}
+
+func load(dir string, parser *hclparse.Parser, files []*hcl.File, diags hcl.Diagnostics, vals Values) (*Topology, hcl.Diagnostics) {
 	t := &Topology{Dir: dir, Files: parser.Files()}
 	if diags.HasErrors() {
 		return t, diags
