@@ -41,7 +41,7 @@ func commands() []command {
 		{"fmt", "Rewrite topology files in the canonical format", runFmt},
 		{"plan", "Show what applying a topology would change on its backends", runPlan},
 		{"plugins", "List backend plugins, or lock their hashes", runPlugins},
-		{"server", "Run the host: the job workers and health checks (the API arrives later)", runServer},
+		{"server", "Run the host: the API, the job workers and health checks", runServer},
 		{"config", "Print the effective settings, secrets redacted", runConfig},
 	}
 }

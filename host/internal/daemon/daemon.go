@@ -17,7 +17,9 @@ import (
 
 	hclog "github.com/hashicorp/go-hclog"
 
+	"github.com/alphaswarm/controller/core/auth"
 	"github.com/alphaswarm/controller/core/credentials"
+	"github.com/alphaswarm/controller/host/internal/api"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
@@ -33,8 +35,11 @@ type Config struct {
 	Workers int
 	// Lease is the job lease (default 30s).
 	Lease time.Duration
-	// Listen is the health endpoint's address (/healthz, /readyz).
+	// Listen is the address of the API and of /healthz, /readyz, /metrics.
 	Listen string
+	// Verifier checks API access tokens; without one the /v1 routes answer
+	// 503 and only the health endpoints serve.
+	Verifier auth.Verifier
 	// Secrets resolves secret references at apply time; may be nil.
 	Secrets *credentials.Resolver
 	// Grace bounds how long shutdown waits for running jobs (default 30s).
@@ -46,8 +51,9 @@ type Config struct {
 type Daemon struct {
 	cfg    Config
 	store  *store.Store
-	opened atomic.Pointer[store.Store] // for the health handler, set once the store is open
-	health *http.Server
+	opened atomic.Pointer[store.Store]  // for the health handler, set once the store is open
+	api    atomic.Pointer[http.Handler] // the API, once the store is open
+	server *http.Server
 	addr   net.Addr
 }
 
@@ -70,9 +76,9 @@ func Run(ctx context.Context, cfg Config, ready func(addr net.Addr)) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	d.addr = lis.Addr()
-	d.health = &http.Server{Handler: d.routes(), ReadHeaderTimeout: 5 * time.Second}
-	go d.health.Serve(lis)
-	defer d.health.Close()
+	d.server = &http.Server{Handler: d.routes(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
+	go d.server.Serve(lis)
+	defer d.shutdown()
 	if ready != nil {
 		ready(d.addr)
 	}
@@ -85,7 +91,31 @@ func Run(ctx context.Context, cfg Config, ready func(addr net.Addr)) error {
 	defer s.Close()
 	plugins := pluginmgr.New(cfg.Plugins)
 	defer plugins.Close()
-	return d.work(ctx, plugins)
+	d.serveAPI(plugins)
+	err = d.work(ctx, plugins)
+	d.shutdown() // before the plugins and the store close under running requests
+	return err
+}
+
+// serveAPI switches the listener from health checks alone to the API.
+func (d *Daemon) serveAPI(plugins *pluginmgr.Manager) {
+	if d.cfg.Verifier == nil {
+		d.cfg.Logger.Warn("no token issuer is configured: the API is off, only health checks answer")
+		return
+	}
+	h := api.New(api.Config{Store: d.store, Plugins: plugins, Verifier: d.cfg.Verifier, Logger: d.cfg.Logger.Named("api"),
+		Ready: func(ctx context.Context) error { return d.store.Ping(ctx) }}).Handler()
+	d.api.Store(&h)
+}
+
+// shutdown stops accepting requests and lets running ones (log follows,
+// exec sessions, event streams) end within a few seconds.
+func (d *Daemon) shutdown() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.server.Shutdown(ctx); err != nil {
+		d.server.Close()
+	}
 }
 
 // openStore retries until the database answers or ctx ends; the host is
@@ -118,7 +148,7 @@ func (d *Daemon) work(ctx context.Context, plugins *pluginmgr.Manager) error {
 		w := &jobs.Worker{Store: d.store, Runner: exec, Owner: fmt.Sprintf("%s/%d", d.cfg.ID, i), Lease: d.cfg.Lease, Logger: d.cfg.Logger.Named("worker")}
 		wg.Go(func() { w.Run(ctx, work) })
 	}
-	d.cfg.Logger.Info("host serving", "id", d.cfg.ID, "workers", d.cfg.Workers, "store", d.store.Dialect(), "health", d.addr.String())
+	d.cfg.Logger.Info("host serving", "id", d.cfg.ID, "workers", d.cfg.Workers, "store", d.store.Dialect(), "listen", d.addr.String())
 	<-ctx.Done()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -133,6 +163,19 @@ func (d *Daemon) work(ctx context.Context, plugins *pluginmgr.Manager) error {
 }
 
 func (d *Daemon) routes() http.Handler {
+	health := d.healthRoutes()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h := d.api.Load(); h != nil {
+			(*h).ServeHTTP(w, r)
+			return
+		}
+		health.ServeHTTP(w, r)
+	})
+}
+
+// healthRoutes answer while the API is not up: before the store opens,
+// or when no issuer is configured.
+func (d *Daemon) healthRoutes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -147,6 +190,11 @@ func (d *Daemon) routes() http.Handler {
 		default:
 			fmt.Fprintln(w, "ready")
 		}
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, `{"type":"about:blank","title":"Service Unavailable","status":503,"detail":"the API is not serving: the store is not open yet, or no token issuer is configured (ALPHASWARM_ISSUER_URL)"}`)
 	})
 	return mux
 }

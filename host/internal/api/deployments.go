@@ -1,0 +1,250 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/core/auth"
+	"github.com/alphaswarm/controller/host/internal/jobs"
+	"github.com/alphaswarm/controller/host/internal/store"
+)
+
+// deploymentView is a deployment as the API shows it.
+type deploymentView struct {
+	Tenant       string                 `json:"tenant"`
+	Environment  string                 `json:"environment"`
+	Name         string                 `json:"name"`
+	Backend      string                 `json:"backend"`
+	Revision     int                    `json:"revision"`
+	Status       *core.DeploymentStatus `json:"status,omitempty"`
+	DestroyError string                 `json:"destroy_error,omitempty"`
+	Created      time.Time              `json:"created"`
+	Updated      time.Time              `json:"updated"`
+}
+
+func view(d *store.Deployment) deploymentView {
+	return deploymentView{Tenant: d.Ref.Tenant, Environment: d.Ref.Environment, Name: d.Ref.Name, Backend: d.Backend,
+		Revision: d.Revision, Status: d.Status, DestroyError: d.DestroyError, Created: d.Created, Updated: d.Updated}
+}
+
+func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) {
+	p := principal(r.Context())
+	if err := s.allow(r, p, auth.DeploymentsRead, "list deployments", "", p.AuthorizeGlobal(auth.DeploymentsRead)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f := p.Filter()
+	ds, err := s.store.Deployments(r.Context(), store.Filter{Tenants: f.Tenants, Environments: f.Environments})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := []deploymentView{}
+	for i := range ds {
+		out = append(out, view(&ds[i]))
+	}
+	reply(w, http.StatusOK, map[string]any{"deployments": out})
+}
+
+// lookup finds the deployment a route names and decides perm on it. The
+// environment comes from ?environment= or, when the tenant has one
+// deployment of that name among the caller's environments, from it.
+func (s *Server) lookup(r *http.Request, perm auth.Permission, action string) (*store.Deployment, error) {
+	p := principal(r.Context())
+	vars := mux.Vars(r)
+	tenant, name, env := vars["tenant"], vars["name"], r.URL.Query().Get("environment")
+	for field, v := range map[string]string{"tenant": tenant, "name": name} {
+		if !core.IsName(v) {
+			return nil, badRequest(field, "%s %q is not a valid name: lower-case letters, digits and '-', at most 63", field, v)
+		}
+	}
+	if env != "" && !core.IsName(env) {
+		return nil, badRequest("environment", "environment %q is not a valid name", env)
+	}
+	target := tenant + "/" + name
+	hidden := notFound("deployment %s not found", target)
+	if !p.Sees(tenant, orAny(env, p)) {
+		s.audit(r, p, action, target, tenant, "deny", "not visible to the caller")
+		return nil, hidden
+	}
+	f := p.Filter()
+	if env != "" {
+		f.Environments = []string{env}
+	}
+	ds, err := s.store.Deployments(r.Context(), store.Filter{Tenants: []string{tenant}, Environments: f.Environments, Name: name})
+	if err != nil {
+		return nil, err
+	}
+	switch len(ds) {
+	case 0:
+		return nil, hidden
+	case 1:
+	default:
+		var envs []string
+		for _, d := range ds {
+			envs = append(envs, d.Ref.Environment)
+		}
+		return nil, &apiError{status: http.StatusConflict, field: "environment",
+			detail: fmt.Sprintf("%s exists in environments %s: name one with ?environment=", target, strings.Join(envs, ", "))}
+	}
+	d := &ds[0]
+	if err := s.allow(r, p, perm, action, d.Ref.String(), p.Authorize(perm, d.Ref.Tenant, d.Ref.Environment)); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// orAny is env, or an environment p sees when env is not given, so the
+// visibility check only tests the tenant.
+func orAny(env string, p *auth.Principal) string {
+	if env != "" || len(p.Environments) == 0 {
+		return env
+	}
+	return p.Environments[0]
+}
+
+// allow turns a decision into an error, auditing denials always and
+// allowed decisions of mutating actions.
+func (s *Server) allow(r *http.Request, p *auth.Principal, perm auth.Permission, action, target string, d auth.Decision) error {
+	if !d.Allowed {
+		s.audit(r, p, action, target, p.Tenant, "deny", d.Reason)
+		if d.Status == http.StatusNotFound {
+			return notFound("deployment %s not found", target)
+		}
+		return &apiError{status: d.Status, detail: d.Reason}
+	}
+	if mutating(perm) {
+		s.audit(r, p, action, target, p.Tenant, "allow", "")
+	}
+	return nil
+}
+
+func mutating(perm auth.Permission) bool {
+	switch perm {
+	case auth.DeploymentsDeploy, auth.DeploymentsRestart, auth.DeploymentsScale, auth.DeploymentsDestroy, auth.DeploymentsExec:
+		return true
+	}
+	return false
+}
+
+func (s *Server) getDeployment(w http.ResponseWriter, r *http.Request) {
+	d, err := s.lookup(r, auth.DeploymentsRead, "read deployment")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := struct {
+		deploymentView
+		Spec       core.DeploymentSpec `json:"spec"`
+		Revisions  []revisionView      `json:"revisions"`
+		CurrentJob *jobView            `json:"current_job,omitempty"`
+	}{deploymentView: view(d), Spec: d.Spec, Revisions: []revisionView{}}
+	revs, err := s.store.Revisions(r.Context(), d.Ref)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, rev := range revs {
+		out.Revisions = append(out.Revisions, revisionView{rev.Number, rev.SourceHash, rev.AppliedBy, rev.AppliedAt, rev.Outcome, rev.Error, rev.Images})
+	}
+	if j, err := s.store.CurrentJob(r.Context(), d.Ref); err == nil && j != nil {
+		v := viewJob(j)
+		out.CurrentJob = &v
+	}
+	reply(w, http.StatusOK, out)
+}
+
+type revisionView struct {
+	Number     int               `json:"number"`
+	SourceHash string            `json:"source_hash"`
+	AppliedBy  string            `json:"applied_by"`
+	AppliedAt  time.Time         `json:"applied_at"`
+	Outcome    string            `json:"outcome"`
+	Error      string            `json:"error,omitempty"`
+	Images     map[string]string `json:"images"`
+}
+
+// operationBody is the body of a runtime operation; every field is
+// optional except scale's.
+type operationBody struct {
+	Service    string `json:"service"`
+	Replicas   *int   `json:"replicas"`
+	RemoveData bool   `json:"remove_data"`
+}
+
+var operationPermission = map[string]auth.Permission{
+	jobs.KindDestroy: auth.DeploymentsDestroy, jobs.KindRestart: auth.DeploymentsRestart,
+	jobs.KindStart: auth.DeploymentsRestart, jobs.KindStop: auth.DeploymentsRestart, jobs.KindScale: auth.DeploymentsScale,
+}
+
+// operation queues a destroy, restart, start, stop or scale job.
+func (s *Server) operation(kind string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		d, err := s.lookup(r, operationPermission[kind], kind)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		var body operationBody
+		if r.ContentLength != 0 {
+			if err := decode(w, r, smallBody, &body); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+		payload, err := operationPayload(kind, d, body)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		p := principal(r.Context())
+		id, err := s.store.Enqueue(r.Context(), store.NewJob{Deployment: d.Ref, Kind: kind, Payload: payload, CreatedBy: p.Subject})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		reply(w, http.StatusAccepted, map[string]any{"job": id, "deployment": d.Ref})
+	}
+}
+
+func operationPayload(kind string, d *store.Deployment, body operationBody) (jobs.Payload, error) {
+	backendType, backendName, _ := strings.Cut(d.Backend, ".")
+	p := jobs.Payload{Backend: jobs.Backend{Type: backendType, Name: backendName, Config: d.BackendConfig}, Service: body.Service, RemoveData: body.RemoveData}
+	if body.Service != "" && d.Spec.Service(body.Service) == nil {
+		return p, badRequest("service", "deployment %s has no service %q", d.Ref.Name, body.Service)
+	}
+	if body.RemoveData && kind != jobs.KindDestroy {
+		return p, badRequest("remove_data", "remove_data applies to destroy only")
+	}
+	if body.Service != "" && kind == jobs.KindDestroy {
+		return p, badRequest("service", "destroy removes the whole deployment; it takes no service")
+	}
+	switch {
+	case kind == jobs.KindScale && (body.Service == "" || body.Replicas == nil):
+		return p, badRequest(firstMissing(body), "scale needs service and replicas")
+	case kind == jobs.KindScale && (*body.Replicas < 0 || *body.Replicas > core.MaxReplicas):
+		return p, badRequest("replicas", "replicas %d is outside 0..%d", *body.Replicas, core.MaxReplicas)
+	case kind != jobs.KindScale && body.Replicas != nil:
+		return p, badRequest("replicas", "replicas applies to scale only")
+	}
+	if body.Replicas != nil {
+		p.Replicas = *body.Replicas
+	}
+	if len(d.BackendConfig) == 0 {
+		return p, errors.New("the deployment's backend configuration is not recorded; apply it again")
+	}
+	return p, nil
+}
+
+func firstMissing(b operationBody) string {
+	if b.Service == "" {
+		return "service"
+	}
+	return "replicas"
+}

@@ -1,0 +1,136 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	hclog "github.com/hashicorp/go-hclog"
+
+	"github.com/alphaswarm/controller/core/auth"
+	"github.com/alphaswarm/controller/host/internal/pluginmgr"
+	"github.com/alphaswarm/controller/host/internal/store"
+)
+
+// Config configures the API.
+type Config struct {
+	Store    *store.Store
+	Plugins  *pluginmgr.Manager
+	Verifier auth.Verifier
+	// Ready reports whether the host can serve (store open and answering).
+	Ready  func(context.Context) error
+	Logger hclog.Logger
+	// MaxBodyBytes bounds plan and apply bodies (default 16 MiB); other
+	// bodies take at most 64 KiB.
+	MaxBodyBytes int64
+	// Heartbeat is the interval of keep-alive comments on event streams
+	// (default 15s).
+	Heartbeat time.Duration
+}
+
+// Server answers the API.
+type Server struct {
+	store     *store.Store
+	plugins   *pluginmgr.Manager
+	verifier  auth.Verifier
+	ready     func(context.Context) error
+	log       hclog.Logger
+	maxBody   int64
+	heartbeat time.Duration
+	metrics   *metrics
+}
+
+// smallBody bounds the bodies of runtime operations.
+const smallBody = 64 << 10
+
+// New returns a server for cfg.
+func New(cfg Config) *Server {
+	s := &Server{store: cfg.Store, plugins: cfg.Plugins, verifier: cfg.Verifier, ready: cfg.Ready,
+		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, heartbeat: cfg.Heartbeat}
+	if s.log == nil {
+		s.log = hclog.NewNullLogger()
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = 16 << 20
+	}
+	if s.heartbeat <= 0 {
+		s.heartbeat = 15 * time.Second
+	}
+	s.metrics = newMetrics(cfg.Plugins, cfg.Store)
+	return s
+}
+
+// Handler returns the routes.
+func (s *Server) Handler() http.Handler {
+	r := mux.NewRouter()
+	noRoute := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		s.fail(w, req, notFound("no route %s %s", req.Method, req.URL.Path))
+	})
+	wrongMethod := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		s.fail(w, req, &apiError{status: http.StatusMethodNotAllowed, detail: req.Method + " is not allowed on " + req.URL.Path})
+	})
+	r.NotFoundHandler, r.MethodNotAllowedHandler = noRoute, wrongMethod
+	r.Use(withRequestID, s.observe)
+	r.HandleFunc("/healthz", s.healthz).Methods(http.MethodGet)
+	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet)
+	r.Handle("/metrics", s.metrics.handler()).Methods(http.MethodGet)
+	r.HandleFunc("/v1/openapi.json", serveOpenAPI).Methods(http.MethodGet)
+
+	// Not a subrouter: gorilla/mux answers 404 instead of 405 for a
+	// method mismatch inside one.
+	v1 := func(path string, h http.HandlerFunc, method string) {
+		r.Handle("/v1"+path, s.authenticate(h)).Methods(method)
+	}
+	v1("/plan", s.plan, http.MethodPost)
+	v1("/apply", s.apply, http.MethodPost)
+	v1("/deployments", s.listDeployments, http.MethodGet)
+	d := "/deployments/{tenant}/{name}"
+	v1(d, s.getDeployment, http.MethodGet)
+	for _, op := range []string{"destroy", "restart", "start", "stop", "scale"} {
+		v1(d+"/"+op, s.operation(op), http.MethodPost)
+	}
+	v1(d+"/services/{service}/logs", s.logs, http.MethodGet)
+	v1(d+"/services/{service}/exec", s.exec, http.MethodGet)
+	v1(d+"/metrics", s.deploymentMetrics, http.MethodGet)
+	v1("/nodes", s.nodes, http.MethodGet)
+	v1("/jobs/{id}", s.getJob, http.MethodGet)
+	v1("/jobs/{id}/events", s.jobEvents, http.MethodGet)
+	v1("/backends", s.backends, http.MethodGet)
+	v1("/audit", s.auditLog, http.MethodGet)
+	return r
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+	defer cancel()
+	if s.ready != nil {
+		if err := s.ready(ctx); err != nil {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("not ready: " + err.Error() + "\n"))
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ready\n"))
+}
+
+// audit records a decision; a failure to record is logged, not hidden.
+func (s *Server) audit(r *http.Request, p *auth.Principal, action, target, tenant, decision, reason string) {
+	actor := "anonymous"
+	if p != nil {
+		actor, tenant = p.Subject, p.Tenant
+	}
+	err := s.store.AppendAudit(context.WithoutCancel(r.Context()), store.AuditEntry{
+		Actor: actor, Tenant: tenant, Action: action, Target: target, Decision: decision, Reason: reason, RequestID: requestID(r.Context()),
+	})
+	if err != nil {
+		s.log.Error("audit entry lost", "request_id", requestID(r.Context()), "action", action, "error", err)
+	}
+}

@@ -1,0 +1,228 @@
+package api
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/core/auth"
+	"github.com/alphaswarm/controller/host/internal/jobs"
+	"github.com/alphaswarm/controller/host/internal/planner"
+	"github.com/alphaswarm/controller/host/internal/pluginmgr"
+	"github.com/alphaswarm/controller/host/internal/store"
+	"github.com/alphaswarm/controller/host/internal/topology"
+)
+
+// topologyBody is the body of plan and apply: the topology files by name,
+// variable values as HCL expressions (as -var takes them), and for apply
+// the hash of the reviewed plan.
+type topologyBody struct {
+	Files     map[string]string `json:"files"`
+	Variables map[string]string `json:"variables"`
+	PlanHash  string            `json:"plan_hash"`
+}
+
+// Diagnostic is a topology diagnostic with its source position.
+type Diagnostic struct {
+	Severity string `json:"severity"`
+	Summary  string `json:"summary"`
+	Detail   string `json:"detail,omitempty"`
+	File     string `json:"file,omitempty"`
+	Line     int    `json:"line,omitempty"`
+	Column   int    `json:"column,omitempty"`
+}
+
+func diagnostics(diags hcl.Diagnostics) []Diagnostic {
+	out := []Diagnostic{}
+	for _, d := range diags {
+		v := Diagnostic{Severity: "error", Summary: d.Summary, Detail: d.Detail}
+		if d.Severity == hcl.DiagWarning {
+			v.Severity = "warning"
+		}
+		if d.Subject != nil {
+			v.File, v.Line, v.Column = d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// planResult is the answer to plan, and the part of apply's answer that
+// says what was planned.
+type planResult struct {
+	Plans       []planner.DeploymentPlan `json:"plans"`
+	Diagnostics []Diagnostic             `json:"diagnostics"`
+	// Hash identifies this plan: apply with it applies only this plan.
+	Hash       string `json:"plan_hash"`
+	SourceHash string `json:"source_hash"`
+}
+
+// planned is a checked and planned topology.
+type planned struct {
+	session *planner.Session
+	result  planResult
+}
+
+// check loads the body's topology, decides perm for every deployment in
+// it, and only then starts plugins to validate and plan it.
+func (s *Server) check(r *http.Request, body topologyBody, perm auth.Permission, action string) (*planned, error) {
+	if len(body.Files) == 0 {
+		return nil, badRequest("files", "files is empty: send the topology's .hcl files by name")
+	}
+	sources := map[string][]byte{}
+	for name, src := range body.Files {
+		sources[name] = []byte(src)
+	}
+	t, diags := topology.LoadSources("request", sources, topology.Values{Args: variableArgs(body.Variables)})
+	if diags.HasErrors() {
+		return nil, &apiError{status: http.StatusBadRequest, field: "files", detail: "the topology has errors", diags: diagnostics(diags)}
+	}
+	p := principal(r.Context())
+	for _, d := range t.Deployments {
+		if err := s.allow(r, p, perm, action, d.Spec.Ref().String(), p.AuthorizeCreate(perm, d.Spec.Tenant, d.Spec.Environment)); err != nil {
+			return nil, err
+		}
+	}
+	session, more := planner.CheckTopology(r.Context(), t, s.plugins, planner.Options{
+		Instance: func(b *topology.Backend, config json.RawMessage) pluginmgr.InstanceConfig {
+			return jobs.InstanceFor(p.Tenant, backendOf(b, config))
+		},
+		PriorState: s.priorState(r),
+	})
+	diags = append(diags, more...)
+	if diags.HasErrors() {
+		return nil, &apiError{status: http.StatusUnprocessableEntity, field: "files", detail: "the backends reject the topology", diags: diagnostics(diags)}
+	}
+	plans, more := session.Plan(r.Context(), false)
+	diags = append(diags, more...)
+	if diags.HasErrors() {
+		return nil, &apiError{status: http.StatusUnprocessableEntity, field: "files", detail: "the topology cannot be planned", diags: diagnostics(diags)}
+	}
+	if plans == nil {
+		plans = []planner.DeploymentPlan{}
+	}
+	res := planResult{Plans: plans, Diagnostics: diagnostics(diags), SourceHash: sourceHash(sources)}
+	res.Hash = planHash(res)
+	return &planned{session: session, result: res}, nil
+}
+
+func backendOf(b *topology.Backend, config json.RawMessage) jobs.Backend {
+	return jobs.Backend{Type: b.Type, Name: b.Name, Config: config}
+}
+
+// variableArgs turns variables into -var style arguments, in name order.
+func variableArgs(vars map[string]string) []string {
+	var args []string
+	for _, name := range slices.Sorted(maps.Keys(vars)) {
+		args = append(args, name+"="+vars[name])
+	}
+	return args
+}
+
+func (s *Server) priorState(r *http.Request) func(core.DeploymentRef) []byte {
+	return func(ref core.DeploymentRef) []byte {
+		d, err := s.store.Deployment(r.Context(), ref)
+		if err != nil {
+			return nil
+		}
+		return d.State
+	}
+}
+
+// sourceHash hashes the files by name and content.
+func sourceHash(sources map[string][]byte) string {
+	h := sha256.New()
+	for _, name := range slices.Sorted(maps.Keys(sources)) {
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(sources[name]))
+		h.Write(sources[name])
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
+}
+
+// planHash hashes what the plan would do and from which sources.
+func planHash(res planResult) string {
+	b, _ := json.Marshal(struct {
+		Plans  []planner.DeploymentPlan
+		Source string
+	}{res.Plans, res.SourceHash})
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+func (s *Server) plan(w http.ResponseWriter, r *http.Request) {
+	var body topologyBody
+	err := decode(w, r, s.maxBody, &body)
+	var pl *planned
+	if err == nil {
+		pl, err = s.check(r, body, auth.DeploymentsDeploy, "plan")
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	reply(w, http.StatusOK, pl.result)
+}
+
+// queuedJob names a job apply queued.
+type queuedJob struct {
+	ID         int64              `json:"id"`
+	Deployment core.DeploymentRef `json:"deployment"`
+}
+
+func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
+	var body topologyBody
+	err := decode(w, r, s.maxBody, &body)
+	var pl *planned
+	if err == nil {
+		pl, err = s.check(r, body, auth.DeploymentsDeploy, "apply")
+	}
+	if err == nil {
+		err = applicable(pl, body.PlanHash)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := principal(r.Context())
+	queued := []queuedJob{}
+	for _, d := range pl.session.Topology.Deployments {
+		if d.Backend == nil {
+			continue
+		}
+		spec := d.Spec
+		id, err := s.store.Enqueue(r.Context(), store.NewJob{Deployment: spec.Ref(), Kind: jobs.KindApply, CreatedBy: p.Subject,
+			Payload: jobs.Payload{Backend: backendOf(d.Backend, pl.session.BackendConfig(d.Backend.ID())), Spec: &spec, SourceHash: pl.result.SourceHash}})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		queued = append(queued, queuedJob{ID: id, Deployment: spec.Ref()})
+	}
+	reply(w, http.StatusAccepted, struct {
+		planResult
+		Jobs []queuedJob `json:"jobs"`
+	}{pl.result, queued})
+}
+
+// applicable refuses a plan other than the reviewed one, and deployments
+// whose plugin is not installed.
+func applicable(pl *planned, reviewed string) error {
+	if reviewed != "" && reviewed != pl.result.Hash {
+		return &apiError{status: http.StatusConflict, field: "plan_hash",
+			detail: fmt.Sprintf("the plan changed since it was reviewed (now %s); plan again", pl.result.Hash)}
+	}
+	for _, p := range pl.result.Plans {
+		if p.Skipped != "" {
+			return &apiError{status: http.StatusUnprocessableEntity, field: "files",
+				detail: fmt.Sprintf("deployment %s cannot be applied: %s", p.Deployment, p.Skipped)}
+		}
+	}
+	return nil
+}
