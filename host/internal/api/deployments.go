@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/alphaswarm/controller/core/auth"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/store"
+	"github.com/alphaswarm/controller/sdk"
 )
 
 // deploymentView is a deployment as the API shows it.
@@ -139,12 +141,14 @@ func (s *Server) getDeployment(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	statusErr := s.refreshStatus(r, d)
 	out := struct {
 		deploymentView
-		Spec       core.DeploymentSpec `json:"spec"`
-		Revisions  []revisionView      `json:"revisions"`
-		CurrentJob *jobView            `json:"current_job,omitempty"`
-	}{deploymentView: view(d), Spec: d.Spec, Revisions: []revisionView{}}
+		StatusError string              `json:"status_error,omitempty"`
+		Spec        core.DeploymentSpec `json:"spec"`
+		Revisions   []revisionView      `json:"revisions"`
+		CurrentJob  *jobView            `json:"current_job,omitempty"`
+	}{deploymentView: view(d), StatusError: statusErr, Spec: d.Spec, Revisions: []revisionView{}}
 	revs, err := s.store.Revisions(r.Context(), d.Ref)
 	if err != nil {
 		s.fail(w, r, err)
@@ -247,4 +251,26 @@ func firstMissing(b operationBody) string {
 		return "service"
 	}
 	return "replicas"
+}
+
+// refreshStatus asks the backend for the deployment's status now, and
+// keeps it; when the backend cannot say, the stored status stays and the
+// reason is returned.
+func (s *Server) refreshStatus(r *http.Request, d *store.Deployment) string {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	c, err := s.client(ctx, d)
+	var st *sdk.StatusResponse
+	if err == nil {
+		st, err = c.Status(ctx, &sdk.StatusRequest{Deployment: d.Ref, State: d.State})
+	}
+	if err != nil {
+		_, detail := status(err)
+		return "live status unavailable, showing the last one recorded: " + detail
+	}
+	d.Status = &st.Status
+	if err := s.store.SaveStatus(context.WithoutCancel(ctx), d.Ref, st.Status); err != nil {
+		s.log.Warn("record status", "deployment", d.Ref.String(), "error", err)
+	}
+	return ""
 }

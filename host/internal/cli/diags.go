@@ -74,3 +74,9 @@ func countSeverity(diags hcl.Diagnostics, errors bool) int {
 	}
 	return n
 }
+
+// writeJSONLine writes v as one line of JSON, for streams of objects.
+func writeJSONLine(e env, v any) {
+	out, _ := json.Marshal(v)
+	fmt.Fprintln(e.stdout, string(out))
+}

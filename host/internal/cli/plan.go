@@ -16,7 +16,8 @@ func runPlan(e env, args []string) int {
 	fs := newFlags(e, "plan", "plan [flags] [DIR]")
 	var tf topologyFlags
 	tf.register(fs)
-	strict := fs.Bool("strict", false, "treat fields a backend would drop as errors")
+	strict := fs.Bool("strict", false, "treat fields a backend would drop as errors (with -local)")
+	local := fs.Bool("local", false, "plan here with the local plugins and your own credentials, without a controller")
 	if err := fs.Parse(args); err != nil {
 		return parseError(err)
 	}
@@ -24,6 +25,9 @@ func runPlan(e env, args []string) int {
 	if !ok {
 		fs.Usage()
 		return exitUsage
+	}
+	if !*local {
+		return e.remotePlan(dir, tf)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()

@@ -81,7 +81,7 @@ func TestValidateReportsSchemaErrorsWithSnippet(t *testing.T) {
 func TestPlanWithMemoryBackend(t *testing.T) {
 	t.Parallel()
 	dir := topologyDir(t, strings.Replace(memoryTopology, "LATENCY", "0s", 1))
-	code, out, errOut := run("plan", "-plugin-dir", pluginDir, "-lock-file", filepath.Join(dir, "none.hcl"), dir)
+	code, out, errOut := run("plan", "-local", "-plugin-dir", pluginDir, "-lock-file", filepath.Join(dir, "none.hcl"), dir)
 	if code != 0 || !strings.Contains(out, "+ service web (create)") || !strings.Contains(out, "Plan: 1 to create, 0 to update, 0 to delete.") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}

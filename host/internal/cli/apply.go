@@ -1,0 +1,182 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/host/internal/client"
+	"github.com/alphaswarm/controller/host/internal/planner"
+)
+
+// remotePlan plans dir on the controller.
+func (e env) remotePlan(dir string, tf topologyFlags) int {
+	c, err := connect()
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	req, err := topologyRequest(dir, tf.vars, tf.varFiles)
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	ctx, cancel := interrupted()
+	defer cancel()
+	plan, err := c.Plan(ctx, req)
+	if err != nil {
+		return e.remoteError(err)
+	}
+	if tf.asJSON {
+		writeJSON(e, plan)
+		return exitOK
+	}
+	e.printRemoteDiagnostics(plan.Diagnostics)
+	printPlans(e, plan.Plans)
+	return exitOK
+}
+
+func (e env) printRemoteDiagnostics(diags []client.Diagnostic) {
+	for _, d := range diags {
+		fmt.Fprintln(e.stderr, d.String())
+	}
+}
+
+func runApply(e env, args []string) int {
+	fs := newFlags(e, "apply", "apply [flags] [DIR]")
+	var tf topologyFlags
+	fs.Var(&tf.vars, "var", "set a variable, as name=value (repeatable)")
+	fs.Var(&tf.varFiles, "var-file", "read variables from a file of name = value lines (repeatable)")
+	fs.BoolVar(&tf.asJSON, "json", false, "print as JSON, one object per line; implies -auto-approve is required")
+	autoApprove := fs.Bool("auto-approve", false, "apply without asking for confirmation")
+	detach := fs.Bool("detach", false, "return once the jobs are queued, without waiting for them")
+	if err := fs.Parse(args); err != nil {
+		return parseError(err)
+	}
+	dir, ok := dirArg(fs)
+	if !ok {
+		fs.Usage()
+		return exitUsage
+	}
+	c, err := connect()
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	req, err := topologyRequest(dir, tf.vars, tf.varFiles)
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	ctx, cancel := interrupted()
+	defer cancel()
+	plan, err := c.Plan(ctx, req)
+	if err != nil {
+		return e.remoteError(err)
+	}
+	if !tf.asJSON {
+		e.printRemoteDiagnostics(plan.Diagnostics)
+		printPlans(e, plan.Plans)
+	}
+	if !changes(plan.Plans) {
+		if tf.asJSON {
+			writeJSON(e, map[string]any{"plan": plan, "jobs": []any{}})
+		}
+		return exitOK
+	}
+	if !*autoApprove {
+		ok, err := e.confirm("\nDo you want to apply these changes?")
+		if err != nil {
+			return e.errorf("%v", err)
+		}
+		if !ok {
+			fmt.Fprintln(e.stdout, "\nApply cancelled.")
+			return exitError
+		}
+	}
+	req.PlanHash = plan.Hash
+	applied, err := c.Apply(ctx, req)
+	if err != nil {
+		return e.remoteError(err)
+	}
+	if *detach {
+		return e.printQueued(applied.Jobs, tf.asJSON)
+	}
+	return e.followJobs(ctx, c, applied.Jobs, tf.asJSON)
+}
+
+func changes(plans []planner.DeploymentPlan) bool {
+	for _, p := range plans {
+		if c, u, d := p.Changes(); c+u+d > 0 || p.Skipped != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func (e env) printQueued(jobs []client.QueuedJob, asJSON bool) int {
+	if asJSON {
+		writeJSON(e, map[string]any{"jobs": jobs})
+		return exitOK
+	}
+	for _, j := range jobs {
+		fmt.Fprintf(e.stdout, "%s: queued as job %d\n", j.Deployment, j.ID)
+	}
+	return exitOK
+}
+
+// followJobs prints each job's progress as it happens, one line per event
+// prefixed with its deployment and service, and fails if any job failed.
+func (e env) followJobs(ctx context.Context, c *client.Client, jobs []client.QueuedJob, asJSON bool) int {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	failed := false
+	for _, j := range jobs {
+		wg.Go(func() {
+			end, err := c.FollowJob(ctx, j.ID, func(ev core.Event) {
+				mu.Lock()
+				defer mu.Unlock()
+				e.printEvent(j.Deployment, ev, asJSON)
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed = true
+				fmt.Fprintf(e.stderr, "Error: %s: %v\n", j.Deployment, err)
+				return
+			}
+			failed = failed || !end.Succeeded()
+			e.printEnd(end, asJSON)
+		})
+	}
+	wg.Wait()
+	if failed {
+		return exitError
+	}
+	return exitOK
+}
+
+func (e env) printEvent(ref core.DeploymentRef, ev core.Event, asJSON bool) {
+	if asJSON {
+		writeJSONLine(e, map[string]any{"deployment": ref, "event": ev})
+		return
+	}
+	who := ref.String()
+	if ev.Service != "" {
+		who += ": " + ev.Service
+	}
+	level := ""
+	if ev.Level != core.EventInfo && ev.Level != "" {
+		level = string(ev.Level) + ": "
+	}
+	fmt.Fprintf(e.stdout, "%s: %s%s\n", who, level, ev.Message)
+}
+
+func (e env) printEnd(j *client.Job, asJSON bool) {
+	if asJSON {
+		writeJSONLine(e, map[string]any{"job": j})
+		return
+	}
+	if j.Succeeded() {
+		fmt.Fprintf(e.stdout, "%s: %s succeeded (job %d)\n", j.Deployment, j.Kind, j.ID)
+		return
+	}
+	fmt.Fprintf(e.stderr, "Error: %s: %s %s after %d attempt(s): %s (job %d)\n", j.Deployment, j.Kind, j.State, j.Attempts, j.Error, j.ID)
+}

@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/term"
+
+	"github.com/alphaswarm/controller/host/internal/client"
+)
+
+func runExec(e env, args []string) int {
+	fs := newFlags(e, "exec", "exec [flags] TENANT/NAME SERVICE [--] COMMAND [ARG...]")
+	var rf remoteFlags
+	fs.StringVar(&rf.env, "env", "", "the deployment's environment, when its name exists in several")
+	interactive := fs.Bool("i", false, "keep standard input attached")
+	tty := fs.Bool("t", false, "allocate a terminal")
+	it := fs.Bool("it", false, "both -i and -t, as docker exec -it")
+	replica := fs.String("replica", "", "run in this replica (default: the first ready one)")
+	if err := fs.Parse(args); err != nil {
+		return parseError(err)
+	}
+	if fs.NArg() < 3 {
+		fmt.Fprintln(e.stderr, "Error: expected TENANT/NAME SERVICE COMMAND")
+		fs.Usage()
+		return exitUsage
+	}
+	ref, err := client.ParseRef(fs.Arg(0), rf.env)
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	c, err := connect()
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	opts := client.ExecOptions{Command: fs.Args()[2:], Replica: *replica, TTY: *tty || *it, Stdout: e.stdout, Stderr: e.stderr}
+	if *interactive || *it {
+		opts.Stdin = stdin
+	}
+	if opts.TTY {
+		restore, resize, err := rawTerminal(&opts)
+		if err != nil {
+			return e.errorf("%v", err)
+		}
+		defer restore()
+		opts.Resize = resize
+	}
+	ctx, cancel := interrupted()
+	defer cancel()
+	code, err := c.Exec(ctx, ref, fs.Arg(1), opts)
+	if err != nil {
+		return e.remoteError(err)
+	}
+	return code
+}
+
+// rawTerminal puts the local terminal in raw mode for a TTY session and
+// reports its size now and on every SIGWINCH.
+func rawTerminal(opts *client.ExecOptions) (restore func(), resize <-chan [2]uint16, err error) {
+	in, out := int(os.Stdin.Fd()), int(os.Stdout.Fd())
+	if !term.IsTerminal(in) {
+		return nil, nil, fmt.Errorf("-t needs a terminal on standard input")
+	}
+	if w, h, err := term.GetSize(out); err == nil {
+		opts.Cols, opts.Rows = uint16(w), uint16(h)
+	}
+	state, err := term.MakeRaw(in)
+	if err != nil {
+		return nil, nil, fmt.Errorf("set the terminal to raw mode: %w", err)
+	}
+	sizes := make(chan [2]uint16, 1)
+	winch := make(chan os.Signal, 1)
+	signal.Notify(winch, syscall.SIGWINCH)
+	go func() {
+		for range winch {
+			if w, h, err := term.GetSize(out); err == nil {
+				select {
+				case sizes <- [2]uint16{uint16(h), uint16(w)}:
+				default:
+				}
+			}
+		}
+	}()
+	return func() { signal.Stop(winch); term.Restore(in, state) }, sizes, nil
+}

@@ -1,0 +1,47 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/alphaswarm/controller/host/internal/client"
+)
+
+func runLogs(e env, args []string) int {
+	fs := newFlags(e, "logs", "logs [flags] TENANT/NAME SERVICE")
+	var rf remoteFlags
+	rf.register(fs)
+	follow := fs.Bool("f", false, "follow: keep printing new lines, as docker logs -f")
+	tail := fs.Int("tail", -1, "show only the last N lines of each replica (-1: all)")
+	since := fs.Duration("since", 0, "show only lines newer than this, such as 10m")
+	if err := fs.Parse(args); err != nil {
+		return parseError(err)
+	}
+	ref, rest, err := refArgs(fs, rf.env, 1)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "Error: %v\n", err)
+		fs.Usage()
+		return exitUsage
+	}
+	c, err := connect()
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	ctx, cancel := interrupted()
+	defer cancel()
+	err = c.Logs(ctx, ref, rest[0], client.LogsOptions{Follow: *follow, Tail: *tail, Since: *since}, func(l client.LogLine) {
+		if rf.asJSON {
+			writeJSONLine(e, l)
+			return
+		}
+		out := e.stdout
+		if l.Stream == "stderr" {
+			out = e.stderr
+		}
+		fmt.Fprintf(out, "%s | %s\n", l.Replica, strings.TrimRight(l.Message, "\n"))
+	})
+	if err != nil && ctx.Err() == nil {
+		return e.remoteError(err)
+	}
+	return exitOK
+}

@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/alphaswarm/controller/host/internal/client"
+)
+
+func runStatus(e env, args []string) int {
+	fs := newFlags(e, "status", "status [flags] [TENANT/NAME]")
+	var rf remoteFlags
+	rf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return parseError(err)
+	}
+	if fs.NArg() > 1 {
+		fs.Usage()
+		return exitUsage
+	}
+	c, err := connect()
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	ctx, cancel := interrupted()
+	defer cancel()
+	if fs.NArg() == 0 {
+		ds, err := c.Deployments(ctx)
+		if err != nil {
+			return e.remoteError(err)
+		}
+		if rf.asJSON {
+			writeJSON(e, map[string]any{"deployments": ds})
+			return exitOK
+		}
+		e.printDeployments(ds)
+		return exitOK
+	}
+	ref, err := client.ParseRef(fs.Arg(0), rf.env)
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	d, err := c.Deployment(ctx, ref)
+	if err != nil {
+		return e.remoteError(err)
+	}
+	if rf.asJSON {
+		writeJSON(e, d)
+		return exitOK
+	}
+	e.printDeployment(d)
+	return exitOK
+}
+
+func health(d client.Deployment) string {
+	if d.Status == nil {
+		return "unknown"
+	}
+	return string(d.Status.Health)
+}
+
+func (e env) printDeployments(ds []client.Deployment) {
+	if len(ds) == 0 {
+		fmt.Fprintln(e.stdout, "No deployments.")
+		return
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "DEPLOYMENT\tENVIRONMENT\tBACKEND\tREVISION\tHEALTH\tUPDATED")
+	for _, d := range ds {
+		fmt.Fprintf(w, "%s/%s\t%s\t%s\t%d\t%s\t%s\n", d.Tenant, d.Name, d.Environment, d.Backend, d.Revision, health(d), ago(d.Updated))
+	}
+	w.Flush()
+}
+
+func (e env) printDeployment(d *client.DeploymentDetail) {
+	fmt.Fprintf(e.stdout, "Deployment:  %s/%s\nEnvironment: %s\nBackend:     %s\nRevision:    %d\nHealth:      %s\n",
+		d.Tenant, d.Name, d.Environment, d.Backend, d.Revision, health(d.Deployment))
+	if d.StatusError != "" {
+		fmt.Fprintf(e.stdout, "Note:        %s\n", d.StatusError)
+	}
+	if d.DestroyError != "" {
+		fmt.Fprintf(e.stdout, "Destroy failed: %s\n", d.DestroyError)
+	}
+	if d.Status != nil {
+		for _, r := range d.Status.Reasons {
+			fmt.Fprintf(e.stdout, "  - %s\n", r)
+		}
+		fmt.Fprintln(e.stdout)
+		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "SERVICE\tREADY\tHEALTH\tREASONS")
+		for _, s := range d.Status.Services {
+			fmt.Fprintf(w, "%s\t%d/%d\t%s\t%s\n", s.Name, s.Ready, s.Desired, s.Health, joinReasons(s.Reasons))
+		}
+		w.Flush()
+	}
+	if d.CurrentJob != nil {
+		fmt.Fprintf(e.stdout, "\nCurrent job: %d, %s, %s\n", d.CurrentJob.ID, d.CurrentJob.Kind, d.CurrentJob.State)
+	}
+	if len(d.Revisions) > 0 {
+		fmt.Fprintln(e.stdout)
+		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "REVISION\tAPPLIED\tBY\tOUTCOME")
+		for i := len(d.Revisions) - 1; i >= 0; i-- {
+			r := d.Revisions[i]
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", r.Number, r.AppliedAt.Local().Format("2006-01-02 15:04:05"), r.AppliedBy, r.Outcome)
+		}
+		w.Flush()
+	}
+}
+
+func joinReasons(rs []string) string {
+	if len(rs) == 0 {
+		return "-"
+	}
+	out := rs[0]
+	for _, r := range rs[1:] {
+		out += "; " + r
+	}
+	return out
+}
+
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return time.Since(t).Round(time.Second).String() + " ago"
+}

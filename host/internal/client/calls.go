@@ -1,0 +1,108 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/alphaswarm/controller/core"
+)
+
+// Plan asks what applying the topology would change.
+func (c *Client) Plan(ctx context.Context, req TopologyRequest) (*Plan, error) {
+	var out Plan
+	return &out, c.call(ctx, "POST", "/v1/plan", req, &out)
+}
+
+// Apply queues the topology's deployments; with PlanHash set, only if the
+// plan is still the reviewed one.
+func (c *Client) Apply(ctx context.Context, req TopologyRequest) (*Applied, error) {
+	var out Applied
+	return &out, c.call(ctx, "POST", "/v1/apply", req, &out)
+}
+
+// Deployments lists the deployments the token may see.
+func (c *Client) Deployments(ctx context.Context) ([]Deployment, error) {
+	var out struct {
+		Deployments []Deployment `json:"deployments"`
+	}
+	return out.Deployments, c.call(ctx, "GET", "/v1/deployments", nil, &out)
+}
+
+// Deployment reads one deployment with its revisions and current job.
+func (c *Client) Deployment(ctx context.Context, ref Ref) (*DeploymentDetail, error) {
+	var out DeploymentDetail
+	return &out, c.call(ctx, "GET", ref.path("", nil), nil, &out)
+}
+
+// Operate queues destroy, restart, start, stop or scale and returns the job id.
+func (c *Client) Operate(ctx context.Context, ref Ref, op string, body Operation) (int64, error) {
+	var out struct {
+		Job int64 `json:"job"`
+	}
+	return out.Job, c.call(ctx, "POST", ref.path("/"+op, nil), body, &out)
+}
+
+// Job reads a job.
+func (c *Client) Job(ctx context.Context, id int64) (*Job, error) {
+	var out Job
+	return &out, c.call(ctx, "GET", fmt.Sprintf("/v1/jobs/%d", id), nil, &out)
+}
+
+// FollowJob streams a job's events to progress until it ends, and returns
+// the job as it ended.
+func (c *Client) FollowJob(ctx context.Context, id int64, progress func(core.Event)) (*Job, error) {
+	var end *Job
+	err := c.stream(ctx, fmt.Sprintf("/v1/jobs/%d/events", id), func(ev sseEvent) error {
+		switch ev.name {
+		case "progress":
+			var e core.Event
+			if err := ev.decode(&e); err != nil {
+				return err
+			}
+			progress(e)
+		case "end":
+			end = &Job{}
+			return ev.decode(end)
+		case "error":
+			return fmt.Errorf("job %d events: %s", id, ev.data)
+		}
+		return nil
+	})
+	if err == nil && end == nil {
+		err = fmt.Errorf("job %d: the event stream ended before the job", id)
+	}
+	return end, err
+}
+
+// LogsOptions select log lines.
+type LogsOptions struct {
+	Follow bool
+	Tail   int // < 0: all
+	Since  time.Duration
+}
+
+// Logs streams a service's log lines to each until the stream ends (or,
+// following, until ctx ends).
+func (c *Client) Logs(ctx context.Context, ref Ref, service string, opts LogsOptions, each func(LogLine)) error {
+	q := url.Values{}
+	if opts.Follow {
+		q.Set("follow", "true")
+	}
+	if opts.Tail >= 0 {
+		q.Set("tail", strconv.Itoa(opts.Tail))
+	}
+	if opts.Since > 0 {
+		q.Set("since", opts.Since.String())
+	}
+	return c.stream(ctx, ref.path("/services/"+url.PathEscape(service)+"/logs", q), func(ev sseEvent) error {
+		var l LogLine
+		if err := ev.decode(&l); err != nil {
+			return err
+		}
+		each(l)
+		return nil
+	})
+}

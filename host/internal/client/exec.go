@@ -1,0 +1,148 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/gorilla/websocket"
+)
+
+// Exec stream ids and control messages, as the host's API defines them.
+const (
+	streamStdin   byte = 0
+	streamStdout  byte = 1
+	streamStderr  byte = 2
+	streamControl byte = 3
+)
+
+type control struct {
+	Type    string `json:"type"`
+	Rows    uint16 `json:"rows,omitempty"`
+	Cols    uint16 `json:"cols,omitempty"`
+	Code    int    `json:"code"`
+	Message string `json:"message,omitempty"`
+}
+
+// ExecOptions describe a command to run in a replica.
+type ExecOptions struct {
+	Command    []string
+	Replica    string
+	TTY        bool
+	Rows, Cols uint16
+	Stdin      io.Reader // nil: no input
+	Stdout     io.Writer
+	Stderr     io.Writer
+	// Resize delivers terminal size changes while the command runs.
+	Resize <-chan [2]uint16
+}
+
+// Exec runs a command in a replica of service and returns its exit code.
+func (c *Client) Exec(ctx context.Context, ref Ref, service string, opts ExecOptions) (int, error) {
+	q := url.Values{"command": opts.Command}
+	if opts.Replica != "" {
+		q.Set("replica", opts.Replica)
+	}
+	if opts.TTY {
+		q.Set("tty", "true")
+		if opts.Rows > 0 && opts.Cols > 0 {
+			q.Set("rows", strconv.Itoa(int(opts.Rows)))
+			q.Set("cols", strconv.Itoa(int(opts.Cols)))
+		}
+	}
+	u := strings.Replace(c.base.String(), "http", "ws", 1) + ref.path("/services/"+url.PathEscape(service)+"/exec", q)
+	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, u, http.Header{"Authorization": {"Bearer " + c.token}})
+	if err != nil {
+		if resp != nil {
+			defer resp.Body.Close()
+			return -1, problem(resp)
+		}
+		return -1, fmt.Errorf("reach the controller at %s: %w", c.base.Host, err)
+	}
+	defer conn.Close()
+	s := &execSession{conn: conn}
+	go s.pumpInput(ctx, opts)
+	return s.readOutput(opts)
+}
+
+type execSession struct {
+	conn *websocket.Conn
+	mu   sync.Mutex
+}
+
+func (s *execSession) write(stream byte, p []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conn.WriteMessage(websocket.BinaryMessage, append([]byte{stream}, p...))
+}
+
+func (s *execSession) writeControl(c control) error {
+	b, _ := json.Marshal(c)
+	return s.write(streamControl, b)
+}
+
+// pumpInput sends stdin and resizes; at the end of stdin it says so.
+func (s *execSession) pumpInput(ctx context.Context, opts ExecOptions) {
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case size, ok := <-opts.Resize:
+				if !ok {
+					return
+				}
+				s.writeControl(control{Type: "resize", Rows: size[0], Cols: size[1]})
+			}
+		}
+	}()
+	if opts.Stdin != nil {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := opts.Stdin.Read(buf)
+			if n > 0 && s.write(streamStdin, buf[:n]) != nil {
+				return
+			}
+			if err != nil {
+				break
+			}
+		}
+	}
+	s.writeControl(control{Type: "close_stdin"})
+}
+
+func (s *execSession) readOutput(opts ExecOptions) (int, error) {
+	for {
+		_, msg, err := s.conn.ReadMessage()
+		if err != nil {
+			return -1, fmt.Errorf("exec session ended without an exit code: %w", err)
+		}
+		if len(msg) == 0 {
+			continue
+		}
+		switch msg[0] {
+		case streamStdout:
+			opts.Stdout.Write(msg[1:])
+		case streamStderr:
+			opts.Stderr.Write(msg[1:])
+		case streamControl:
+			var c control
+			if err := json.Unmarshal(msg[1:], &c); err != nil {
+				return -1, fmt.Errorf("decode exec control message: %w", err)
+			}
+			if c.Type == "error" {
+				return -1, errors.New(c.Message)
+			}
+			if c.Type == "exit" {
+				return c.Code, nil
+			}
+		}
+	}
+}
