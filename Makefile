@@ -32,7 +32,7 @@ BENCH_PAIRS := \
 	compose_apply=ComposeApply@compose_apply_p50_ns:ComposeApply@docker_direct_p50_ns \
 	compose_apply_vs_parallel_reference=ComposeApply@compose_apply_p50_ns:ComposeApply@docker_direct_parallel_p50_ns
 
-.PHONY: help build images postgres test lint bench proto dev clean
+.PHONY: help build images postgres test lint bench proto dev dev-stop clean
 
 help:
 	@echo "make build   bin/swarmctl and every plugin in bin/plugins/"
@@ -41,7 +41,8 @@ help:
 	@echo "make lint    gofmt, go vet, import boundaries, GOWORK=off builds"
 	@echo "make bench   benchmarks, with ratio lines against same-run baselines"
 	@echo "make proto   regenerate sdk/internal/backendv1 from the .proto"
-	@echo "make dev     (not yet: arrives with the HTTP API issue)"
+	@echo "make dev     dev mode in the background, the quickstart applied, its URL printed"
+	@echo "make dev-stop  destroy the quickstart and stop dev mode"
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/swarmctl ./host/cmd/swarmctl
@@ -94,11 +95,13 @@ proto:
 		--go-grpc_out=. --go-grpc_opt=module=github.com/alphaswarm/controller/sdk \
 		alphaswarm/backend/v1/backend.proto
 
-dev: build
-	bin/swarmctl plugins list
-	@echo
-	@echo "make dev will run the daemon with its embedded defaults and deploy an example;"
-	@echo "the daemon arrives with the HTTP API issue. Until then this builds and lists plugins."
+# The main job: dev mode in the background and the quickstart applied to the
+# local Docker Engine through the API, ending with the URL it answers on.
+dev: build images
+	./scripts/dev.sh
+
+dev-stop:
+	./scripts/dev.sh stop
 
 clean:
 	rm -rf bin

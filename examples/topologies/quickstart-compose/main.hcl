@@ -62,4 +62,29 @@ deployment "hello" {
       interval = "1s"
     }
   }
+
+  service "web" {
+    image      = local.image
+    env        = merge(local.common_env, { ROLE = "web" })
+    depends_on = [service.api]
+
+    port "http" {
+      container = 8080
+      host      = var.web_port
+    }
+
+    health {
+      http     = "/healthz"
+      port     = "http"
+      interval = "1s"
+    }
+  }
+}
+
+# The front door: one replica published on the host, so the example answers
+# at http://127.0.0.1:18080/ once applied (0 keeps it unpublished).
+variable "web_port" {
+  type        = number
+  default     = 18080
+  description = "Host port of the web service; 0 publishes none."
 }

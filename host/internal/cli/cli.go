@@ -39,10 +39,21 @@ func commands() []command {
 		{"version", "Print the version of swarmctl and its plugin protocol", runVersion},
 		{"validate", "Check a topology directory and its backends' configuration", runValidate},
 		{"fmt", "Rewrite topology files in the canonical format", runFmt},
-		{"plan", "Show what applying a topology would change on its backends", runPlan},
+		{"plan", "Show what applying a topology would change (-local: without a controller)", runPlan},
+		{"apply", "Apply a topology through the controller, showing progress", runApply},
+		{"status", "List deployments, or show one with its services and revisions", runStatus},
+		{"logs", "Print a service's logs (-f to follow)", runLogs},
+		{"exec", "Run a command in a service's replica (-it for a terminal)", runExec},
+		{"restart", "Restart a deployment or one of its services", runOperation("restart")},
+		{"start", "Start a stopped deployment or service", runOperation("start")},
+		{"stop", "Stop a deployment or service, keeping it", runOperation("stop")},
+		{"scale", "Set a service's replica count", runScale},
+		{"destroy", "Remove a deployment from its backend", runDestroy},
+		{"jobs", "Show a job, or follow its events (-f)", runJobs},
 		{"plugins", "List backend plugins, or lock their hashes", runPlugins},
 		{"server", "Run the host: the API, the job workers and health checks", runServer},
 		{"config", "Print the effective settings, secrets redacted", runConfig},
+		{"dev", "Run the server for a laptop, with a local token issuer; dev token mints tokens", runDev},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,20 +29,21 @@ func TestPlanQuickstart(t *testing.T) {
 	prefix := fmt.Sprintf("q%x", rand.Uint32())
 	dir := t.TempDir()
 	topo := strings.Replace(string(src), `project_prefix = "quick"`, `project_prefix = "`+prefix+`"`, 1)
+	topo = strings.Replace(topo, "default     = 18080", fmt.Sprintf("default     = %d", freePort(t)), 1) // make dev may hold 18080
 	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(topo), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	plan := func() string {
 		t.Helper()
 		var out, errOut bytes.Buffer
-		code := cli.Main([]string{"plan", "-plugin-dir", pluginDir, "-lock-file", filepath.Join(dir, "none.hcl"), "-var", "tag=e2e-v1", dir}, &out, &errOut)
+		code := cli.Main([]string{"plan", "-local", "-plugin-dir", pluginDir, "-lock-file", filepath.Join(dir, "none.hcl"), "-var", "tag=e2e-v1", dir}, &out, &errOut)
 		if code != 0 {
 			t.Fatalf("plan: exit %d\n%s%s", code, out.String(), errOut.String())
 		}
 		return out.String()
 	}
 	first := plan()
-	for _, want := range []string{"+ service db (create)", "+ service api (create)", "Plan: 2 to create, 0 to update, 0 to delete."} {
+	for _, want := range []string{"+ service db (create)", "+ service api (create)", "+ service web (create)", "Plan: 3 to create, 0 to update, 0 to delete."} {
 		if !strings.Contains(first, want) {
 			t.Fatalf("plan on a clean engine does not say %q:\n%s", want, first)
 		}
@@ -81,4 +83,15 @@ func TestPlanQuickstart(t *testing.T) {
 	if second := plan(); !strings.Contains(second, "No changes.") {
 		t.Errorf("plan after applying exactly the files is not empty:\n%s", second)
 	}
+}
+
+// freePort returns a TCP port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
