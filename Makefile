@@ -29,6 +29,8 @@ BENCH_PAIRS := \
 	topology_load=TopologyLoad@load_validate_p50_ns:TopologyLoad@hclparse_p50_ns \
 	jobs_sqlite=Jobs/sqlite@sqlite_jobs_p50_ns:Jobs/sqlite@sqlite_direct_p50_ns \
 	jobs_postgres=Jobs/postgres@postgres_jobs_p50_ns:Jobs/postgres@postgres_direct_p50_ns \
+	api_read=API/read@api_read_authorized_p50_ns:API/read@api_read_unchecked_p50_ns \
+	api_logs=API/logs@api_logs_relayed_p50_ns:API/logs@api_logs_grpc_p50_ns \
 	compose_apply=ComposeApply@compose_apply_p50_ns:ComposeApply@docker_direct_p50_ns \
 	compose_apply_vs_parallel_reference=ComposeApply@compose_apply_p50_ns:ComposeApply@docker_direct_parallel_p50_ns
 
@@ -83,6 +85,7 @@ bench: postgres
 		bin/bench.test -test.run '^$$' -test.bench UnaryCall -test.benchtime 1000x || exit 1; \
 		bin/bench.test -test.run '^$$' -test.bench TopologyLoad -test.benchtime 10x || exit 1; \
 		bin/bench.test -test.run '^$$' -test.bench Jobs -test.benchtime 5x || exit 1; \
+		bin/bench.test -test.run '^$$' -test.bench API -test.benchtime 10x || exit 1; \
 	done; $(GO) test -run '^$$' -bench ComposeApply -benchtime 5x ./plugins/compose/ || exit 1; \
 	} | $(GO) run ./tools/benchratio $(BENCH_PAIRS)
 

@@ -112,8 +112,9 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 
 // sseWriter writes server-sent events, flushing each.
 type sseWriter struct {
-	w  http.ResponseWriter
-	rc *http.ResponseController
+	w        http.ResponseWriter
+	rc       *http.ResponseController
+	buffered bool // leave flushing to the server until the end
 }
 
 func startSSE(w http.ResponseWriter) *sseWriter {
@@ -131,7 +132,7 @@ func (s *sseWriter) send(event, id string, v any) error {
 	if id != "" {
 		fmt.Fprintf(s.w, "id: %s\n", id)
 	}
-	if _, err := fmt.Fprintf(s.w, "event: %s\ndata: %s\n\n", event, b); err != nil {
+	if _, err := fmt.Fprintf(s.w, "event: %s\ndata: %s\n\n", event, b); err != nil || s.buffered {
 		return err
 	}
 	return s.rc.Flush()

@@ -93,7 +93,7 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Deployment, req.State = d.Ref, d.State
-	send, started := s.logSender(w, r)
+	send, started := s.logSender(w, r, req.Follow)
 	if err := c.Logs(r.Context(), &req, send); err != nil && r.Context().Err() == nil {
 		if !started() {
 			s.fail(w, r, err)
@@ -103,13 +103,16 @@ func (s *Server) logs(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) logSender(w http.ResponseWriter, r *http.Request) (sdk.LogSender, func() bool) {
+// logSender writes each line; a follow flushes each one at once, a
+// history read lets the server buffer.
+func (s *Server) logSender(w http.ResponseWriter, r *http.Request, follow bool) (sdk.LogSender, func() bool) {
 	began := false
 	if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
 		var sse *sseWriter
 		return func(l sdk.LogLine) error {
 			if sse == nil {
 				sse, began = startSSE(w), true
+				sse.buffered = !follow
 			}
 			return sse.send("line", "", l)
 		}, func() bool { return began }
@@ -121,7 +124,7 @@ func (s *Server) logSender(w http.ResponseWriter, r *http.Request) (sdk.LogSende
 			w.Header().Set("X-Content-Type-Options", "nosniff")
 			began = true
 		}
-		if _, err := fmt.Fprintf(w, "%s | %s\n", l.Replica, strings.TrimRight(l.Message, "\n")); err != nil {
+		if _, err := fmt.Fprintf(w, "%s | %s\n", l.Replica, strings.TrimRight(l.Message, "\n")); err != nil || !follow {
 			return err
 		}
 		return rc.Flush()
