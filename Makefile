@@ -6,13 +6,14 @@ VERSION ?= 0.1.0-dev
 export CGO_ENABLED := 0
 
 # Workspace modules, and the released ones (built alone with GOWORK=off).
-MODULES  := core sdk host examples plugins/compose tools
-RELEASED := core sdk host examples plugins/compose
+MODULES  := core sdk host examples plugins/compose plugins/kubernetes tools
+RELEASED := core sdk host examples plugins/compose plugins/kubernetes
 
 # Plugin binaries: bin/plugins/swarm-backend-<name> from its package.
 PLUGIN_memory  := ./examples/backend-memory
 PLUGIN_compose := ./plugins/compose/cmd/swarm-backend-compose
-PLUGINS        := memory compose
+PLUGIN_kubernetes := ./plugins/kubernetes/cmd/swarm-backend-kubernetes
+PLUGINS        := memory compose kubernetes
 
 # Tools cached outside the repository, keyed by version.
 TOOLS_DIR            ?= $(HOME)/.cache/alphaswarm/tools
@@ -34,7 +35,7 @@ BENCH_PAIRS := \
 	compose_apply=ComposeApply@compose_apply_p50_ns:ComposeApply@docker_direct_p50_ns \
 	compose_apply_vs_parallel_reference=ComposeApply@compose_apply_p50_ns:ComposeApply@docker_direct_parallel_p50_ns
 
-.PHONY: help build images postgres test lint bench proto dev dev-stop clean
+.PHONY: help build images postgres test lint bench proto dev dev-stop k8s-bin k8s-up k8s-down clean
 
 help:
 	@echo "make build   bin/swarmctl and every plugin in bin/plugins/"
@@ -45,6 +46,7 @@ help:
 	@echo "make proto   regenerate sdk/internal/backendv1 from the .proto"
 	@echo "make dev     dev mode in the background, the quickstart applied, its URL printed"
 	@echo "make dev-stop  destroy the quickstart and stop dev mode"
+	@echo "make k8s-up  the Kubernetes test control plane on loopback (.swarm/k8s/kubeconfig); make k8s-down stops it"
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/swarmctl ./host/cmd/swarmctl
@@ -64,8 +66,12 @@ postgres:
 		echo "installing Debian's postgresql for the tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
-test: postgres lint build
-	$(GO) test -count=1 $(foreach m,$(MODULES),./$(m)/...)
+# The Kubernetes backend's tests start a control plane of their own; they run
+# after the others so that it does not compete with the Docker Engine's
+# tests for the machine's two cores.
+test: postgres k8s-bin lint build
+	$(GO) test -count=1 $(foreach m,$(filter-out plugins/kubernetes,$(MODULES)),./$(m)/...)
+	$(GO) test -count=1 ./plugins/kubernetes/...
 
 lint:
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -105,6 +111,21 @@ dev: build images
 
 dev-stop:
 	./scripts/dev.sh stop
+
+# The Kubernetes backend's test control plane: binaries built once from Go
+# modules into a cache outside the repository (scripts/k8s-bin.sh), then
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok on
+# loopback, with the admin kubeconfig in .swarm/k8s/kubeconfig.
+k8s-bin:
+	@./scripts/k8s-bin.sh >/dev/null
+
+k8s-up: k8s-bin
+	$(GO) build -o bin/k8scluster ./tools/k8scluster
+	bin/k8scluster up -dir .swarm/k8s -bin "$$(./scripts/k8s-bin.sh)"
+	@echo "export KUBECONFIG=$$PWD/.swarm/k8s/kubeconfig"
+
+k8s-down:
+	@if [ -x bin/k8scluster ]; then bin/k8scluster down -dir .swarm/k8s; else rm -rf .swarm/k8s; fi
 
 clean:
 	rm -rf bin

@@ -44,6 +44,11 @@ type Harness struct {
 	ExecCat []string
 	// ExecExit returns a command that exits with code.
 	ExecExit func(code int) []string
+	// Unavailable lists capabilities the backend declares but the
+	// environment under test cannot serve, such as metrics on a Kubernetes
+	// cluster without metrics-server: their operations must answer
+	// Unsupported at run time, as an undeclared capability's do.
+	Unavailable []sdk.Capability
 	// Tenant owns the suite's deployments; it defaults to "conformance".
 	Tenant string
 	// Timeout bounds each wait for a deployment to settle; default 60s.

@@ -54,7 +54,7 @@ func Run(t *testing.T, h Harness) {
 // capability runs check when the backend declares c, and otherwise checks
 // that every operation of c answers Unsupported.
 func (s *suite) capability(t *testing.T, c sdk.Capability, check func(*testing.T)) {
-	if s.info.Capabilities.Has(c) {
+	if s.info.Capabilities.Has(c) && !slices.Contains(s.h.Unavailable, c) {
 		t.Run(string(c), check)
 		return
 	}

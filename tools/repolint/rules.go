@@ -13,7 +13,7 @@ const project = "github.com/alphaswarm/controller/"
 // Only that backend's plugin may import them.
 var backendSDKs = map[string][]string{
 	"compose":    {"github.com/docker/docker", "github.com/moby/moby", "github.com/docker/go-connections"},
-	"kubernetes": {"k8s.io/client-go", "k8s.io/api", "k8s.io/apimachinery"},
+	"kubernetes": {"k8s.io/client-go", "k8s.io/api", "k8s.io/apimachinery", "k8s.io/metrics"},
 	"aws":        {"github.com/aws/aws-sdk-go-v2", "github.com/aws/aws-sdk-go", "github.com/aws/smithy-go"},
 	"azure":      {"github.com/Azure/azure-sdk-for-go"},
 	"gcp":        {"cloud.google.com/go", "google.golang.org/api"},

@@ -1,6 +1,7 @@
-# The same application on a Kubernetes cluster. The kubernetes backend
-# plugin arrives with its own issue; until it is installed, validate checks
-# this file by the language alone and says so.
+# The same kind of application on a Kubernetes cluster: make k8s-up starts
+# a local control plane and writes .swarm/k8s/kubeconfig. Each service is a
+# Deployment and a Service in namespace acme-staging-shop, which apply
+# creates; the secret becomes a Secret read through secretKeyRef.
 
 variable "replicas" {
   type    = number
@@ -14,7 +15,6 @@ variable "replicas" {
 
 backend "kubernetes" "dev" {
   kubeconfig = ".swarm/k8s/kubeconfig"
-  namespace  = "shop"
 }
 
 deployment "shop" {
@@ -53,10 +53,6 @@ deployment "shop" {
       timeout      = "2s"
       start_period = "30s"
       retries      = 3
-    }
-
-    volume "cache" {
-      path = "/var/cache/web"
     }
   }
 }

@@ -1,0 +1,130 @@
+package kubernetes
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/alphaswarm/controller/sdk"
+)
+
+// version is set at build time with -ldflags "-X .../plugins/kubernetes.version=...".
+var version = "0.1.0"
+
+// config is the body of a backend "kubernetes" "<name>" block.
+type config struct {
+	Kubeconfig     string  `json:"kubeconfig"`
+	Context        string  `json:"context"`
+	InCluster      bool    `json:"in_cluster"`
+	Namespace      string  `json:"namespace"`
+	FieldManager   string  `json:"field_manager"`
+	QPS            float64 `json:"qps"`
+	Burst          float64 `json:"burst"`
+	RolloutTimeout string  `json:"rollout_timeout"`
+
+	rolloutTimeout time.Duration
+}
+
+var schema = sdk.Schema{
+	Attributes: []sdk.Attribute{
+		{Name: "kubeconfig", Type: sdk.TypeString, Default: "",
+			Description: "Path of the kubeconfig file. Empty: $KUBECONFIG when the host passes it, else ~/.kube/config."},
+		{Name: "context", Type: sdk.TypeString, Default: "", Description: "Context of the kubeconfig to use; empty: its current context."},
+		{Name: "in_cluster", Type: sdk.TypeBool, Default: false, Description: "Use the pod's service account instead of a kubeconfig."},
+		{Name: "namespace", Type: sdk.TypeString, Default: "",
+			Description: "Namespace of every deployment; empty: one per deployment, <tenant>-<environment>-<deployment>, created and labelled by apply."},
+		{Name: "field_manager", Type: sdk.TypeString, Default: "alphaswarm", Description: "Field manager of server-side apply."},
+		{Name: "qps", Type: sdk.TypeNumber, Default: 50, Description: "Client-side rate limit, requests per second."},
+		{Name: "burst", Type: sdk.TypeNumber, Default: 100, Description: "Client-side burst above qps."},
+		{Name: "rollout_timeout", Type: sdk.TypeString, Default: "5m",
+			Description: "How long apply waits for a rollout; Deployments also get it as progressDeadlineSeconds."},
+	},
+}
+
+func (c *config) check() error {
+	var err error
+	if c.rolloutTimeout, err = time.ParseDuration(c.RolloutTimeout); err != nil || c.rolloutTimeout <= 0 {
+		return sdk.InvalidConfig("rollout_timeout", "%q is not a positive duration such as \"5m\"", c.RolloutTimeout)
+	}
+	if c.Namespace != "" && !isDNSLabel(c.Namespace) {
+		return sdk.InvalidConfig("namespace", "%q is not a valid namespace name (lower-case letters, digits and '-', at most 63)", c.Namespace)
+	}
+	if c.FieldManager == "" || len(c.FieldManager) > 128 {
+		return sdk.InvalidConfig("field_manager", "must be 1..128 characters")
+	}
+	if c.QPS <= 0 || c.Burst < 1 {
+		return sdk.InvalidConfig("qps", "qps must be > 0 and burst >= 1")
+	}
+	if c.InCluster && (c.Kubeconfig != "" || c.Context != "") {
+		return sdk.InvalidConfig("in_cluster", "in_cluster excludes kubeconfig and context")
+	}
+	return nil
+}
+
+// restConfig loads the cluster's address and credentials.
+func (c *config) restConfig() (*rest.Config, error) {
+	if c.InCluster {
+		rc, err := rest.InClusterConfig()
+		if err != nil {
+			return nil, sdk.InvalidConfig("in_cluster", "%v", err)
+		}
+		return rc, nil
+	}
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if c.Kubeconfig != "" {
+		rules.ExplicitPath = c.Kubeconfig
+	}
+	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: c.Context})
+	rc, err := loader.ClientConfig()
+	if err != nil {
+		path := "kubeconfig"
+		if c.Context != "" && clientcmd.IsContextNotFound(err) {
+			path = "context"
+		}
+		return nil, sdk.InvalidConfig(path, "%v", err)
+	}
+	return rc, nil
+}
+
+func (b *Backend) Info(context.Context) (*sdk.InfoResponse, error) {
+	return &sdk.InfoResponse{
+		Name: "kubernetes", Version: version, ConfigSchema: schema,
+		Description: "Runs deployments as Deployments and Services on a Kubernetes cluster.",
+	}, nil
+}
+
+// Configure loads the credentials and checks that the API server answers,
+// so a wrong address or context fails here, naming the server.
+func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
+	var c config
+	if err := req.Decode(&c); err != nil {
+		return nil, err
+	}
+	if err := c.check(); err != nil {
+		return nil, err
+	}
+	rc, err := c.restConfig()
+	if err != nil {
+		return nil, err
+	}
+	rc.QPS, rc.Burst = float32(c.QPS), int(c.Burst)
+	rc.UserAgent = "swarm-backend-kubernetes/" + version
+	cs, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, sdk.InvalidConfig("kubeconfig", "%v", err)
+	}
+	disco, err := discovery.NewDiscoveryClientForConfig(rc)
+	if err != nil {
+		return nil, sdk.InvalidConfig("kubeconfig", "%v", err)
+	}
+	if _, err := disco.ServerVersion(); err != nil {
+		return nil, &sdk.UnavailableError{Message: fmt.Sprintf("reach the Kubernetes API server at %s: %v", rc.Host, err)}
+	}
+	b.cfg, b.rest, b.client, b.discovery = c, rc, cs, disco
+	return &sdk.ConfigureResponse{}, nil
+}

@@ -1,0 +1,102 @@
+package kubernetes
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/alphaswarm/controller/core"
+)
+
+// The labels every object apply creates carries: Kubernetes' recommended
+// app.kubernetes.io labels, and alphaswarm's, which tie it to its tenant,
+// environment and deployment so destroy finds it by label.
+const (
+	labelName       = "app.kubernetes.io/name"
+	labelInstance   = "app.kubernetes.io/instance"
+	labelManagedBy  = "app.kubernetes.io/managed-by"
+	labelPartOf     = "app.kubernetes.io/part-of"
+	labelTenant     = "alphaswarm.io/tenant"
+	labelEnv        = "alphaswarm.io/environment"
+	labelDeployment = "alphaswarm.io/deployment"
+	managedBy       = "alphaswarm"
+	// annotationSpec holds the service spec a Deployment was applied from
+	// (secret references only), so Plan can compare without the state.
+	annotationSpec = "alphaswarm.io/spec"
+	// annotationSecrets is a keyed hash of the secret values, so a changed
+	// secret rolls the pods.
+	annotationSecrets = "alphaswarm.io/secrets-hash"
+	// annotationStopped remembers the replica count before a stop.
+	annotationStopped = "alphaswarm.io/replicas-before-stop"
+	annotationRestart = "kubectl.kubernetes.io/restartedAt"
+)
+
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+func isDNSLabel(s string) bool { return len(s) <= 63 && dnsLabel.MatchString(s) }
+
+// target is where one deployment lives in the cluster.
+type target struct {
+	ref       core.DeploymentRef
+	namespace string
+	shared    bool // the namespace is configured, shared by deployments
+}
+
+func (b *Backend) target(ref core.DeploymentRef) target {
+	if b.cfg.Namespace != "" {
+		return target{ref: ref, namespace: b.cfg.Namespace, shared: true}
+	}
+	return target{ref: ref, namespace: shorten(ref.Tenant + "-" + ref.Environment + "-" + ref.Name)}
+}
+
+// shorten keeps a name within 63 characters, ending a long one with a hash
+// of the whole so distinct names stay distinct.
+func shorten(name string) string {
+	if len(name) <= 63 {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	return strings.TrimRight(name[:54], "-") + "-" + hex.EncodeToString(sum[:4])
+}
+
+// object names a service's Deployment, Service and Secret: the service
+// name in a namespace of its own, prefixed by the deployment in a shared one.
+func (t target) object(service string) string {
+	if t.shared {
+		return shorten(t.ref.Name + "-" + service)
+	}
+	return service
+}
+
+func (t target) secret(service string) string { return shorten(t.object(service) + "-secrets") }
+
+func (t target) volume(name string) string { return shorten(t.ref.Name + "-" + name) }
+
+// labels are the labels of every object of the deployment; with service
+// set, of that service's objects.
+func (t target) labels(service string) map[string]string {
+	l := map[string]string{
+		labelInstance: t.ref.Name, labelPartOf: t.ref.Name, labelManagedBy: managedBy,
+		labelTenant: t.ref.Tenant, labelEnv: t.ref.Environment, labelDeployment: t.ref.Name,
+	}
+	if service != "" {
+		l[labelName] = service
+	}
+	return l
+}
+
+// selector selects the deployment's objects, or one service's.
+func (t target) selector(service string) string {
+	s := fmt.Sprintf("%s=%s,%s=%s,%s=%s", labelTenant, t.ref.Tenant, labelEnv, t.ref.Environment, labelDeployment, t.ref.Name)
+	if service != "" {
+		s += "," + labelName + "=" + service
+	}
+	return s
+}
+
+// podSelector is a Deployment's immutable pod selector.
+func (t target) podSelector(service string) map[string]string {
+	return map[string]string{labelTenant: t.ref.Tenant, labelEnv: t.ref.Environment, labelDeployment: t.ref.Name, labelName: service}
+}
