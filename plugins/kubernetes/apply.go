@@ -170,19 +170,20 @@ func levels(spec *core.DeploymentSpec) [][]string {
 }
 
 // ensureNamespace creates the deployment's namespace, labelled with its
-// tenant and environment; a namespace apply did not create is refused.
+// tenant and environment; a namespace apply did not create is refused. A
+// configured namespace is not read: a credential confined to it need not
+// see namespaces.
 func (b *Backend) ensureNamespace(ctx context.Context, t target, report reportFunc) error {
+	if t.shared {
+		return nil
+	}
 	ns, err := b.client.CoreV1().Namespaces().Get(ctx, t.namespace, metav1.GetOptions{})
 	switch {
-	case err == nil && t.shared:
-		return nil
 	case err == nil:
 		if ns.Labels[labelManagedBy] != managedBy || ns.Labels[labelTenant] != t.ref.Tenant || ns.Labels[labelDeployment] != t.ref.Name {
 			return fmt.Errorf("namespace %s exists and is not this deployment's (it lacks the labels %s): choose another namespace or remove it", t.namespace, t.selector(""))
 		}
 		return nil
-	case apierrors.IsNotFound(err) && t.shared:
-		return fmt.Errorf("namespace %s, configured for this backend, does not exist", t.namespace)
 	case !apierrors.IsNotFound(err):
 		return b.apiError("read namespace "+t.namespace, err)
 	}

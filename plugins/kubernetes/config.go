@@ -3,6 +3,7 @@ package kubernetes
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/discovery"
@@ -83,7 +84,7 @@ func (c *config) restConfig() (*rest.Config, error) {
 	rc, err := loader.ClientConfig()
 	if err != nil {
 		path := "kubeconfig"
-		if c.Context != "" && clientcmd.IsContextNotFound(err) {
+		if c.Context != "" && (clientcmd.IsContextNotFound(err) || strings.Contains(err.Error(), fmt.Sprintf("context %q", c.Context))) {
 			path = "context"
 		}
 		return nil, sdk.InvalidConfig(path, "%v", err)
@@ -122,9 +123,10 @@ func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sd
 	if err != nil {
 		return nil, sdk.InvalidConfig("kubeconfig", "%v", err)
 	}
+	b.rest = rc
 	if _, err := disco.ServerVersion(); err != nil {
-		return nil, &sdk.UnavailableError{Message: fmt.Sprintf("reach the Kubernetes API server at %s: %v", rc.Host, err)}
+		return nil, b.apiError("reach the Kubernetes API server at "+rc.Host, err)
 	}
-	b.cfg, b.rest, b.client, b.discovery = c, rc, cs, disco
+	b.cfg, b.client, b.discovery = c, cs, disco
 	return &sdk.ConfigureResponse{}, nil
 }

@@ -39,8 +39,13 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+func needCluster(t *testing.T) *testcluster.Cluster {
+	t.Helper()
+	return testcluster.Need(t, cluster, clusterErr)
+}
+
 func config(t *testing.T, rolloutTimeout string) json.RawMessage {
-	c := testcluster.Need(t, cluster, clusterErr)
+	c := needCluster(t)
 	return json.RawMessage(fmt.Sprintf(`{"kubeconfig": %q, "rollout_timeout": %q}`, c.Kubeconfig, rolloutTimeout))
 }
 

@@ -161,5 +161,5 @@ func (b *Backend) apiError(what string, err error) error {
 func isConnectionError(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "connection refused") || strings.Contains(msg, "no such host") ||
-		strings.Contains(msg, "i/o timeout") || strings.Contains(msg, "connection reset")
+		strings.Contains(msg, "i/o timeout") || strings.Contains(msg, "connection reset") || strings.Contains(msg, "EOF")
 }
