@@ -33,7 +33,8 @@ BENCH_PAIRS := \
 	api_read=API/read@api_read_authorized_p50_ns:API/read@api_read_unchecked_p50_ns \
 	api_logs=API/logs@api_logs_relayed_p50_ns:API/logs@api_logs_grpc_p50_ns \
 	compose_apply=ComposeApply@compose_apply_p50_ns:ComposeApply@docker_direct_p50_ns \
-	compose_apply_vs_parallel_reference=ComposeApply@compose_apply_p50_ns:ComposeApply@docker_direct_parallel_p50_ns
+	compose_apply_vs_parallel_reference=ComposeApply@compose_apply_p50_ns:ComposeApply@docker_direct_parallel_p50_ns \
+	kubernetes_apply=KubernetesApply@kubernetes_apply_p50_ns:KubernetesApply@client_go_direct_p50_ns
 
 .PHONY: help build images postgres test lint bench proto dev dev-stop k8s-bin k8s-up k8s-down clean
 
@@ -66,12 +67,13 @@ postgres:
 		echo "installing Debian's postgresql for the tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
-# The Kubernetes backend's tests start a control plane of their own; they run
-# after the others so that it does not compete with the Docker Engine's
-# tests for the machine's two cores.
+# The tests that start a Kubernetes control plane (the backend's and the
+# end-to-end ones) run after the others, one package at a time, so that it
+# does not compete with the Docker Engine's tests for the machine's two cores.
+SERIAL_TESTS := ./host/internal/e2e/ ./plugins/kubernetes/...
 test: postgres k8s-bin lint build
-	$(GO) test -count=1 $(foreach m,$(filter-out plugins/kubernetes,$(MODULES)),./$(m)/...)
-	$(GO) test -count=1 ./plugins/kubernetes/...
+	$(GO) test -count=1 $$($(GO) list $(foreach m,$(filter-out plugins/kubernetes,$(MODULES)),./$(m)/...) | grep -v /host/internal/e2e$$)
+	$(GO) test -count=1 -p 1 $(SERIAL_TESTS)
 
 lint:
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -83,7 +85,7 @@ lint:
 # reports their medians (p50), so that drift on a shared machine hits both
 # sides. The plugin boundary runs five rounds and benchratio takes the median
 # over them; compose_apply (about 10s an iteration, on the Docker Engine) one.
-bench: postgres
+bench: postgres k8s-bin
 	@mkdir -p bin
 	$(GO) test -c -o bin/bench.test ./host/internal/bench
 	set -o pipefail; { for round in 1 2 3 4 5; do \
@@ -93,6 +95,7 @@ bench: postgres
 		bin/bench.test -test.run '^$$' -test.bench Jobs -test.benchtime 5x || exit 1; \
 		bin/bench.test -test.run '^$$' -test.bench API -test.benchtime 10x || exit 1; \
 	done; $(GO) test -run '^$$' -bench ComposeApply -benchtime 5x ./plugins/compose/ || exit 1; \
+	$(GO) test -run '^$$' -bench KubernetesApply -benchtime 5x ./plugins/kubernetes/ || exit 1; \
 	} | $(GO) run ./tools/benchratio $(BENCH_PAIRS)
 
 proto:

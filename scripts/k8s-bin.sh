@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the test cluster's binaries (etcd, kube-apiserver,
-# kube-controller-manager, kube-scheduler, kwok) from the Go modules pinned
+# kube-controller-manager, kube-scheduler, kubectl, kwok) from the Go modules pinned
 # in tools/k8s, into a cache outside the repository keyed by those pins,
 # and prints the cache directory. Idempotent: a complete cache is reused; a
 # build that was interrupted leaves nothing behind.
@@ -12,7 +12,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 key=$(cat "$root/tools/k8s/go.mod" "$root/tools/k8s/go.sum" "$root/tools/k8s/kwok/go.mod" "$root/tools/k8s/kwok/go.sum" \
 	"$root/tools/k8s/cmd/etcd/main.go" "$0" | sha256sum | cut -c1-16)
 cache=${ALPHASWARM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/alphaswarm}/k8s/$key
-bins="etcd kube-apiserver kube-controller-manager kube-scheduler kwok"
+bins="etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok"
 complete() { for b in $bins; do [ -x "$cache/$b" ] || return 1; done; [ -d "$cache/stages" ]; }
 if complete; then echo "$cache"; exit 0; fi
 
@@ -22,7 +22,8 @@ trap 'rm -rf "$tmp"' EXIT
 export GOWORK=off CGO_ENABLED=0 GOFLAGS=-trimpath
 echo "building the Kubernetes test binaries into $cache (once; about ten minutes cold)" >&2
 (cd "$root/tools/k8s" && go build -ldflags "-s -w" -o "$tmp/" ./cmd/etcd \
-	k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler)
+	k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler \
+	k8s.io/kubernetes/cmd/kubectl)
 (cd "$root/tools/k8s/kwok" && go build -ldflags "-s -w" -o "$tmp/" sigs.k8s.io/kwok/cmd/kwok)
 # kwok moves nodes and pods through "stages" that ship as YAML in its
 # module: nodes become ready and keep a heartbeat; pods become ready,

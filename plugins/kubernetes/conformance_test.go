@@ -39,7 +39,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func needCluster(t *testing.T) *testcluster.Cluster {
+func needCluster(t testing.TB) *testcluster.Cluster {
 	t.Helper()
 	return testcluster.Need(t, cluster, clusterErr)
 }

@@ -24,7 +24,7 @@ import (
 
 // admin is a client-go client with the cluster admin's kubeconfig, to
 // arrange the cluster and to check what the plugin left in it.
-func admin(t *testing.T) kubernetes.Interface {
+func admin(t testing.TB) kubernetes.Interface {
 	t.Helper()
 	c := needCluster(t)
 	rc, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig)

@@ -41,7 +41,8 @@ func buildDevBin() (string, error) {
 		devBin = filepath.Join(filepath.Dir(pluginDir), "devbin")
 		for pkg, path := range map[string]string{
 			"github.com/alphaswarm/controller/host/cmd/swarmctl": filepath.Join(devBin, "swarmctl"),
-			testbin.MemoryPlugin: filepath.Join(devBin, "plugins", "swarm-backend-memory"),
+			testbin.MemoryPlugin:     filepath.Join(devBin, "plugins", "swarm-backend-memory"),
+			testbin.KubernetesPlugin: filepath.Join(devBin, "plugins", "swarm-backend-kubernetes"),
 		} {
 			if devBinErr = testbin.Build(pkg, path); devBinErr != nil {
 				return
@@ -52,9 +53,12 @@ func buildDevBin() (string, error) {
 	return devBin, devBinErr
 }
 
-func startDev(t *testing.T) *devServer {
+func startDev(t *testing.T) *devServer { return startDevIn(t, t.TempDir()) }
+
+// startDevIn runs swarmctl dev with tmp as its working directory and
+// extra environment variables.
+func startDevIn(t *testing.T, tmp string, env ...string) *devServer {
 	t.Helper()
-	tmp := t.TempDir()
 	bin, err := buildDevBin()
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +66,7 @@ func startDev(t *testing.T) *devServer {
 	d := &devServer{dir: filepath.Join(tmp, ".swarm"), log: &bytes.Buffer{}}
 	d.cmd = exec.Command(filepath.Join(bin, "swarmctl"), "dev", "-dir", d.dir, "-listen", "127.0.0.1:0", "-issuer-listen", "127.0.0.1:0")
 	d.cmd.Dir = tmp
-	d.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + tmp}
+	d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + tmp}, env...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -17,8 +17,9 @@ const (
 	PlainPlugin  = "github.com/alphaswarm/controller/host/internal/testplugins/plain"
 	// ComposePlugin and EchoWorkload are built, never imported: the host
 	// may not import a plugin.
-	ComposePlugin = "github.com/alphaswarm/controller/plugins/compose/cmd/swarm-backend-compose"
-	EchoWorkload  = "github.com/alphaswarm/controller/examples/workloads/echo"
+	ComposePlugin    = "github.com/alphaswarm/controller/plugins/compose/cmd/swarm-backend-compose"
+	KubernetesPlugin = "github.com/alphaswarm/controller/plugins/kubernetes/cmd/swarm-backend-kubernetes"
+	EchoWorkload     = "github.com/alphaswarm/controller/examples/workloads/echo"
 )
 
 // BadModes are the misbehaviours of BadPlugin, each its own binary name.

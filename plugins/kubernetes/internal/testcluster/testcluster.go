@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"testing"
 )
 
 // Cluster is a running test control plane.
@@ -73,11 +74,7 @@ func (c *Cluster) Stop() {
 
 // Need returns the cluster or, when it could not start, fails (CI=true) or
 // skips the test.
-func Need(t interface {
-	Helper()
-	Fatalf(string, ...any)
-	Skipf(string, ...any)
-}, c *Cluster, err error) *Cluster {
+func Need(t testing.TB, c *Cluster, err error) *Cluster {
 	t.Helper()
 	if c == nil {
 		if os.Getenv("CI") == "true" {
