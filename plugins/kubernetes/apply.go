@@ -346,8 +346,8 @@ func (b *Backend) deleteNamespace(ctx context.Context, t target) error {
 		return nil
 	}
 	claims, err := b.client.CoreV1().PersistentVolumeClaims(t.namespace).List(ctx, metav1.ListOptions{LabelSelector: t.selector("")})
-	if err == nil && len(claims.Items) > 0 {
-		return nil
+	if err == nil && slices.ContainsFunc(claims.Items, func(c corev1.PersistentVolumeClaim) bool { return c.DeletionTimestamp == nil }) {
+		return nil // kept data: the namespace stays with it
 	}
 	ns, err := b.client.CoreV1().Namespaces().Get(ctx, t.namespace, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
