@@ -5,6 +5,7 @@
 # Running it again restarts the server and re-applies (a no-op when nothing
 # changed). "make dev-stop" destroys the example and stops the server.
 set -euo pipefail
+umask 077 # the log and env.sh hold an all-permissions token
 cd "$(dirname "$0")/.."
 dev=.swarm/dev
 pidfile=$dev/server.pid
@@ -30,7 +31,7 @@ if [ "${1:-}" = "stop" ]; then
 fi
 
 stop_server
-rm -f "$dev/env.sh"
+rm -f "$dev/env.sh" "$log"
 nohup bin/swarmctl dev >"$log" 2>&1 &
 echo $! >"$pidfile"
 for _ in $(seq 1 150); do
