@@ -139,7 +139,7 @@ func TestKeyRotation(t *testing.T) {
 	t.Parallel()
 	iss := startIssuer(t)
 	const ttl = 300 * time.Millisecond
-	srv := server(t, newVerifier(t, iss, func(c *auth.Config) { c.MinRefetch, c.KeyTTL = 20*time.Millisecond, ttl }))
+	srv := server(t, newVerifier(t, iss, func(c *auth.Config) { c.MinRefetch, c.KeyTTL, c.CacheTTL = 20*time.Millisecond, ttl, -1 }))
 	oldSigner := iss.Signer()
 	oldTok := mint(t, oldSigner)
 	expect := func(step, header string, want int) {
@@ -225,5 +225,36 @@ func TestGenericOIDCReadsConfiguredClaims(t *testing.T) {
 	want := &auth.Principal{Subject: "auth0|alice", Tenant: "blue", Environments: []string{"prod"}, Permissions: []auth.Permission{auth.DeploymentsRead, auth.BackendsRead}}
 	if diff := cmp.Diff(want, p); diff != "" {
 		t.Errorf("principal (-want +got):\n%s", diff)
+	}
+}
+
+// TestVerifiedTokensAreCachedUntilExpiry checks the cache: a verified token
+// keeps verifying while the issuer is away, but not past its expiry, and a
+// refused token is never cached.
+func TestVerifiedTokensAreCachedUntilExpiry(t *testing.T) {
+	t.Parallel()
+	iss := startIssuer(t)
+	now := time.Now()
+	clock := func() time.Time { return now }
+	v := newVerifier(t, iss, func(c *auth.Config) { c.Now = clock })
+	c := base
+	c.TTL = 10 * time.Second
+	tok, err := iss.Mint(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(t.Context(), tok); err != nil {
+		t.Fatal(err)
+	}
+	iss.Close() // from now on only the cache can answer
+	if p, err := v.Verify(t.Context(), tok); err != nil || p.Tenant != "acme" {
+		t.Fatalf("cached token: %v %v", p, err)
+	}
+	now = now.Add(11 * time.Second) // past the token's expiry, within the cache TTL
+	if _, err := v.Verify(t.Context(), tok); err == nil {
+		t.Fatal("an expired token was answered from the cache")
+	}
+	if _, err := v.Verify(t.Context(), tok+"x"); err == nil {
+		t.Fatal("a tampered token verified")
 	}
 }

@@ -46,6 +46,10 @@ type Config struct {
 	// trusted before they are fetched again (default 5m), so a key removed
 	// from the JWKS stops verifying.
 	MinRefetch, KeyTTL time.Duration
+	// CacheTTL is how long a verified token is remembered, never past its
+	// expiry (default 30s; negative: not at all). A key removed from the
+	// JWKS stops verifying after KeyTTL plus CacheTTL at most.
+	CacheTTL time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -70,6 +74,9 @@ func (c *Config) defaults() {
 	}
 	if c.KeyTTL <= 0 {
 		c.KeyTTL = 5 * time.Minute
+	}
+	if c.CacheTTL == 0 {
+		c.CacheTTL = 30 * time.Second
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -111,7 +118,8 @@ func unauthenticated(format string, args ...any) *Error {
 
 // oidcVerifier verifies tokens of one OpenID Connect issuer with go-oidc.
 type oidcVerifier struct {
-	cfg Config
+	cfg   Config
+	cache *tokenCache
 
 	mu       sync.Mutex
 	verifier *oidc.IDTokenVerifier
@@ -127,7 +135,7 @@ func NewOIDC(cfg Config) (Verifier, error) {
 		return nil, err
 	}
 	cfg.defaults()
-	return &oidcVerifier{cfg: cfg}, nil
+	return &oidcVerifier{cfg: cfg, cache: newTokenCache(cfg.CacheTTL)}, nil
 }
 
 // Verify checks token and returns its principal.
@@ -137,6 +145,10 @@ func (v *oidcVerifier) Verify(ctx context.Context, token string) (*Principal, er
 		return nil, unauthenticated("no bearer token")
 	case len(token) > MaxTokenBytes:
 		return nil, unauthenticated("token is %d bytes; at most %d are accepted", len(token), MaxTokenBytes)
+	}
+	now := v.cfg.Now()
+	if p, ok := v.cache.get(token, now); ok {
+		return p, nil
 	}
 	verifier, err := v.discover(ctx)
 	if err != nil {
@@ -150,7 +162,11 @@ func (v *oidcVerifier) Verify(ctx context.Context, token string) (*Principal, er
 	if err := idt.Claims(&payload); err != nil {
 		return nil, unauthenticated("token claims are not a JSON object")
 	}
-	return v.principal(payload)
+	p, err := v.principal(payload)
+	if err == nil {
+		v.cache.put(token, p, now, idt.Expiry)
+	}
+	return p, err
 }
 
 func verifyError(err error) *Error {
