@@ -8,12 +8,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/alphaswarm/controller/sdk"
 )
 
 // Exec simulates a few commands inside a replica: echo, cat (stdin to
-// stdout), env, hostname, exit N, and sh -c "exit N". Anything else fails
+// stdout), env, hostname, stty size (with a TTY), exit N, and sh -c "exit N". Anything else fails
 // with exit code 127, as a shell would.
 func (b *Backend) Exec(ctx context.Context, req *sdk.ExecRequest, streams sdk.ExecStreams) (*sdk.ExecResponse, error) {
 	if err := b.enter(ctx, "exec"); err != nil {
@@ -31,11 +32,38 @@ func (b *Backend) Exec(ctx context.Context, req *sdk.ExecRequest, streams sdk.Ex
 	if !ok {
 		return nil, sdk.NotFound("running replica %q of service %q", req.Replica, req.Service)
 	}
-	go func() { // a terminal would redraw; the simulator only drains resizes
-		for range streams.Resize {
+	term := &terminal{on: req.TTY, size: req.Size}
+	go func() { // a terminal would redraw; the simulator remembers the size
+		for size := range streams.Resize {
+			term.resize(size)
 		}
 	}()
-	return &sdk.ExecResponse{ExitCode: run(ctx, s, r, req.Command, streams)}, nil
+	return &sdk.ExecResponse{ExitCode: run(ctx, s, r, req.Command, streams, term)}, nil
+}
+
+// terminal is the simulated replica's terminal, when the exec asked for one.
+type terminal struct {
+	on   bool
+	mu   sync.Mutex
+	size sdk.TermSize
+}
+
+func (t *terminal) resize(s sdk.TermSize) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.size = s
+}
+
+// stty answers "stty size" as a terminal would: rows and columns.
+func (t *terminal) stty(streams sdk.ExecStreams) int {
+	if !t.on {
+		fmt.Fprintln(streams.Stderr, "stty: 'standard input': Inappropriate ioctl for device")
+		return 1
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	fmt.Fprintf(streams.Stdout, "%d %d\n", t.size.Rows, t.size.Cols)
+	return 0
 }
 
 func pickReplica(s *service, id string) (replica, bool) {
@@ -47,7 +75,7 @@ func pickReplica(s *service, id string) (replica, bool) {
 	return replica{}, false
 }
 
-func run(ctx context.Context, s *service, r replica, argv []string, streams sdk.ExecStreams) int {
+func run(ctx context.Context, s *service, r replica, argv []string, streams sdk.ExecStreams, term *terminal) int {
 	if len(argv) == 3 && argv[0] == "sh" && argv[1] == "-c" {
 		argv = strings.Fields(argv[2])
 	}
@@ -58,6 +86,12 @@ func run(ctx context.Context, s *service, r replica, argv []string, streams sdk.
 	switch argv[0] {
 	case "echo":
 		fmt.Fprintln(streams.Stdout, strings.Join(argv[1:], " "))
+	case "stty":
+		if len(argv) == 2 && argv[1] == "size" {
+			return term.stty(streams)
+		}
+		fmt.Fprintln(streams.Stderr, "stty: only \"stty size\" is simulated")
+		return 1
 	case "hostname":
 		fmt.Fprintln(streams.Stdout, r.ID)
 	case "env":

@@ -14,9 +14,10 @@ import (
 
 // Exit codes, as Terraform and kubectl use them.
 const (
-	exitOK    = 0
-	exitError = 1
-	exitUsage = 2
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitInterrupted = 130 // as a shell reports a command ended by a signal
 )
 
 // env holds a command's output streams.

@@ -50,7 +50,11 @@ func runExec(e env, args []string) int {
 	ctx, cancel := interrupted()
 	defer cancel()
 	code, err := c.Exec(ctx, ref, fs.Arg(1), opts)
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		fmt.Fprintln(e.stderr, "\r\nexec interrupted")
+		return exitInterrupted
+	case err != nil:
 		return e.remoteError(err)
 	}
 	return code

@@ -67,9 +67,22 @@ func (c *Client) Exec(ctx context.Context, ref Ref, service string, opts ExecOpt
 		return -1, fmt.Errorf("reach the controller at %s: %w", c.base.Host, err)
 	}
 	defer conn.Close()
+	done := make(chan struct{})
+	defer close(done)
+	go func() { // an interrupted session ends the connection, so reads end
+		select {
+		case <-ctx.Done():
+			conn.Close()
+		case <-done:
+		}
+	}()
 	s := &execSession{conn: conn}
 	go s.pumpInput(ctx, opts)
-	return s.readOutput(opts)
+	code, err := s.readOutput(opts)
+	if err != nil && ctx.Err() != nil {
+		return -1, ctx.Err()
+	}
+	return code, err
 }
 
 type execSession struct {
