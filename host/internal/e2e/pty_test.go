@@ -82,10 +82,10 @@ func lflag(t *testing.T, f *os.File) uint32 {
 	return tio.Lflag & (unix.ICANON | unix.ECHO | unix.ISIG)
 }
 
-// TestInteractiveExec runs swarmctl exec with -t and -it on a real
-// pseudo-terminal, as a user at a terminal would: the remote side sees the
-// terminal's size, input reaches the command, the exit code comes back,
-// and the terminal leaves raw mode afterwards, even on SIGTERM.
+// TestInteractiveExec runs swarmctl on a real pseudo-terminal, as a user at
+// a terminal would: exec -t and -it (the remote side sees the terminal's
+// size, input reaches the command, the exit code comes back, the terminal
+// leaves raw mode afterwards, even on SIGTERM), and destroy's confirmation.
 func TestInteractiveExec(t *testing.T) {
 	d := startDev(t)
 	t.Setenv("ALPHASWARM_CONTROLLER_URL", d.url)
@@ -171,6 +171,22 @@ deployment "tty" {
 		}
 		if got := lflag(t, slave); got != cooked {
 			t.Errorf("the terminal was left in raw mode after SIGTERM: lflag %#x, was %#x", got, cooked)
+		}
+	})
+	t.Run("destroy asks for confirmation at the terminal", func(t *testing.T) {
+		cmd, scr, master, _ := start("destroy", "demo/tty")
+		scr.waitFor(t, "Enter a value:")
+		master.Write([]byte("no\r"))
+		scr.waitFor(t, "Destroy cancelled.")
+		if code := exitCode(cmd); code != 1 {
+			t.Errorf("exit %d after answering no, want 1", code)
+		}
+		cmd, scr, master, _ = start("destroy", "demo/tty")
+		scr.waitFor(t, "Enter a value:")
+		master.Write([]byte("yes\r"))
+		scr.waitFor(t, "demo/dev/tty: destroy succeeded")
+		if code := exitCode(cmd); code != 0 {
+			t.Errorf("exit %d after answering yes", code)
 		}
 	})
 }
