@@ -92,9 +92,35 @@ func (s *Store) forUpdate() string {
 	return ``
 }
 
-// SaveState replaces a deployment's plugin state (after restart, scale...).
+// SaveState replaces a deployment's plugin state (after restart, scale...)
+// and reseals its backend configuration with the current key, so that
+// after a key rotation every rewritten record is on the new key.
 func (s *Store) SaveState(ctx context.Context, ref core.DeploymentRef, state []byte) error {
-	return s.update(ctx, ref, "save state", `state = ?`, s.sealer.seal(state, aad(ref)))
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("save state of %s: %w", ref, err)
+	}
+	defer tx.Rollback()
+	var config []byte
+	err = tx.QueryRowContext(ctx, s.d.rebind(`SELECT backend_config FROM deployments WHERE tenant = ? AND environment = ? AND name = ?`+s.forUpdate()),
+		ref.Tenant, ref.Environment, ref.Name).Scan(&config)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("save state of %s: %w", ref, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("save state of %s: %w", ref, err)
+	}
+	if plain, err := s.sealer.open(config, configAAD(ref)); err == nil && len(config) > 0 {
+		config = s.sealer.seal(plain, configAAD(ref))
+	}
+	if _, err := tx.ExecContext(ctx, s.d.rebind(`UPDATE deployments SET state = ?, backend_config = ?, updated_at = ? WHERE tenant = ? AND environment = ? AND name = ?`),
+		s.sealer.seal(state, aad(ref)), config, time.Now().UnixMicro(), ref.Tenant, ref.Environment, ref.Name); err != nil {
+		return fmt.Errorf("save state of %s: %w", ref, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("save state of %s: %w", ref, err)
+	}
+	return nil
 }
 
 // SaveStatus records the last status a backend reported.

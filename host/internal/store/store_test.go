@@ -185,7 +185,7 @@ func TestKeyRotation(t *testing.T) {
 		oldKey, newKey := newKey(), newKey()
 		sp := spec("acme", "shop", "web:1")
 		s := open(oldKey)
-		if _, err := s.RecordApply(ctx, Apply{Ref: sp.Ref(), Backend: "b", Spec: sp, State: []byte("v1")}); err != nil {
+		if _, err := s.RecordApply(ctx, Apply{Ref: sp.Ref(), Backend: "b", Spec: sp, State: []byte("v1"), BackendConfig: []byte(`{"host":"h"}`)}); err != nil {
 			t.Fatal(err)
 		}
 		s.Close()
@@ -198,8 +198,8 @@ func TestKeyRotation(t *testing.T) {
 			t.Fatal(err)
 		}
 		both.Close()
-		if d, err := open(newKey).Deployment(ctx, sp.Ref()); err != nil || string(d.State) != "v1" {
-			t.Errorf("read with the new key alone after rewriting: %v", err)
+		if d, err := open(newKey).Deployment(ctx, sp.Ref()); err != nil || string(d.State) != "v1" || string(d.BackendConfig) != `{"host":"h"}` {
+			t.Errorf("read with the new key alone after rewriting: %+v, %v", d, err)
 		}
 		if _, err := open(oldKey).Deployment(ctx, sp.Ref()); !errors.Is(err, ErrCorruptState) || !strings.Contains(err.Error(), "not configured") {
 			t.Errorf("read with only the retired key: %v", err)
