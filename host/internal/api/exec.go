@@ -44,8 +44,14 @@ const (
 	maxFrameBytes   = 1 << 20
 )
 
+// ExecSubprotocol names the exec protocol above. A browser offers it
+// beside the token subprotocol (auth.WebSocketTokenPrefix), and the host
+// selects it; other clients need not offer any.
+const ExecSubprotocol = "alphaswarm.exec.v1"
+
 var upgrader = websocket.Upgrader{
 	HandshakeTimeout: 10 * time.Second,
+	Subprotocols:     []string{ExecSubprotocol},
 	// Tokens travel in the Authorization header, never in cookies, so a
 	// cross-site page cannot ride on a user's session; any origin may
 	// connect with a token of its own.

@@ -3,6 +3,7 @@ package api_test
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -83,6 +84,25 @@ func TestExecOverWebSocket(t *testing.T) {
 		conn := dial("command=exit&command=42")
 		if _, ctl := readExec(t, conn); ctl.Type != "exit" || ctl.Code != 42 {
 			t.Errorf("control %+v, want exit 42", ctl)
+		}
+	})
+	t.Run("a browser's token as a subprotocol", func(t *testing.T) {
+		url := "ws" + strings.TrimPrefix(h.url, "http") + "/v1/deployments/acme/web/services/api/exec?command=echo&command=from&command=a&command=browser"
+		dialer := websocket.Dialer{Subprotocols: []string{api.ExecSubprotocol, auth.WebSocketTokenPrefix + base64.RawURLEncoding.EncodeToString([]byte(tok))}}
+		conn, resp, err := dialer.Dial(url, nil)
+		if err != nil {
+			t.Fatalf("dial: %v (%v)", err, resp)
+		}
+		defer conn.Close()
+		if conn.Subprotocol() != api.ExecSubprotocol {
+			t.Errorf("subprotocol %q, want %q", conn.Subprotocol(), api.ExecSubprotocol)
+		}
+		if out, ctl := readExec(t, conn); out != "from a browser\n" || ctl.Code != 0 {
+			t.Errorf("stdout %q, control %+v", out, ctl)
+		}
+		bad := websocket.Dialer{Subprotocols: []string{api.ExecSubprotocol, auth.WebSocketTokenPrefix + "!!not-base64!!"}}
+		if _, resp, err := bad.Dial(url, nil); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("a malformed token subprotocol: %v %v", err, resp)
 		}
 	})
 	t.Run("unknown replica", func(t *testing.T) {
