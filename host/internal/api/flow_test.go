@@ -163,3 +163,37 @@ func TestEnvironmentAmbiguity(t *testing.T) {
 		t.Errorf("a prod-only listing: %d %s", code, out)
 	}
 }
+
+// TestRollbackAppliesAnEarlierRevision rolls back to the revision before
+// the current one, recorded as a new revision, and refuses unknown ones.
+func TestRollbackAppliesAnEarlierRevision(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	admin := h.admin("acme")
+	h.deploy("acme", "prod", "web")
+	if code, out := h.do("POST", "/v1/deployments/acme/web/rollback", admin, nil); code != http.StatusConflict || !strings.Contains(string(out), "no succeeded revision before 1") {
+		t.Fatalf("rollback with one revision: %d %s", code, out)
+	}
+	v2 := topology("acme", "prod", "web")
+	v2["files"].(map[string]string)["main.hcl"] = strings.Replace(v2["files"].(map[string]string)["main.hcl"], `"api:1"`, `"api:2"`, 1)
+	if code, out := h.do("POST", "/v1/apply", admin, v2); code != http.StatusAccepted {
+		t.Fatalf("apply v2: %d %s", code, out)
+	}
+	h.drain()
+	if code, out := h.do("POST", "/v1/deployments/acme/web/rollback", admin, `{"revision": 9}`); code != http.StatusNotFound || !strings.Contains(string(out), `"field":"revision"`) {
+		t.Errorf("rollback to a missing revision: %d %s", code, out)
+	}
+	code, out := h.do("POST", "/v1/deployments/acme/web/rollback", admin, nil)
+	if got := decodeJSON[struct{ Revision int }](t, out); code != http.StatusAccepted || got.Revision != 1 {
+		t.Fatalf("rollback: %d %s", code, out)
+	}
+	h.drain()
+	_, out = h.do("GET", "/v1/deployments/acme/web", admin, nil)
+	dep := decodeJSON[struct {
+		Revision int
+		Spec     struct{ Services []struct{ Image string } }
+	}](t, out)
+	if dep.Revision != 3 || dep.Spec.Services[0].Image != "api:1" {
+		t.Errorf("after rollback: revision %d, image %s; want revision 3 running api:1", dep.Revision, dep.Spec.Services[0].Image)
+	}
+}

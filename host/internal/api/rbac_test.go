@@ -44,6 +44,8 @@ var routes = []route{
 	{name: "stop", method: "POST", path: dep("/stop"), perm: auth.DeploymentsRestart, ok: 202, scoped: true},
 	{name: "scale", method: "POST", path: dep("/scale"), body: func(string, string) any { return map[string]any{"service": "api", "replicas": 3} },
 		perm: auth.DeploymentsScale, ok: 202, scoped: true},
+	{name: "rollback", method: "POST", path: dep("/rollback"), body: func(string, string) any { return map[string]any{"revision": 1} },
+		perm: auth.DeploymentsDeploy, ok: 202, scoped: true},
 	{name: "logs", method: "GET", path: dep("/services/api/logs?tail=1"), perm: auth.DeploymentsLogs, ok: 200, scoped: true},
 	{name: "exec", method: "GET", path: dep("/services/api/exec?command=echo&command=hi"), perm: auth.DeploymentsExec, ok: 101, scoped: true, ws: true},
 	{name: "metrics", method: "GET", path: dep("/metrics"), perm: auth.DeploymentsRead, ok: 200, scoped: true},

@@ -90,6 +90,7 @@ func (s *Server) Handler() http.Handler {
 	for _, op := range []string{"destroy", "restart", "start", "stop", "scale"} {
 		v1(d+"/"+op, s.operation(op), http.MethodPost)
 	}
+	v1(d+"/rollback", s.rollback, http.MethodPost)
 	v1(d+"/services/{service}/logs", s.logs, http.MethodGet)
 	v1(d+"/services/{service}/exec", s.exec, http.MethodGet)
 	v1(d+"/metrics", s.deploymentMetrics, http.MethodGet)

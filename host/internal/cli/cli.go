@@ -50,6 +50,7 @@ func commands() []command {
 		{"stop", "Stop a deployment or service, keeping it", runOperation("stop")},
 		{"scale", "Set a service's replica count", runScale},
 		{"destroy", "Remove a deployment from its backend", runDestroy},
+		{"rollback", "Apply an earlier revision of a deployment again", runRollback},
 		{"jobs", "Show a job, or follow its events (-f)", runJobs},
 		{"plugins", "List backend plugins, or lock their hashes", runPlugins},
 		{"server", "Run the host: the API, the job workers and health checks", runServer},

@@ -106,3 +106,11 @@ func (c *Client) Logs(ctx context.Context, ref Ref, service string, opts LogsOpt
 		return nil
 	})
 }
+
+// Rollback queues an apply of revision's spec and returns the job id.
+func (c *Client) Rollback(ctx context.Context, ref Ref, revision int) (int64, error) {
+	var out struct {
+		Job int64 `json:"job"`
+	}
+	return out.Job, c.call(ctx, "POST", ref.path("/rollback", nil), map[string]int{"revision": revision}, &out)
+}

@@ -167,6 +167,13 @@ deployment "web" {
 	expect(0, "demo/dev/web: scale succeeded", "scale", "demo/web", "api", "3")
 	expect(0, "api      3/3", "status", "demo/web")
 	expect(0, "demo/dev/web: restart succeeded", "restart", "-service", "api", "demo/web")
+	expect(1, "no succeeded revision before the current one", "rollback", "-auto-approve", "demo/web")
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), bytes.Replace(must(os.ReadFile(filepath.Join(dir, "main.hcl"))), []byte(`"api:1"`), []byte(`"api:2"`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	expect(0, "~ service api (update)", "apply", "-auto-approve", dir)
+	expect(0, "demo/dev/web: apply succeeded", "rollback", "-auto-approve", "demo/web")
+	expect(0, "Revision:    3", "status", "demo/web")
 	expect(2, "REPLICAS", "scale", "demo/web", "api", "many")
 	expect(1, "replicas 5000 is outside 0..1000 (field replicas)", "scale", "demo/web", "api", "5000")
 	out = expect(0, "", "scale", "-detach", "-json", "demo/web", "api", "2")
@@ -227,3 +234,10 @@ func TestDevModeQuickstart(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}

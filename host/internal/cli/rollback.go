@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/host/internal/client"
+)
+
+func runRollback(e env, args []string) int {
+	fs := newFlags(e, "rollback", "rollback [flags] TENANT/NAME")
+	var rf remoteFlags
+	rf.register(fs)
+	revision := fs.Int("revision", 0, "the revision to apply again (default: the newest succeeded one before the current)")
+	autoApprove := fs.Bool("auto-approve", false, "roll back without asking for confirmation")
+	detach := fs.Bool("detach", false, "return once the job is queued")
+	if err := fs.Parse(args); err != nil {
+		return parseError(err)
+	}
+	ref, _, err := refArgs(fs, rf.env, 0)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "Error: %v\n", err)
+		fs.Usage()
+		return exitUsage
+	}
+	c, err := connect()
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	ctx, cancel := interrupted()
+	defer cancel()
+	d, err := c.Deployment(ctx, ref)
+	if err != nil {
+		return e.remoteError(err)
+	}
+	target, err := rollbackTarget(d, *revision)
+	if err != nil {
+		return e.errorf("%v", err)
+	}
+	if !*autoApprove {
+		ok, err := e.confirm(fmt.Sprintf("Roll back deployment %s from revision %d to revision %d (applied by %s at %s)?",
+			ref, d.Revision, target.Number, target.AppliedBy, target.AppliedAt.Local().Format("2006-01-02 15:04:05")))
+		if err != nil {
+			return e.errorf("%v", err)
+		}
+		if !ok {
+			fmt.Fprintln(e.stdout, "\nRollback cancelled.")
+			return exitError
+		}
+	}
+	ref.Environment = d.Environment
+	id, err := c.Rollback(ctx, ref, target.Number)
+	if err != nil {
+		return e.remoteError(err)
+	}
+	queued := []client.QueuedJob{{ID: id, Deployment: core.DeploymentRef{Tenant: d.Tenant, Environment: d.Environment, Name: d.Name}}}
+	if *detach {
+		return e.printQueued(queued, rf.asJSON)
+	}
+	return e.followJobs(ctx, c, queued, rf.asJSON)
+}
+
+// rollbackTarget is the named revision, or the newest succeeded one
+// before the current, as the host picks it.
+func rollbackTarget(d *client.DeploymentDetail, want int) (*client.Revision, error) {
+	for i := len(d.Revisions) - 1; i >= 0; i-- {
+		r := &d.Revisions[i]
+		if (want != 0 && r.Number == want) || (want == 0 && r.Number < d.Revision && r.Outcome == "succeeded") {
+			return r, nil
+		}
+	}
+	if want != 0 {
+		return nil, fmt.Errorf("deployment %s/%s has no revision %d", d.Tenant, d.Name, want)
+	}
+	return nil, errors.New("no succeeded revision before the current one to roll back to")
+}
