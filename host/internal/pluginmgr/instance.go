@@ -39,6 +39,7 @@ type Instance struct {
 
 	mu         sync.Mutex
 	client     *sdk.Client
+	lastUsed   time.Time
 	startedAt  time.Time
 	crashes    int
 	nextLaunch time.Time
@@ -70,7 +71,11 @@ func (m *Manager) Start(ctx context.Context, cfg InstanceConfig) (*Instance, err
 	}
 	inst := &Instance{m: m, cfg: cfg, plugin: p}
 	m.instances[cfg.key()] = inst
+	superseded := m.supersededLocked(cfg)
 	m.mu.Unlock()
+	for _, old := range superseded {
+		old.stop()
+	}
 	if _, err := inst.Client(ctx); err != nil {
 		m.mu.Lock()
 		delete(m.instances, cfg.key())
@@ -78,6 +83,31 @@ func (m *Manager) Start(ctx context.Context, cfg InstanceConfig) (*Instance, err
 		return nil, err
 	}
 	return inst, nil
+}
+
+// supersededLocked removes and returns the instances of cfg's name with
+// another configuration that have been idle for SupersededIdle: a changed
+// backend block must not leave its old processes running forever. The
+// caller holds m.mu.
+func (m *Manager) supersededLocked(cfg InstanceConfig) []*Instance {
+	idle := m.cfg.SupersededIdle
+	if idle <= 0 {
+		idle = 10 * time.Minute
+	}
+	var out []*Instance
+	for key, inst := range m.instances {
+		if inst.cfg.Name != cfg.Name || key == cfg.key() {
+			continue
+		}
+		inst.mu.Lock()
+		unused := time.Since(inst.lastUsed) >= idle
+		inst.mu.Unlock()
+		if unused {
+			delete(m.instances, key)
+			out = append(out, inst)
+		}
+	}
+	return out
 }
 
 // Name returns the instance name.
@@ -89,6 +119,7 @@ func (i *Instance) Name() string { return i.cfg.Name }
 func (i *Instance) Client(ctx context.Context) (*sdk.Client, error) {
 	i.mu.Lock()
 	defer i.mu.Unlock()
+	i.lastUsed = time.Now()
 	if i.client != nil && !i.client.Exited() {
 		return i.client, nil
 	}

@@ -27,6 +27,10 @@ type Config struct {
 	Logger hclog.Logger
 	// StartTimeout bounds each plugin's handshake.
 	StartTimeout time.Duration
+	// SupersededIdle is how long an instance must have gone unused before
+	// it is stopped once another configuration of the same name replaced
+	// it (default 10m); operations begun on it meanwhile finish on it.
+	SupersededIdle time.Duration
 }
 
 // Manager launches and supervises plugin processes. It is safe for

@@ -261,3 +261,36 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// TestChangedConfigurationStopsTheIdleOldProcess starts an instance with
+// one configuration, then another of the same name: the old process keeps
+// serving while recently used, and stops once idle past SupersededIdle.
+func TestChangedConfigurationStopsTheIdleOldProcess(t *testing.T) {
+	m := New(Config{PluginDirs: []string{pluginDir}, StartTimeout: 3 * time.Second, SupersededIdle: 300 * time.Millisecond})
+	t.Cleanup(m.Close)
+	ctx := context.Background()
+	start := func(config string) int {
+		t.Helper()
+		inst, err := m.Start(ctx, InstanceConfig{Name: "acme/memory.sim", Plugin: "memory", Config: json.RawMessage(config)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := inst.Client(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Pid()
+	}
+	old := start(`{"latency": "1ms"}`)
+	if start(`{"latency": "2ms"}`) == old {
+		t.Fatal("another configuration reused the old process")
+	}
+	if err := syscall.Kill(old, 0); err != nil {
+		t.Fatalf("the recently used old process was stopped: %v", err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	start(`{"latency": "3ms"}`)
+	if err := syscall.Kill(old, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("the idle superseded process %d still runs (%v)", old, err)
+	}
+}
