@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -515,4 +516,46 @@ func TestLogsSinceAndStreams(t *testing.T) {
 	if streams[sdk.Stdout] == 0 || streams[sdk.Stderr] == 0 || len(lines) > 10 {
 		t.Errorf("logs since 500ms ago: %d lines by stream %v; want a few, from both streams", len(lines), streams)
 	}
+}
+
+// TestLogsFollowAddsNewReplicas follows logs, scales up, and expects the
+// new replica's lines in the same follow, as docker compose logs -f shows.
+func TestLogsFollowAddsNewReplicas(t *testing.T) {
+	t.Parallel()
+	f := appliedAPI(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var mu sync.Mutex
+	replicas := map[string]bool{}
+	done := make(chan error, 1)
+	go func() {
+		done <- f.c.Logs(ctx, &sdk.LogsRequest{Deployment: f.spec.Ref(), State: f.state, Service: "api", Follow: true, Tail: 1}, func(l sdk.LogLine) error {
+			mu.Lock()
+			defer mu.Unlock()
+			replicas[l.Replica] = true
+			return nil
+		})
+	}()
+	seen := func(n int) func() bool {
+		return func() bool { mu.Lock(); defer mu.Unlock(); return len(replicas) >= n }
+	}
+	waitFor(t, "a line from api-1", seen(1))
+	if _, err := f.c.Scale(ctx, &sdk.ScaleRequest{Deployment: f.spec.Ref(), State: f.state, Service: "api", Replicas: 2}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a line from the replica scale added", seen(2))
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("follow ended with %v", err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	t.Fatalf("no %s within 30s", what)
 }

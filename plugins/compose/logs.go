@@ -57,25 +57,24 @@ func (b *Backend) Logs(ctx context.Context, req *sdk.LogsRequest, send sdk.LogSe
 	if !req.Follow {
 		return nil
 	}
-	return b.follow(ctx, sources, newest, req.Since, send)
+	return b.follow(ctx, t, req, sources, newest, send)
 }
 
+// replicaPoll is how often a follow looks for replicas that joined.
+const replicaPoll = time.Second
+
 // follow streams new lines of every source until ctx ends, each from just
-// after the last line its history had.
-func (b *Backend) follow(ctx context.Context, sources []replica, after []time.Time, from time.Time, send sdk.LogSender) error {
+// after the last line its history had, and adds replicas that start later
+// (a scale, a rolling update), from their first line, as docker compose
+// logs -f does.
+func (b *Backend) follow(ctx context.Context, t *target, req *sdk.LogsRequest, sources []replica, after []time.Time, send sdk.LogSender) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	lines := make(chan sdk.LogLine, 64)
 	var wg sync.WaitGroup
-	for i, r := range sources {
-		start := after[i]
-		if start.IsZero() {
-			start = from
-		}
-		opts := container.LogsOptions{Follow: true, Since: since(start.Add(time.Nanosecond))}
-		if start.IsZero() {
-			opts.Tail, opts.Since = "0", ""
-		}
+	defer func() { cancel(); wg.Wait() }()
+	lines := make(chan sdk.LogLine, 64)
+	streaming := map[string]bool{}
+	stream := func(r replica, opts container.LogsOptions) {
+		streaming[r.id] = true
 		wg.Go(func() {
 			_ = b.streamLogs(ctx, r, opts, func(l sdk.LogLine) error {
 				select {
@@ -87,20 +86,51 @@ func (b *Backend) follow(ctx context.Context, sources []replica, after []time.Ti
 			})
 		})
 	}
-	go func() { wg.Wait(); close(lines) }()
+	for i, r := range sources {
+		start := after[i]
+		if start.IsZero() {
+			start = req.Since
+		}
+		opts := container.LogsOptions{Follow: true, Since: since(start.Add(time.Nanosecond))}
+		if start.IsZero() {
+			opts.Tail, opts.Since = "0", ""
+		}
+		stream(r, opts)
+	}
+	poll := time.NewTicker(replicaPoll)
+	defer poll.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case l, ok := <-lines:
-			if !ok {
-				return nil // every replica stopped
-			}
+		case l := <-lines:
 			if err := send(l); err != nil {
 				return err
 			}
+		case <-poll.C:
+			for _, r := range b.joined(ctx, t, req.Replica, streaming) {
+				stream(r, container.LogsOptions{Follow: true})
+			}
 		}
 	}
+}
+
+// joined lists the running replicas of the followed services that no
+// stream reads yet.
+func (b *Backend) joined(ctx context.Context, t *target, replicaID string, streaming map[string]bool) []replica {
+	all, err := b.listReplicas(ctx, t.p)
+	if err != nil {
+		return nil
+	}
+	var out []replica
+	for _, svc := range t.services {
+		for _, r := range all[svc.Name] {
+			if r.state == "running" && !streaming[r.id] && (replicaID == "" || r.short() == replicaID) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
 }
 
 func (b *Backend) readLogs(ctx context.Context, r replica, opts container.LogsOptions) ([]sdk.LogLine, error) {
