@@ -28,7 +28,7 @@ func errorToStatus(err error) error {
 	detail := &pb.ErrorDetail{Message: err.Error()}
 	switch {
 	case errors.As(err, &unsupported):
-		code, detail.Kind, detail.Backend, detail.Op = codes.Unimplemented, "unsupported", unsupported.Backend, unsupported.Op
+		code, detail.Kind, detail.Backend, detail.Op, detail.Message = codes.Unimplemented, "unsupported", unsupported.Backend, unsupported.Op, unsupported.Reason
 	case errors.As(err, &notFound):
 		code, detail.Kind, detail.Message = codes.NotFound, "not_found", notFound.What
 	case errors.As(err, &invalid):
@@ -86,7 +86,11 @@ func errorFromStatus(err error) error {
 func typedError(d *pb.ErrorDetail) error {
 	switch d.GetKind() {
 	case "unsupported":
-		return &UnsupportedError{Backend: d.GetBackend(), Op: d.GetOp()}
+		u := &UnsupportedError{Backend: d.GetBackend(), Op: d.GetOp()}
+		if msg := d.GetMessage(); msg != u.Error() { // older plugins sent the whole text
+			u.Reason = msg
+		}
+		return u
 	case "not_found":
 		return &NotFoundError{What: d.GetMessage()}
 	case "invalid_config":

@@ -11,14 +11,22 @@ import (
 // Any other error arrives as a plain error with the backend's message (an
 // internal error). Test for them with errors.As.
 
-// UnsupportedError says a backend does not offer an operation.
+// UnsupportedError says a backend does not offer an operation. Reason,
+// when set, says why and what would change it, for a backend that offers
+// the operation only where the environment allows (metrics on a cluster
+// without metrics-server, say).
 type UnsupportedError struct {
 	Backend string
 	Op      string
+	Reason  string
 }
 
 func (e *UnsupportedError) Error() string {
-	return fmt.Sprintf("backend %q does not support %s", e.Backend, e.Op)
+	msg := fmt.Sprintf("backend %q does not support %s", e.Backend, e.Op)
+	if e.Reason != "" {
+		msg += ": " + e.Reason
+	}
+	return msg
 }
 
 // Unsupported returns an UnsupportedError for backend and op.

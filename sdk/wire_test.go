@@ -23,6 +23,8 @@ func TestErrorsSurviveTheWire(t *testing.T) {
 		want error
 	}{
 		{"unsupported", Unsupported("gcp", "exec"), &UnsupportedError{Backend: "gcp", Op: "exec"}},
+		{"unsupported with a reason", &UnsupportedError{Backend: "kubernetes", Op: "metrics", Reason: "install metrics-server"},
+			&UnsupportedError{Backend: "kubernetes", Op: "metrics", Reason: "install metrics-server"}},
 		{"not found", NotFound("service %q", "api"), &NotFoundError{What: `service "api"`}},
 		{"invalid config", InvalidConfig("tls.ca_file", "no such file"), &InvalidConfigError{Path: "tls.ca_file", Message: "no such file"}},
 		{"unavailable", &UnavailableError{Message: "engine busy", RetryAfter: 2 * time.Second},

@@ -23,7 +23,8 @@ func (b *Backend) Metrics(ctx context.Context, req *sdk.MetricsRequest) (*sdk.Me
 	}
 	if _, err := b.discovery.ServerResourcesForGroupVersion(metricsGroupVersion); err != nil {
 		if apierrors.IsNotFound(err) { // no metrics-server
-			return nil, &sdk.UnsupportedError{Backend: "kubernetes", Op: "metrics"}
+			return nil, &sdk.UnsupportedError{Backend: "kubernetes", Op: "metrics",
+				Reason: "the cluster does not serve " + metricsGroupVersion + "; install metrics-server"}
 		}
 		return nil, b.apiError("discover "+metricsGroupVersion, err)
 	}
