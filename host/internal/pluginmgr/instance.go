@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -69,13 +70,16 @@ func (m *Manager) Start(ctx context.Context, cfg InstanceConfig) (*Instance, err
 		m.mu.Unlock()
 		return inst, nil
 	}
+	superseded := m.supersededLocked(cfg)
+	if err := m.checkGroupLocked(cfg.Name); err != nil {
+		m.mu.Unlock()
+		stopAll(superseded)
+		return nil, err
+	}
 	inst := &Instance{m: m, cfg: cfg, plugin: p}
 	m.instances[cfg.key()] = inst
-	superseded := m.supersededLocked(cfg)
 	m.mu.Unlock()
-	for _, old := range superseded {
-		old.stop()
-	}
+	stopAll(superseded)
 	if _, err := inst.Client(ctx); err != nil {
 		m.mu.Lock()
 		delete(m.instances, cfg.key())
@@ -85,15 +89,19 @@ func (m *Manager) Start(ctx context.Context, cfg InstanceConfig) (*Instance, err
 	return inst, nil
 }
 
+func (m *Manager) supersededIdle() time.Duration {
+	if m.cfg.SupersededIdle <= 0 {
+		return 10 * time.Minute
+	}
+	return m.cfg.SupersededIdle
+}
+
 // supersededLocked removes and returns the instances of cfg's name with
 // another configuration that have been idle for SupersededIdle: a changed
 // backend block must not leave its old processes running forever. The
 // caller holds m.mu.
 func (m *Manager) supersededLocked(cfg InstanceConfig) []*Instance {
-	idle := m.cfg.SupersededIdle
-	if idle <= 0 {
-		idle = 10 * time.Minute
-	}
+	idle := m.supersededIdle()
 	var out []*Instance
 	for key, inst := range m.instances {
 		if inst.cfg.Name != cfg.Name || key == cfg.key() {
@@ -108,6 +116,35 @@ func (m *Manager) supersededLocked(cfg InstanceConfig) []*Instance {
 		}
 	}
 	return out
+}
+
+func stopAll(instances []*Instance) {
+	for _, inst := range instances {
+		inst.stop()
+	}
+}
+
+// checkGroupLocked refuses a new instance past MaxPerGroup instances of
+// the name's group. The caller holds m.mu.
+func (m *Manager) checkGroupLocked(name string) error {
+	group, _, grouped := strings.Cut(name, "/")
+	if !grouped {
+		return nil
+	}
+	limit := m.cfg.MaxPerGroup
+	if limit <= 0 {
+		limit = 32
+	}
+	n := 0
+	for _, inst := range m.instances {
+		if g, _, ok := strings.Cut(inst.cfg.Name, "/"); ok && g == group {
+			n++
+		}
+	}
+	if n >= limit {
+		return fmt.Errorf("start backend %q: %s already runs %d backend instances, the limit; unused configurations stop after %s idle", name, group, n, m.supersededIdle())
+	}
+	return nil
 }
 
 // Name returns the instance name.

@@ -31,6 +31,10 @@ type Config struct {
 	// it is stopped once another configuration of the same name replaced
 	// it (default 10m); operations begun on it meanwhile finish on it.
 	SupersededIdle time.Duration
+	// MaxPerGroup bounds the instances whose names share the part before
+	// the first "/" (the host names instances "<tenant>/<backend>"), so one
+	// tenant cannot make the host run processes without end (default 32).
+	MaxPerGroup int
 }
 
 // Manager launches and supervises plugin processes. It is safe for

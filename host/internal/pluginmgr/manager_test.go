@@ -294,3 +294,29 @@ func TestChangedConfigurationStopsTheIdleOldProcess(t *testing.T) {
 		t.Errorf("the idle superseded process %d still runs (%v)", old, err)
 	}
 }
+
+// TestInstancesPerGroupAreBounded refuses a tenant's instance past the
+// limit, naming it, while other tenants still start theirs.
+func TestInstancesPerGroupAreBounded(t *testing.T) {
+	m := New(Config{PluginDirs: []string{pluginDir}, StartTimeout: 3 * time.Second, MaxPerGroup: 2})
+	t.Cleanup(m.Close)
+	ctx := context.Background()
+	start := func(name, latency string) error {
+		_, err := m.Start(ctx, InstanceConfig{Name: name, Plugin: "memory", Config: json.RawMessage(`{"latency": "` + latency + `"}`)})
+		return err
+	}
+	for _, name := range []string{"acme/memory.a", "acme/memory.b"} {
+		if err := start(name, "1ms"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := start("acme/memory.c", "1ms"); err == nil || !strings.Contains(err.Error(), "acme already runs 2 backend instances, the limit") {
+		t.Errorf("a third instance of acme: %v", err)
+	}
+	if err := start("globex/memory.a", "1ms"); err != nil {
+		t.Errorf("another tenant's instance: %v", err)
+	}
+	if err := start("acme/memory.a", "1ms"); err != nil {
+		t.Errorf("an instance acme runs already: %v", err)
+	}
+}
