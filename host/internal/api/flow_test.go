@@ -25,52 +25,52 @@ type planAnswer struct {
 // TestPlanThenApplyTheReviewedPlan plans, applies with the plan's hash,
 // and checks that a plan that changed since review is refused.
 func TestPlanThenApplyTheReviewedPlan(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	deployer := h.token("acme", []string{"prod"}, auth.DeploymentsDeploy, auth.DeploymentsRead)
-	code, out := h.do("POST", "/v1/plan", deployer, topology("acme", "prod", "web"))
-	if code != http.StatusOK {
-		t.Fatalf("plan: %d %s", code, out)
-	}
-	plan := decodeJSON[planAnswer](t, out)
-	if len(plan.Plans) != 1 || len(plan.Plans[0].Services) != 1 || plan.Plans[0].Services[0].Action != "create" || !strings.HasPrefix(plan.PlanHash, "sha256:") {
-		t.Fatalf("plan %s", out)
-	}
-	changed := topology("acme", "prod", "web")
-	changed["files"].(map[string]string)["main.hcl"] = strings.Replace(changed["files"].(map[string]string)["main.hcl"], "replicas = 2", "replicas = 3", 1)
-	changed["plan_hash"] = plan.PlanHash
-	if code, out := h.do("POST", "/v1/apply", deployer, changed); code != http.StatusConflict || !strings.Contains(string(out), "changed since it was reviewed") {
-		t.Fatalf("apply of another plan than reviewed: %d %s", code, out)
-	}
-	reviewed := topology("acme", "prod", "web")
-	reviewed["plan_hash"] = plan.PlanHash
-	code, out = h.do("POST", "/v1/apply", deployer, reviewed)
-	applied := decodeJSON[planAnswer](t, out)
-	if code != http.StatusAccepted || len(applied.Jobs) != 1 || applied.PlanHash != plan.PlanHash {
-		t.Fatalf("apply: %d %s", code, out)
-	}
-	events := h.streamEvents(deployer, applied.Jobs[0].ID)
-	if !strings.Contains(events, "event: progress") || !strings.Contains(events, `event: end`) || !strings.Contains(events, `"state":"succeeded"`) {
-		t.Errorf("job events:\n%s", events)
-	}
-	code, out = h.do("GET", "/v1/deployments/acme/web", deployer, nil)
-	dep := decodeJSON[struct {
-		Revision  int
-		Revisions []struct {
-			Number    int
-			AppliedBy string `json:"applied_by"`
-			Outcome   string
+	stores(t, func(t *testing.T, h *harness) {
+		deployer := h.token("acme", []string{"prod"}, auth.DeploymentsDeploy, auth.DeploymentsRead)
+		code, out := h.do("POST", "/v1/plan", deployer, topology("acme", "prod", "web"))
+		if code != http.StatusOK {
+			t.Fatalf("plan: %d %s", code, out)
 		}
-		Status *struct{ Health string }
-	}](t, out)
-	if code != http.StatusOK || dep.Revision != 1 || len(dep.Revisions) != 1 || dep.Revisions[0].AppliedBy != "user@acme" || dep.Revisions[0].Outcome != "succeeded" || dep.Status == nil {
-		t.Errorf("deployment: %d %s", code, out)
-	}
-	code, out = h.do("POST", "/v1/plan", deployer, topology("acme", "prod", "web"))
-	again := decodeJSON[planAnswer](t, out)
-	if code != http.StatusOK || again.Plans[0].Services[0].Action != "no-op" {
-		t.Errorf("a plan after apply is not a no-op against the stored state: %s", out)
-	}
+		plan := decodeJSON[planAnswer](t, out)
+		if len(plan.Plans) != 1 || len(plan.Plans[0].Services) != 1 || plan.Plans[0].Services[0].Action != "create" || !strings.HasPrefix(plan.PlanHash, "sha256:") {
+			t.Fatalf("plan %s", out)
+		}
+		changed := topology("acme", "prod", "web")
+		changed["files"].(map[string]string)["main.hcl"] = strings.Replace(changed["files"].(map[string]string)["main.hcl"], "replicas = 2", "replicas = 3", 1)
+		changed["plan_hash"] = plan.PlanHash
+		if code, out := h.do("POST", "/v1/apply", deployer, changed); code != http.StatusConflict || !strings.Contains(string(out), "changed since it was reviewed") {
+			t.Fatalf("apply of another plan than reviewed: %d %s", code, out)
+		}
+		reviewed := topology("acme", "prod", "web")
+		reviewed["plan_hash"] = plan.PlanHash
+		code, out = h.do("POST", "/v1/apply", deployer, reviewed)
+		applied := decodeJSON[planAnswer](t, out)
+		if code != http.StatusAccepted || len(applied.Jobs) != 1 || applied.PlanHash != plan.PlanHash {
+			t.Fatalf("apply: %d %s", code, out)
+		}
+		events := h.streamEvents(deployer, applied.Jobs[0].ID)
+		if !strings.Contains(events, "event: progress") || !strings.Contains(events, `event: end`) || !strings.Contains(events, `"state":"succeeded"`) {
+			t.Errorf("job events:\n%s", events)
+		}
+		code, out = h.do("GET", "/v1/deployments/acme/web", deployer, nil)
+		dep := decodeJSON[struct {
+			Revision  int
+			Revisions []struct {
+				Number    int
+				AppliedBy string `json:"applied_by"`
+				Outcome   string
+			}
+			Status *struct{ Health string }
+		}](t, out)
+		if code != http.StatusOK || dep.Revision != 1 || len(dep.Revisions) != 1 || dep.Revisions[0].AppliedBy != "user@acme" || dep.Revisions[0].Outcome != "succeeded" || dep.Status == nil {
+			t.Errorf("deployment: %d %s", code, out)
+		}
+		code, out = h.do("POST", "/v1/plan", deployer, topology("acme", "prod", "web"))
+		again := decodeJSON[planAnswer](t, out)
+		if code != http.StatusOK || again.Plans[0].Services[0].Action != "no-op" {
+			t.Errorf("a plan after apply is not a no-op against the stored state: %s", out)
+		}
+	})
 }
 
 // streamEvents reads a job's event stream to its end, with a deadline
@@ -98,102 +98,102 @@ func (h *harness) streamEvents(token string, job int64) string {
 }
 
 func TestRuntimeOperationsQueueJobs(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	h.deploy("acme", "prod", "web")
-	ops := h.token("acme", []string{"prod"}, auth.DeploymentsScale, auth.DeploymentsRestart, auth.DeploymentsRead, auth.DeploymentsDestroy)
-	code, out := h.do("POST", "/v1/deployments/acme/web/scale", ops, map[string]any{"service": "api", "replicas": 4})
-	if code != http.StatusAccepted {
-		t.Fatalf("scale: %d %s", code, out)
-	}
-	h.drain()
-	job := decodeJSON[struct{ Job int64 }](t, out).Job
-	code, out = h.do("GET", fmt.Sprintf("/v1/jobs/%d", job), ops, nil)
-	if got := decodeJSON[struct{ Kind, State string }](t, out); code != 200 || got.Kind != "scale" || got.State != "succeeded" {
-		t.Fatalf("scale job: %d %s", code, out)
-	}
-	_, out = h.do("GET", "/v1/deployments/acme/web", ops, nil)
-	replicas := decodeJSON[struct {
-		Status struct {
-			Services []struct{ Replicas []struct{ ID string } }
+	stores(t, func(t *testing.T, h *harness) {
+		h.deploy("acme", "prod", "web")
+		ops := h.token("acme", []string{"prod"}, auth.DeploymentsScale, auth.DeploymentsRestart, auth.DeploymentsRead, auth.DeploymentsDestroy)
+		code, out := h.do("POST", "/v1/deployments/acme/web/scale", ops, map[string]any{"service": "api", "replicas": 4})
+		if code != http.StatusAccepted {
+			t.Fatalf("scale: %d %s", code, out)
 		}
-	}](t, out).Status.Services[0].Replicas
-	if len(replicas) != 4 {
-		t.Errorf("after scale to 4 the status shows %d replicas: %s", len(replicas), out)
-	}
-	for _, op := range []string{"stop", "start", "restart"} {
-		if code, out := h.do("POST", "/v1/deployments/acme/web/"+op, ops, nil); code != http.StatusAccepted {
-			t.Fatalf("%s: %d %s", op, code, out)
+		h.drain()
+		job := decodeJSON[struct{ Job int64 }](t, out).Job
+		code, out = h.do("GET", fmt.Sprintf("/v1/jobs/%d", job), ops, nil)
+		if got := decodeJSON[struct{ Kind, State string }](t, out); code != 200 || got.Kind != "scale" || got.State != "succeeded" {
+			t.Fatalf("scale job: %d %s", code, out)
 		}
-	}
-	h.drain()
-	if code, out := h.do("POST", "/v1/deployments/acme/web/destroy", ops, nil); code != http.StatusAccepted {
-		t.Fatalf("destroy: %d %s", code, out)
-	}
-	h.drain()
-	if code, _ := h.do("GET", "/v1/deployments/acme/web", ops, nil); code != http.StatusNotFound {
-		t.Errorf("after destroy the deployment answers %d", code)
-	}
+		_, out = h.do("GET", "/v1/deployments/acme/web", ops, nil)
+		replicas := decodeJSON[struct {
+			Status struct {
+				Services []struct{ Replicas []struct{ ID string } }
+			}
+		}](t, out).Status.Services[0].Replicas
+		if len(replicas) != 4 {
+			t.Errorf("after scale to 4 the status shows %d replicas: %s", len(replicas), out)
+		}
+		for _, op := range []string{"stop", "start", "restart"} {
+			if code, out := h.do("POST", "/v1/deployments/acme/web/"+op, ops, nil); code != http.StatusAccepted {
+				t.Fatalf("%s: %d %s", op, code, out)
+			}
+		}
+		h.drain()
+		if code, out := h.do("POST", "/v1/deployments/acme/web/destroy", ops, nil); code != http.StatusAccepted {
+			t.Fatalf("destroy: %d %s", code, out)
+		}
+		h.drain()
+		if code, _ := h.do("GET", "/v1/deployments/acme/web", ops, nil); code != http.StatusNotFound {
+			t.Errorf("after destroy the deployment answers %d", code)
+		}
+	})
 }
 
 func TestEnvironmentAmbiguity(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	h.deploy("acme", "prod", "web")
-	h.deploy("acme", "staging", "web")
-	all := h.admin("acme")
-	code, out := h.do("GET", "/v1/deployments/acme/web", all, nil)
-	if code != http.StatusConflict || !strings.Contains(string(out), "prod, staging") {
-		t.Errorf("ambiguous name: %d %s", code, out)
-	}
-	code, out = h.do("GET", "/v1/deployments/acme/web?environment=staging", all, nil)
-	if env := decodeJSON[struct{ Environment string }](t, out).Environment; code != 200 || env != "staging" {
-		t.Errorf("named environment: %d %s", code, out)
-	}
-	prodOnly := h.token("acme", []string{"prod"}, auth.DeploymentsRead)
-	code, out = h.do("GET", "/v1/deployments/acme/web", prodOnly, nil)
-	if env := decodeJSON[struct{ Environment string }](t, out).Environment; code != 200 || env != "prod" {
-		t.Errorf("a prod-only token: %d %s", code, out)
-	}
-	code, out = h.do("GET", "/v1/deployments", prodOnly, nil)
-	list := decodeJSON[struct {
-		Deployments []struct{ Environment string }
-	}](t, out)
-	if diff := cmp.Diff(1, len(list.Deployments)); code != 200 || diff != "" {
-		t.Errorf("a prod-only listing: %d %s", code, out)
-	}
+	stores(t, func(t *testing.T, h *harness) {
+		h.deploy("acme", "prod", "web")
+		h.deploy("acme", "staging", "web")
+		all := h.admin("acme")
+		code, out := h.do("GET", "/v1/deployments/acme/web", all, nil)
+		if code != http.StatusConflict || !strings.Contains(string(out), "prod, staging") {
+			t.Errorf("ambiguous name: %d %s", code, out)
+		}
+		code, out = h.do("GET", "/v1/deployments/acme/web?environment=staging", all, nil)
+		if env := decodeJSON[struct{ Environment string }](t, out).Environment; code != 200 || env != "staging" {
+			t.Errorf("named environment: %d %s", code, out)
+		}
+		prodOnly := h.token("acme", []string{"prod"}, auth.DeploymentsRead)
+		code, out = h.do("GET", "/v1/deployments/acme/web", prodOnly, nil)
+		if env := decodeJSON[struct{ Environment string }](t, out).Environment; code != 200 || env != "prod" {
+			t.Errorf("a prod-only token: %d %s", code, out)
+		}
+		code, out = h.do("GET", "/v1/deployments", prodOnly, nil)
+		list := decodeJSON[struct {
+			Deployments []struct{ Environment string }
+		}](t, out)
+		if diff := cmp.Diff(1, len(list.Deployments)); code != 200 || diff != "" {
+			t.Errorf("a prod-only listing: %d %s", code, out)
+		}
+	})
 }
 
 // TestRollbackAppliesAnEarlierRevision rolls back to the revision before
 // the current one, recorded as a new revision, and refuses unknown ones.
 func TestRollbackAppliesAnEarlierRevision(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	admin := h.admin("acme")
-	h.deploy("acme", "prod", "web")
-	if code, out := h.do("POST", "/v1/deployments/acme/web/rollback", admin, nil); code != http.StatusConflict || !strings.Contains(string(out), "no succeeded revision before 1") {
-		t.Fatalf("rollback with one revision: %d %s", code, out)
-	}
-	v2 := topology("acme", "prod", "web")
-	v2["files"].(map[string]string)["main.hcl"] = strings.Replace(v2["files"].(map[string]string)["main.hcl"], `"api:1"`, `"api:2"`, 1)
-	if code, out := h.do("POST", "/v1/apply", admin, v2); code != http.StatusAccepted {
-		t.Fatalf("apply v2: %d %s", code, out)
-	}
-	h.drain()
-	if code, out := h.do("POST", "/v1/deployments/acme/web/rollback", admin, `{"revision": 9}`); code != http.StatusNotFound || !strings.Contains(string(out), `"field":"revision"`) {
-		t.Errorf("rollback to a missing revision: %d %s", code, out)
-	}
-	code, out := h.do("POST", "/v1/deployments/acme/web/rollback", admin, nil)
-	if got := decodeJSON[struct{ Revision int }](t, out); code != http.StatusAccepted || got.Revision != 1 {
-		t.Fatalf("rollback: %d %s", code, out)
-	}
-	h.drain()
-	_, out = h.do("GET", "/v1/deployments/acme/web", admin, nil)
-	dep := decodeJSON[struct {
-		Revision int
-		Spec     struct{ Services []struct{ Image string } }
-	}](t, out)
-	if dep.Revision != 3 || dep.Spec.Services[0].Image != "api:1" {
-		t.Errorf("after rollback: revision %d, image %s; want revision 3 running api:1", dep.Revision, dep.Spec.Services[0].Image)
-	}
+	stores(t, func(t *testing.T, h *harness) {
+		admin := h.admin("acme")
+		h.deploy("acme", "prod", "web")
+		if code, out := h.do("POST", "/v1/deployments/acme/web/rollback", admin, nil); code != http.StatusConflict || !strings.Contains(string(out), "no succeeded revision before 1") {
+			t.Fatalf("rollback with one revision: %d %s", code, out)
+		}
+		v2 := topology("acme", "prod", "web")
+		v2["files"].(map[string]string)["main.hcl"] = strings.Replace(v2["files"].(map[string]string)["main.hcl"], `"api:1"`, `"api:2"`, 1)
+		if code, out := h.do("POST", "/v1/apply", admin, v2); code != http.StatusAccepted {
+			t.Fatalf("apply v2: %d %s", code, out)
+		}
+		h.drain()
+		if code, out := h.do("POST", "/v1/deployments/acme/web/rollback", admin, `{"revision": 9}`); code != http.StatusNotFound || !strings.Contains(string(out), `"field":"revision"`) {
+			t.Errorf("rollback to a missing revision: %d %s", code, out)
+		}
+		code, out := h.do("POST", "/v1/deployments/acme/web/rollback", admin, nil)
+		if got := decodeJSON[struct{ Revision int }](t, out); code != http.StatusAccepted || got.Revision != 1 {
+			t.Fatalf("rollback: %d %s", code, out)
+		}
+		h.drain()
+		_, out = h.do("GET", "/v1/deployments/acme/web", admin, nil)
+		dep := decodeJSON[struct {
+			Revision int
+			Spec     struct{ Services []struct{ Image string } }
+		}](t, out)
+		if dep.Revision != 3 || dep.Spec.Services[0].Image != "api:1" {
+			t.Errorf("after rollback: revision %d, image %s; want revision 3 running api:1", dep.Revision, dep.Spec.Services[0].Image)
+		}
+	})
 }

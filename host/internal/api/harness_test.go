@@ -19,11 +19,16 @@ import (
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
 	"github.com/alphaswarm/controller/host/internal/testbin"
+	"github.com/alphaswarm/controller/host/internal/testpg"
 )
 
 const audience = "https://api.alphaswarm.test"
 
-var pluginDir string
+var (
+	pluginDir  string
+	cluster    *testpg.Cluster
+	clusterErr error
+)
 
 func TestMain(m *testing.M) {
 	tmp, err := os.MkdirTemp("", "api-test-")
@@ -34,9 +39,23 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	cluster, clusterErr = testpg.Start()
 	code := m.Run()
+	if cluster != nil {
+		cluster.Stop()
+	}
 	os.RemoveAll(tmp)
 	os.Exit(code)
+}
+
+// stores runs fn with a harness on SQLite and one on PostgreSQL.
+func stores(t *testing.T, fn func(t *testing.T, h *harness)) {
+	for _, kind := range []string{"sqlite", "postgres"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			fn(t, newHarnessOn(t, kind))
+		})
+	}
 }
 
 // harness is a real API server on loopback: SQLite store, the memory
@@ -49,9 +68,25 @@ type harness struct {
 	worker *jobs.Worker
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T) *harness { return newHarnessOn(t, "sqlite") }
+
+func newHarnessOn(t *testing.T, kind string) *harness {
 	t.Helper()
-	st, err := store.Open(context.Background(), store.Config{DataDir: t.TempDir()})
+	cfg := store.Config{DataDir: t.TempDir()}
+	if kind == "postgres" {
+		if cluster == nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("PostgreSQL is needed and CI=true: %v", clusterErr)
+			}
+			t.Skipf("no PostgreSQL: %v", clusterErr)
+		}
+		url, err := cluster.NewDatabase(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg = store.Config{DatabaseURL: url, StateKeys: []string{"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}}
+	}
+	st, err := store.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,40 +62,40 @@ var routes = []route{
 // permission (and none), on the caller's own tenant, on its own tenant in
 // an environment it is not granted, and on another tenant.
 func TestRBACMatrix(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	h.deploy("acme", "prod", "web")
-	h.deploy("globex", "prod", "web")
-	jobOf := map[string]int64{}
-	for _, tenant := range []string{"acme", "globex"} {
-		js, err := h.store.Jobs(t.Context(), core.DeploymentRef{Tenant: tenant, Environment: "prod", Name: "web"})
-		if err != nil || len(js) != 1 {
-			t.Fatalf("jobs of %s: %v %v", tenant, js, err)
+	stores(t, func(t *testing.T, h *harness) {
+		h.deploy("acme", "prod", "web")
+		h.deploy("globex", "prod", "web")
+		jobOf := map[string]int64{}
+		for _, tenant := range []string{"acme", "globex"} {
+			js, err := h.store.Jobs(t.Context(), core.DeploymentRef{Tenant: tenant, Environment: "prod", Name: "web"})
+			if err != nil || len(js) != 1 {
+				t.Fatalf("jobs of %s: %v %v", tenant, js, err)
+			}
+			jobOf[tenant] = js[0].ID
 		}
-		jobOf[tenant] = js[0].ID
-	}
-	perms := append([]auth.Permission{""}, auth.AllPermissions()...)
-	for _, rt := range routes {
-		for _, perm := range perms {
-			for _, target := range []struct{ tenant, env, grant string }{{"acme", "prod", "prod"}, {"acme", "prod", "staging"}, {"globex", "prod", "prod"}} {
-				if !rt.scoped && !rt.create && target != (struct{ tenant, env, grant string }{"acme", "prod", "prod"}) {
-					continue
+		perms := append([]auth.Permission{""}, auth.AllPermissions()...)
+		for _, rt := range routes {
+			for _, perm := range perms {
+				for _, target := range []struct{ tenant, env, grant string }{{"acme", "prod", "prod"}, {"acme", "prod", "staging"}, {"globex", "prod", "prod"}} {
+					if !rt.scoped && !rt.create && target != (struct{ tenant, env, grant string }{"acme", "prod", "prod"}) {
+						continue
+					}
+					want := expected(rt, perm, target.tenant == "acme", target.grant == target.env)
+					name := fmt.Sprintf("%s/%s/%s-%s-granted-%s", rt.name, orNone(perm), target.tenant, target.env, target.grant)
+					t.Run(name, func(t *testing.T) {
+						token := h.token("acme", []string{target.grant}, nonEmpty(perm)...)
+						got, body := h.call(rt, token, target.tenant, target.env, jobOf[target.tenant])
+						if got != want {
+							t.Errorf("got %d, want %d: %s", got, want, body)
+						}
+						if got == 200 && rt.name == "list deployments" && strings.Contains(body, "globex") {
+							t.Errorf("acme's listing shows globex: %s", body)
+						}
+					})
 				}
-				want := expected(rt, perm, target.tenant == "acme", target.grant == target.env)
-				name := fmt.Sprintf("%s/%s/%s-%s-granted-%s", rt.name, orNone(perm), target.tenant, target.env, target.grant)
-				t.Run(name, func(t *testing.T) {
-					token := h.token("acme", []string{target.grant}, nonEmpty(perm)...)
-					got, body := h.call(rt, token, target.tenant, target.env, jobOf[target.tenant])
-					if got != want {
-						t.Errorf("got %d, want %d: %s", got, want, body)
-					}
-					if got == 200 && rt.name == "list deployments" && strings.Contains(body, "globex") {
-						t.Errorf("acme's listing shows globex: %s", body)
-					}
-				})
 			}
 		}
-	}
+	})
 }
 
 func expected(rt route, perm auth.Permission, ownTenant, grantedEnv bool) int {
