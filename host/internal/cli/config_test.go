@@ -2,6 +2,9 @@ package cli
 
 import (
 	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -119,5 +122,29 @@ Error: ALPHASWARM_DOCKER_URL: "ssh://deploy:xxxxx@build" must not hold a passwor
 	assertNoSecret(t, out, errOut)
 	if code, _, errOut := run("config", "extra"); code != exitUsage || !strings.Contains(errOut, `unexpected argument "extra"`) {
 		t.Errorf("config extra: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestUnreachableControllerSaysWhatToDo plans against a controller that
+// does not answer: the error names it and says how to get one, or to plan
+// without one.
+func TestUnreachableControllerSaysWhatToDo(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	t.Setenv("ALPHASWARM_CONTROLLER_URL", "http://"+addr)
+	t.Setenv("ALPHASWARM_TOKEN", "token")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte("# empty\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := run("plan", dir)
+	for _, want := range []string{"Error: reach the controller at " + addr, `"swarmctl dev" runs one`, `"swarmctl plan -local" plans without a controller`} {
+		if code != 1 || !strings.Contains(errOut, want) {
+			t.Errorf("plan against nothing: exit %d, stderr lacks %q:\n%s", code, want, errOut)
+		}
 	}
 }

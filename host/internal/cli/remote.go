@@ -60,7 +60,13 @@ func (e env) remoteError(err error) int {
 			fmt.Fprintln(e.stderr, d.String())
 		}
 	}
-	return e.errorf("%v", err)
+	code := e.errorf("%v", err)
+	var unreachable *client.UnreachableError
+	if errors.As(err, &unreachable) {
+		fmt.Fprintln(e.stderr, "Is the controller running? \"swarmctl dev\" runs one on this machine; ALPHASWARM_CONTROLLER_URL names another.\n"+
+			"\"swarmctl plan -local\" plans without a controller.")
+	}
+	return code
 }
 
 // refArgs reads the "tenant/name" argument and then want more arguments.

@@ -111,7 +111,7 @@ func (c *Client) request(ctx context.Context, method, path string, body any) (*h
 func (c *Client) send(req *http.Request) (*http.Response, error) {
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("reach the controller at %s: %w", c.base.Host, unwrapURL(err))
+		return nil, &UnreachableError{Host: c.base.Host, Err: unwrapURL(err)}
 	}
 	if resp.StatusCode < 300 {
 		return resp, nil
@@ -119,6 +119,18 @@ func (c *Client) send(req *http.Request) (*http.Response, error) {
 	defer resp.Body.Close()
 	return nil, problem(resp)
 }
+
+// UnreachableError says the controller did not answer at all.
+type UnreachableError struct {
+	Host string
+	Err  error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("reach the controller at %s: %v", e.Host, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
 
 func unwrapURL(err error) error {
 	var ue *url.Error

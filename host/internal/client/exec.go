@@ -64,7 +64,7 @@ func (c *Client) Exec(ctx context.Context, ref Ref, service string, opts ExecOpt
 			defer resp.Body.Close()
 			return -1, problem(resp)
 		}
-		return -1, fmt.Errorf("reach the controller at %s: %w", c.base.Host, err)
+		return -1, &UnreachableError{Host: c.base.Host, Err: err}
 	}
 	defer conn.Close()
 	done := make(chan struct{})
