@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -71,7 +70,7 @@ func (s *Server) lookup(r *http.Request, perm auth.Permission, action string) (*
 	}
 	target := tenant + "/" + name
 	hidden := notFound("deployment %s not found", target)
-	if !p.Sees(tenant, orAny(env, p)) {
+	if tenant != p.Tenant || (env != "" && !p.SeesEnvironment(env)) {
 		s.audit(r, p, action, target, tenant, "deny", "not visible to the caller")
 		return nil, hidden
 	}
@@ -100,15 +99,6 @@ func (s *Server) lookup(r *http.Request, perm auth.Permission, action string) (*
 		return nil, err
 	}
 	return d, nil
-}
-
-// orAny is env, or an environment p sees when env is not given, so the
-// visibility check only tests the tenant.
-func orAny(env string, p *auth.Principal) string {
-	if env != "" || len(p.Environments) == 0 {
-		return env
-	}
-	return p.Environments[0]
 }
 
 // allow turns a decision into an error, auditing denials always and
@@ -241,7 +231,7 @@ func operationPayload(kind string, d *store.Deployment, body operationBody) (job
 		p.Replicas = *body.Replicas
 	}
 	if len(d.BackendConfig) == 0 {
-		return p, errors.New("the deployment's backend configuration is not recorded; apply it again")
+		return p, &apiError{status: http.StatusConflict, detail: fmt.Sprintf("deployment %s was applied before the host recorded backend configurations: apply it again, then retry %s", d.Ref, kind)}
 	}
 	return p, nil
 }

@@ -91,18 +91,8 @@ func execQuery(r *http.Request) (sdk.ExecRequest, error) {
 // exec runs a command in a replica over a WebSocket. Every check happens
 // before the upgrade, so refusals are ordinary problem documents.
 func (s *Server) exec(w http.ResponseWriter, r *http.Request) {
-	d, err := s.lookup(r, auth.DeploymentsExec, "exec")
 	var req sdk.ExecRequest
-	if err == nil {
-		req, err = execQuery(r)
-	}
-	if err == nil {
-		req.Service, err = service(r, d)
-	}
-	var c *sdk.Client
-	if err == nil {
-		c, err = s.client(r.Context(), d)
-	}
+	t, err := s.target(r, auth.DeploymentsExec, "exec", func() (err error) { req, err = execQuery(r); return err })
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -113,8 +103,8 @@ func (s *Server) exec(w http.ResponseWriter, r *http.Request) {
 	}
 	defer conn.Close()
 	conn.SetReadLimit(maxFrameBytes)
-	req.Deployment, req.State = d.Ref, d.State
-	s.runExec(r.Context(), c, conn, req)
+	req.Deployment, req.State, req.Service = t.d.Ref, t.d.State, t.service
+	s.runExec(r.Context(), t.c, conn, req)
 }
 
 func (s *Server) runExec(ctx context.Context, c *sdk.Client, conn *websocket.Conn, req sdk.ExecRequest) {

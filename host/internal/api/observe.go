@@ -31,6 +31,36 @@ func (s *Server) client(ctx context.Context, d *store.Deployment) (*sdk.Client, 
 	return inst.Client(ctx)
 }
 
+// serviceTarget is what logs and exec act on: the deployment, the route's
+// service, and the client of the plugin that runs it.
+type serviceTarget struct {
+	d       *store.Deployment
+	service string
+	c       *sdk.Client
+}
+
+// target looks up the route's deployment and decides perm, reads the
+// operation's query with parse, checks the service, and only then reaches
+// the plugin.
+func (s *Server) target(r *http.Request, perm auth.Permission, action string, parse func() error) (*serviceTarget, error) {
+	d, err := s.lookup(r, perm, action)
+	if err != nil {
+		return nil, err
+	}
+	if err := parse(); err != nil {
+		return nil, err
+	}
+	name, err := service(r, d)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.client(r.Context(), d)
+	if err != nil {
+		return nil, err
+	}
+	return &serviceTarget{d: d, service: name, c: c}, nil
+}
+
 // service checks the route's service against the deployment.
 func service(r *http.Request, d *store.Deployment) (string, error) {
 	name := mux.Vars(r)["service"]
@@ -76,25 +106,15 @@ func logsQuery(r *http.Request) (sdk.LogsRequest, error) {
 // each) when the client accepts text/event-stream, otherwise plain text
 // lines prefixed with the replica, as docker compose logs prints them.
 func (s *Server) logs(w http.ResponseWriter, r *http.Request) {
-	d, err := s.lookup(r, auth.DeploymentsLogs, "read logs")
 	var req sdk.LogsRequest
-	if err == nil {
-		req, err = logsQuery(r)
-	}
-	if err == nil {
-		req.Service, err = service(r, d)
-	}
-	var c *sdk.Client
-	if err == nil {
-		c, err = s.client(r.Context(), d)
-	}
+	t, err := s.target(r, auth.DeploymentsLogs, "read logs", func() (err error) { req, err = logsQuery(r); return err })
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	req.Deployment, req.State = d.Ref, d.State
+	req.Deployment, req.State, req.Service = t.d.Ref, t.d.State, t.service
 	send, started := s.logSender(w, r, req.Follow)
-	if err := c.Logs(r.Context(), &req, send); err != nil && r.Context().Err() == nil {
+	if err := t.c.Logs(r.Context(), &req, send); err != nil && r.Context().Err() == nil {
 		if !started() {
 			s.fail(w, r, err)
 			return
