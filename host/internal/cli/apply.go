@@ -12,27 +12,42 @@ import (
 
 // remotePlan plans dir on the controller.
 func (e env) remotePlan(dir string, tf topologyFlags) int {
+	ctx, cancel := interrupted()
+	defer cancel()
+	rp, code := e.planOnController(ctx, dir, tf)
+	if rp != nil && tf.asJSON {
+		writeJSON(e, rp.plan)
+	}
+	return code
+}
+
+// remotePlanned is a topology the controller planned.
+type remotePlanned struct {
+	c    *client.Client
+	req  client.TopologyRequest
+	plan *client.Plan
+}
+
+// planOnController sends dir's topology to the controller for a plan and,
+// unless asJSON, prints it; on failure it returns nil and the exit code.
+func (e env) planOnController(ctx context.Context, dir string, tf topologyFlags) (*remotePlanned, int) {
 	c, err := connect()
 	if err != nil {
-		return e.errorf("%v", err)
+		return nil, e.errorf("%v", err)
 	}
 	req, err := topologyRequest(dir, tf.vars, tf.varFiles)
 	if err != nil {
-		return e.errorf("%v", err)
+		return nil, e.errorf("%v", err)
 	}
-	ctx, cancel := interrupted()
-	defer cancel()
 	plan, err := c.Plan(ctx, req)
 	if err != nil {
-		return e.remoteError(err)
+		return nil, e.remoteError(err)
 	}
-	if tf.asJSON {
-		writeJSON(e, plan)
-		return exitOK
+	if !tf.asJSON {
+		e.printRemoteDiagnostics(plan.Diagnostics)
+		printPlans(e, plan.Plans)
 	}
-	e.printRemoteDiagnostics(plan.Diagnostics)
-	printPlans(e, plan.Plans)
-	return exitOK
+	return &remotePlanned{c: c, req: req, plan: plan}, exitOK
 }
 
 func (e env) printRemoteDiagnostics(diags []client.Diagnostic) {
@@ -57,24 +72,13 @@ func runApply(e env, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	c, err := connect()
-	if err != nil {
-		return e.errorf("%v", err)
-	}
-	req, err := topologyRequest(dir, tf.vars, tf.varFiles)
-	if err != nil {
-		return e.errorf("%v", err)
-	}
 	ctx, cancel := interrupted()
 	defer cancel()
-	plan, err := c.Plan(ctx, req)
-	if err != nil {
-		return e.remoteError(err)
+	rp, code := e.planOnController(ctx, dir, tf)
+	if rp == nil {
+		return code
 	}
-	if !tf.asJSON {
-		e.printRemoteDiagnostics(plan.Diagnostics)
-		printPlans(e, plan.Plans)
-	}
+	c, req, plan := rp.c, rp.req, rp.plan
 	if !changes(plan.Plans) {
 		if tf.asJSON {
 			writeJSON(e, map[string]any{"plan": plan, "jobs": []any{}})

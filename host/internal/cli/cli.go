@@ -116,6 +116,13 @@ func parse(fs *flag.FlagSet, args []string) (code int, ok bool) {
 	return exitOK, true
 }
 
+// usageError reports a bad argument with the command's usage.
+func (e env) usageError(fs *flag.FlagSet, err error) int {
+	fmt.Fprintf(e.stderr, "Error: %v\n", err)
+	fs.Usage()
+	return exitUsage
+}
+
 // parseError maps a flag parsing error to an exit code: -h is not a failure.
 func parseError(err error) int {
 	if errors.Is(err, flag.ErrHelp) {

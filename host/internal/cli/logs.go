@@ -19,9 +19,7 @@ func runLogs(e env, args []string) int {
 	}
 	ref, rest, err := refArgs(fs, rf.env, 1)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "Error: %v\n", err)
-		fs.Usage()
-		return exitUsage
+		return e.usageError(fs, err)
 	}
 	c, err := connect()
 	if err != nil {

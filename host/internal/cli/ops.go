@@ -47,9 +47,7 @@ func runScale(e env, args []string) int {
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(e.stderr, "Error: %v\n", err)
-		fs.Usage()
-		return exitUsage
+		return e.usageError(fs, err)
 	}
 	return e.operate(ref, "scale", client.Operation{Service: rest[0], Replicas: &replicas}, rf.asJSON, *detach)
 }
@@ -66,9 +64,7 @@ func runDestroy(e env, args []string) int {
 	}
 	ref, _, err := refArgs(fs, rf.env, 0)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "Error: %v\n", err)
-		fs.Usage()
-		return exitUsage
+		return e.usageError(fs, err)
 	}
 	if !*autoApprove {
 		what := "everything it runs"

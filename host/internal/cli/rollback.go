@@ -20,9 +20,7 @@ func runRollback(e env, args []string) int {
 	}
 	ref, _, err := refArgs(fs, rf.env, 0)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "Error: %v\n", err)
-		fs.Usage()
-		return exitUsage
+		return e.usageError(fs, err)
 	}
 	c, err := connect()
 	if err != nil {
