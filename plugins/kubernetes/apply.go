@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,18 +95,8 @@ func (b *Backend) runningServices(ctx context.Context, t target) ([]core.Service
 		}
 		out = append(out, s)
 	}
-	slices.SortFunc(out, func(a, b core.ServiceSpec) int { return compareStrings(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b core.ServiceSpec) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // Apply makes the cluster run the deployment: the namespace, then each

@@ -118,10 +118,7 @@ func (b *Backend) follow(ctx context.Context, t target, service string, req *sdk
 		}
 	}
 	wg.Wait()
-	if sendErr != nil {
-		return sendErr
-	}
-	return nil
+	return sendErr
 }
 
 // readPodLogs reads one pod's lines with timestamps; following, it hands

@@ -78,7 +78,7 @@ func podsOf(pods *corev1.PodList, service string) []corev1.Pod {
 			out = append(out, p)
 		}
 	}
-	slices.SortFunc(out, func(a, b corev1.Pod) int { return compareStrings(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
@@ -104,9 +104,10 @@ func serviceStatus(name string, st *state, d *appsv1.Deployment, pods []corev1.P
 		return ss
 	}
 	done, progress := rolledOut(d)
+	failure := deploymentFailure(name, d)
 	switch {
-	case deploymentFailure(name, d) != nil:
-		ss.Health, ss.Reasons = core.HealthDown, []string{deploymentFailure(name, d).Error()}
+	case failure != nil:
+		ss.Health, ss.Reasons = core.HealthDown, []string{failure.Error()}
 	case done && ss.Ready >= ss.Desired:
 		ss.Health = core.HealthReady
 	case ss.Ready == 0 && ss.Desired > 0:
