@@ -74,17 +74,7 @@ func newHarnessOn(t *testing.T, kind string) *harness {
 	t.Helper()
 	cfg := store.Config{DataDir: t.TempDir()}
 	if kind == "postgres" {
-		if cluster == nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("PostgreSQL is needed and CI=true: %v", clusterErr)
-			}
-			t.Skipf("no PostgreSQL: %v", clusterErr)
-		}
-		url, err := cluster.NewDatabase(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg = store.Config{DatabaseURL: url, StateKeys: []string{"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}}
+		cfg = store.Config{DatabaseURL: testpg.Database(t, cluster, clusterErr), StateKeys: []string{"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}}
 	}
 	st, err := store.Open(context.Background(), cfg)
 	if err != nil {

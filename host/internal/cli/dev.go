@@ -77,7 +77,10 @@ func runDev(e env, args []string) int {
 	if err != nil {
 		return e.errorf("%v", err)
 	}
-	secrets, _ := credentials.Open("env", nil)
+	secrets, err := credentials.Open("env", nil)
+	if err != nil {
+		return e.errorf("%v", err)
+	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "swarmctl", Output: e.stderr, Level: hclog.Info})
 	cfg := daemon.Config{
 		Store:   store.Config{DataDir: filepath.Join(*dir, "data")},

@@ -58,12 +58,7 @@ func TestMain(m *testing.M) {
 
 func needPostgres(t *testing.T) {
 	t.Helper()
-	if cluster == nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL is needed and CI=true: %v", clusterErr)
-		}
-		t.Skipf("no PostgreSQL: %v", clusterErr)
-	}
+	testpg.Need(t, cluster, clusterErr)
 }
 
 // db is where a test's hosts keep their state.

@@ -59,16 +59,7 @@ func stores(t *testing.T, fn func(t *testing.T, e *env)) {
 			cfg := store.Config{DataDir: t.TempDir()}
 			driver, dsn := "sqlite", "file:"+filepath.Join(cfg.DataDir, "alphaswarm.db")
 			if kind == "postgres" {
-				if cluster == nil {
-					if os.Getenv("CI") == "true" {
-						t.Fatalf("PostgreSQL is needed and CI=true: %v", clusterErr)
-					}
-					t.Skipf("no PostgreSQL: %v", clusterErr)
-				}
-				url, err := cluster.NewDatabase(context.Background())
-				if err != nil {
-					t.Fatal(err)
-				}
+				url := testpg.Database(t, cluster, clusterErr)
 				cfg = store.Config{DatabaseURL: url, StateKeys: []string{"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}}
 				driver, dsn = "pgx", url
 			}

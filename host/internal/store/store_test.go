@@ -48,12 +48,7 @@ func backends(t *testing.T, fn func(t *testing.T, cfg func(keys ...string) Confi
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		if cluster == nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("PostgreSQL is needed and CI=true: %v", clusterErr)
-			}
-			t.Skipf("no PostgreSQL: %v", clusterErr)
-		}
+		testpg.Need(t, cluster, clusterErr)
 		url, err := cluster.NewDatabase(context.Background())
 		if err != nil {
 			t.Fatal(err)

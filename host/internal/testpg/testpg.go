@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"syscall"
+	"testing"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -181,3 +182,27 @@ func (c *Cluster) Stop() {
 }
 
 func (c *Cluster) remove() { os.RemoveAll(c.dir) }
+
+// Need fails the test when c could not start (startErr) and CI=true, and
+// skips it, saying why, elsewhere.
+func Need(t testing.TB, c *Cluster, startErr error) {
+	t.Helper()
+	if c != nil {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("PostgreSQL is needed and CI=true: %v", startErr)
+	}
+	t.Skipf("no PostgreSQL: %v", startErr)
+}
+
+// Database is Need, then a new database's URL.
+func Database(t testing.TB, c *Cluster, startErr error) string {
+	t.Helper()
+	Need(t, c, startErr)
+	url, err := c.NewDatabase(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return url
+}
