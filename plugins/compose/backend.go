@@ -138,8 +138,11 @@ func (b *Backend) Destroy(ctx context.Context, req *sdk.DestroyRequest) (*sdk.De
 	return &sdk.DestroyResponse{}, b.waitGone(ctx, p)
 }
 
-// waitGone waits until the engine lists no container of the project.
+// waitGone waits until the engine lists no container of the project,
+// removing any that appear meanwhile: a create that a cancelled apply had
+// in flight still completes on the engine after the first removal pass.
 func (b *Backend) waitGone(ctx context.Context, p project) error {
+	var lastErr error // a removal already under way fails; the next round sees it done
 	for {
 		left, err := b.listReplicas(ctx, p)
 		if err != nil {
@@ -148,8 +151,18 @@ func (b *Backend) waitGone(ctx context.Context, p project) error {
 		if len(left) == 0 {
 			return nil
 		}
+		for _, rs := range left {
+			for _, r := range rs {
+				if err := b.removeReplica(ctx, r); err != nil {
+					lastErr = err
+				}
+			}
+		}
 		select {
 		case <-ctx.Done():
+			if lastErr != nil {
+				return fmt.Errorf("destroy %s: containers still listed (last removal error: %v): %w", p.name, lastErr, ctx.Err())
+			}
 			return fmt.Errorf("destroy %s: containers still listed: %w", p.name, ctx.Err())
 		case <-time.After(100 * time.Millisecond):
 		}
