@@ -71,8 +71,11 @@ postgres:
 # end-to-end ones) run after the others, one package at a time, so that it
 # does not compete with the Docker Engine's tests for the machine's two cores.
 SERIAL_TESTS := ./host/internal/e2e/ ./plugins/kubernetes/...
+# The concurrency tests run once more under the race detector (with cgo).
+RACE_TESTS := ./host/internal/pluginmgr/ ./host/internal/api/
 test: postgres k8s-bin lint build
 	$(GO) test -count=1 $$($(GO) list $(foreach m,$(filter-out plugins/kubernetes,$(MODULES)),./$(m)/...) | grep -v /host/internal/e2e$$)
+	CGO_ENABLED=1 $(GO) test -race -count=1 -run '^TestConcurrent' $(RACE_TESTS)
 	$(GO) test -count=1 -p 1 $(SERIAL_TESTS)
 
 lint:

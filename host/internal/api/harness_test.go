@@ -61,16 +61,19 @@ func stores(t *testing.T, fn func(t *testing.T, h *harness)) {
 // harness is a real API server on loopback: SQLite store, the memory
 // plugin as a real process, a devissuer, and a job worker tests drive.
 type harness struct {
-	t      *testing.T
-	url    string
-	iss    *devissuer.Issuer
-	store  *store.Store
-	worker *jobs.Worker
+	t       *testing.T
+	url     string
+	iss     *devissuer.Issuer
+	store   *store.Store
+	worker  *jobs.Worker
+	plugins *pluginmgr.Manager
 }
 
 func newHarness(t *testing.T) *harness { return newHarnessOn(t, "sqlite") }
 
-func newHarnessOn(t *testing.T, kind string) *harness {
+// newHarnessOn starts a harness on kind's store; plugins adjusts the
+// plugin manager's configuration.
+func newHarnessOn(t *testing.T, kind string, plugins ...func(*pluginmgr.Config)) *harness {
 	t.Helper()
 	cfg := store.Config{DataDir: t.TempDir()}
 	if kind == "postgres" {
@@ -81,7 +84,11 @@ func newHarnessOn(t *testing.T, kind string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	m := pluginmgr.New(pluginmgr.Config{PluginDirs: []string{pluginDir}, StartTimeout: 10 * time.Second})
+	pc := pluginmgr.Config{PluginDirs: []string{pluginDir}, StartTimeout: 10 * time.Second}
+	for _, adjust := range plugins {
+		adjust(&pc)
+	}
+	m := pluginmgr.New(pc)
 	t.Cleanup(m.Close)
 	key, err := devissuer.NewKey()
 	if err != nil {
@@ -99,7 +106,7 @@ func newHarnessOn(t *testing.T, kind string) *harness {
 	srv := httptest.NewServer(api.New(api.Config{Store: st, Plugins: m, Verifier: v, Heartbeat: time.Second}).Handler())
 	t.Cleanup(srv.Close)
 	w := &jobs.Worker{Store: st, Runner: &jobs.Executor{Store: st, Plugins: m}, Owner: "test", Lease: 5 * time.Second, Poll: 20 * time.Millisecond}
-	return &harness{t: t, url: srv.URL, iss: iss, store: st, worker: w}
+	return &harness{t: t, url: srv.URL, iss: iss, store: st, worker: w, plugins: m}
 }
 
 // token mints a token of tenant granting envs and perms.

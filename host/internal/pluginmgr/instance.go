@@ -5,13 +5,33 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alphaswarm/controller/sdk"
 )
+
+// Locking. The package's locks are Manager.mu (the instance table and the
+// described infos), each Instance.mu (that instance's small fields) and
+// hasher.mu (the hash cache). The rule:
+//
+//   - A goroutine holds at most one of them at a time. The manager reads
+//     what it needs of an instance under m.mu through atomics (lastUsed,
+//     active), never by taking the instance's lock.
+//   - A lock is held only to read or write fields: never across a process
+//     start, a handshake, a Configure or any other plugin call, a process
+//     stop (Close/Kill), a log write or a wait on a channel.
+//
+// The slow work runs with no lock held: one caller launches an instance
+// while later callers wait on the flight's done channel or their own ctx;
+// stop marks the instance stopped and closes its client afterwards, and a
+// launch that completes after a stop closes its fresh client itself.
+// Manager.Check probes that the manager's and the instances' locks can
+// still be taken.
 
 // InstanceConfig names one configured backend instance, as in
 // backend "compose" "local" { ... } (Plugin "compose", Name "local").
@@ -31,19 +51,49 @@ const (
 	stableUptime = time.Minute
 )
 
+// ErrStopped marks a call on an instance that was stopped: the manager was
+// closed, or another configuration of the same name replaced it.
+var ErrStopped = errors.New("its plugin instance was stopped (the host is shutting down or its configuration was replaced)")
+
+// epoch is the origin of Instance.lastUsed: durations since it are
+// monotonic, unlike wall-clock timestamps.
+var epoch = time.Now()
+
 // Instance is a running backend instance: one plugin process, relaunched
 // after a crash.
 type Instance struct {
 	m      *Manager
 	cfg    InstanceConfig
 	plugin Plugin
+	probe  prober // for Manager.Check
 
-	mu         sync.Mutex
+	// lastUsed is when Client was last called, in nanoseconds since epoch.
+	lastUsed atomic.Int64
+	// active counts the Client calls in progress, and Starts about to make
+	// one: an active instance is never stopped as superseded.
+	active atomic.Int32
+
+	mu         sync.Mutex // guards the fields below, only while reading or writing them
 	client     *sdk.Client
-	lastUsed   time.Time
 	startedAt  time.Time
 	crashes    int
 	nextLaunch time.Time
+	launching  *flight // the launch in progress, or nil
+	stopped    bool    // no launch may begin, and one ending closes its client
+}
+
+// flight is one launch of an instance's plugin, shared by the Client calls
+// that arrive while it runs.
+type flight struct {
+	ctx    context.Context // the launch's: its caller's, also cancelled by stop
+	cancel context.CancelFunc
+	done   chan struct{} // closed once client and err are set
+
+	client *sdk.Client
+	err    error
+	// abandoned says err came from the launching caller's context ending:
+	// a waiter still willing to wait should launch again itself.
+	abandoned bool
 }
 
 // key identifies an instance by name, plugin and configuration: the same
@@ -61,32 +111,71 @@ func (m *Manager) Start(ctx context.Context, cfg InstanceConfig) (*Instance, err
 	if err != nil {
 		return nil, err
 	}
+	for attempt := 1; ; attempt++ {
+		inst, err := m.claim(cfg, p)
+		if err != nil {
+			return nil, err
+		}
+		_, err = inst.acquire(ctx)
+		inst.active.Add(-1)
+		if err == nil {
+			return inst, nil
+		}
+		m.discard(inst)
+		// An instance found stopped was being removed: start afresh,
+		// unless the manager is closing.
+		if !errors.Is(err, ErrStopped) || attempt == 3 || m.isClosed() {
+			return nil, err
+		}
+	}
+}
+
+// claim returns the instance for cfg, new or running, counted active for
+// the caller to decrement; it stops the instances cfg supersedes.
+func (m *Manager) claim(cfg InstanceConfig, p Plugin) (*Instance, error) {
 	m.mu.Lock()
+	inst, superseded, err := m.claimLocked(cfg, p)
+	m.mu.Unlock()
+	stopAll(superseded)
+	return inst, err
+}
+
+// claimLocked is claim's table work. The caller holds m.mu.
+func (m *Manager) claimLocked(cfg InstanceConfig, p Plugin) (*Instance, []*Instance, error) {
 	if m.closed {
-		m.mu.Unlock()
-		return nil, fmt.Errorf("start backend %q: the plugin manager is closed", cfg.Name)
+		return nil, nil, fmt.Errorf("start backend %q: the plugin manager is closed", cfg.Name)
 	}
 	if inst, ok := m.instances[cfg.key()]; ok {
-		m.mu.Unlock()
-		return inst, nil
+		inst.active.Add(1)
+		return inst, nil, nil
 	}
 	superseded := m.supersededLocked(cfg)
 	if err := m.checkGroupLocked(cfg.Name); err != nil {
-		m.mu.Unlock()
-		stopAll(superseded)
-		return nil, err
+		return nil, superseded, err
 	}
 	inst := &Instance{m: m, cfg: cfg, plugin: p}
+	inst.active.Add(1)
 	m.instances[cfg.key()] = inst
-	m.mu.Unlock()
-	stopAll(superseded)
-	if _, err := inst.Client(ctx); err != nil {
-		m.mu.Lock()
-		delete(m.instances, cfg.key())
-		m.mu.Unlock()
-		return nil, err
+	return inst, superseded, nil
+}
+
+// discard removes an instance whose Start failed from the table, unless
+// another caller is still launching or using it.
+func (m *Manager) discard(inst *Instance) {
+	if !inst.retire() {
+		return
 	}
-	return inst, nil
+	m.mu.Lock()
+	if m.instances[inst.cfg.key()] == inst {
+		delete(m.instances, inst.cfg.key())
+	}
+	m.mu.Unlock()
+}
+
+func (m *Manager) isClosed() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.closed
 }
 
 func (m *Manager) supersededIdle() time.Duration {
@@ -107,10 +196,7 @@ func (m *Manager) supersededLocked(cfg InstanceConfig) []*Instance {
 		if inst.cfg.Name != cfg.Name || key == cfg.key() {
 			continue
 		}
-		inst.mu.Lock()
-		unused := time.Since(inst.lastUsed) >= idle
-		inst.mu.Unlock()
-		if unused {
+		if inst.active.Load() == 0 && inst.idleFor() >= idle {
 			delete(m.instances, key)
 			out = append(out, inst)
 		}
@@ -152,29 +238,114 @@ func (i *Instance) Name() string { return i.cfg.Name }
 
 // Client returns a live client, relaunching the plugin if it has exited.
 // While a crashing plugin is backing off it returns an sdk.UnavailableError
-// whose RetryAfter says when to try again.
+// whose RetryAfter says when to try again. On a stopped instance it fails
+// with ErrStopped. Concurrent calls share one launch; each gives up waiting
+// for it when its own ctx ends.
 func (i *Instance) Client(ctx context.Context) (*sdk.Client, error) {
+	i.active.Add(1)
+	defer i.active.Add(-1)
+	return i.acquire(ctx)
+}
+
+// acquire is Client for a caller already counted in i.active.
+func (i *Instance) acquire(ctx context.Context) (*sdk.Client, error) {
+	i.lastUsed.Store(int64(time.Since(epoch)))
+	for {
+		c, f, mine, err := i.join(ctx)
+		switch {
+		case err != nil:
+			return nil, err
+		case c != nil:
+			return c, nil
+		case mine:
+			return i.fly(f)
+		}
+		c, retry, err := i.await(ctx, f)
+		if !retry {
+			return c, err
+		}
+	}
+}
+
+// idleFor returns how long ago Client was last called.
+func (i *Instance) idleFor() time.Duration {
+	return time.Since(epoch) - time.Duration(i.lastUsed.Load())
+}
+
+// join decides how a Client call proceeds: with the live client c, with
+// err, by waiting for the flight f, or by running f itself (mine).
+func (i *Instance) join(ctx context.Context) (c *sdk.Client, f *flight, mine bool, err error) {
+	var dead *crash
 	i.mu.Lock()
-	defer i.mu.Unlock()
-	i.lastUsed = time.Now()
-	if i.client != nil && !i.client.Exited() {
-		return i.client, nil
+	switch {
+	case i.stopped:
+		err = i.stoppedError()
+	case i.client != nil && !i.client.Exited():
+		c = i.client
+	case i.launching != nil:
+		f = i.launching
+	default:
+		dead = i.recordCrash()
+		f, err = i.beginLaunchLocked(ctx)
+		mine = f != nil
 	}
-	if i.client != nil {
-		i.recordCrash()
-	}
+	i.mu.Unlock()
+	dead.report(i)
+	return c, f, mine, err
+}
+
+func (i *Instance) stoppedError() error { return fmt.Errorf("backend %q: %w", i.cfg.Name, ErrStopped) }
+
+// beginLaunchLocked records a new flight, unless the plugin is backing off
+// after crashes. The caller holds i.mu.
+func (i *Instance) beginLaunchLocked(ctx context.Context) (*flight, error) {
 	if wait := time.Until(i.nextLaunch); wait > 0 {
 		return nil, &sdk.UnavailableError{
 			Message:    fmt.Sprintf("backend %q: plugin %q crashed %d times in a row; relaunching in %s", i.cfg.Name, i.plugin.Name, i.crashes, wait.Round(time.Millisecond)),
 			RetryAfter: wait,
 		}
 	}
-	c, err := i.launch(ctx)
-	if err != nil {
-		return nil, err
+	lctx, cancel := context.WithCancel(ctx)
+	i.launching = &flight{ctx: lctx, cancel: cancel, done: make(chan struct{})}
+	return i.launching, nil
+}
+
+// fly runs the launch f, installs its client unless the instance was
+// stopped meanwhile, and hands the outcome to the waiters.
+func (i *Instance) fly(f *flight) (*sdk.Client, error) {
+	c, err := i.launch(f.ctx)
+	abandoned := err != nil && f.ctx.Err() != nil
+	f.cancel()
+	i.mu.Lock()
+	i.launching = nil
+	stopped := i.stopped
+	if err == nil && !stopped {
+		i.client, i.startedAt = c, time.Now()
 	}
-	i.client, i.startedAt = c, time.Now()
-	return c, nil
+	i.mu.Unlock()
+	if stopped {
+		if c != nil {
+			c.Close() // before done: Manager.Close waits for no orphan
+		}
+		c, err, abandoned = nil, i.stoppedError(), false
+	}
+	f.client, f.err, f.abandoned = c, err, abandoned
+	close(f.done)
+	return c, err
+}
+
+// await waits for another caller's flight f, or for ctx. It says retry when
+// f failed only because its caller gave up while ctx is still alive.
+func (i *Instance) await(ctx context.Context, f *flight) (c *sdk.Client, retry bool, err error) {
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		return nil, false, fmt.Errorf("wait for backend %q to launch: %w", i.cfg.Name, ctx.Err())
+	}
+	if f.abandoned && ctx.Err() == nil {
+		return nil, true, nil
+	}
+	return f.client, false, f.err
 }
 
 func (i *Instance) launch(ctx context.Context) (*sdk.Client, error) {
@@ -189,24 +360,44 @@ func (i *Instance) launch(ctx context.Context) (*sdk.Client, error) {
 	return c, nil
 }
 
-// recordCrash notes that the current process died and schedules the next
-// launch. The caller holds i.mu.
-func (i *Instance) recordCrash() {
+// crash is what recordCrash saw, to log and clean up outside the lock.
+type crash struct {
+	client        *sdk.Client
+	uptime, delay time.Duration
+	crashes       int
+}
+
+// recordCrash notes that the current process, if any, died, schedules the
+// next launch and returns the dead client for report. The caller holds i.mu.
+func (i *Instance) recordCrash() *crash {
+	if i.client == nil {
+		return nil
+	}
 	uptime := time.Since(i.startedAt)
 	if uptime >= stableUptime {
 		i.crashes = 0
 	}
 	i.crashes++
-	i.m.crashes.Add(1)
 	delay := time.Duration(0)
 	if i.crashes > 1 {
 		delay = min(backoffBase<<(i.crashes-2), backoffMax)
 	}
 	i.nextLaunch = time.Now().Add(delay)
-	i.m.logger.Warn("backend plugin exited unexpectedly", "backend", i.cfg.Name, "plugin", i.plugin.Name,
-		"pid", i.client.Pid(), "uptime", uptime.Round(time.Millisecond), "crashes", i.crashes, "relaunch_in", delay)
-	i.client.Close()
+	cr := &crash{client: i.client, uptime: uptime, delay: delay, crashes: i.crashes}
 	i.client = nil
+	return cr
+}
+
+// report counts and logs a crash and releases the dead client; a nil crash
+// does nothing.
+func (cr *crash) report(i *Instance) {
+	if cr == nil {
+		return
+	}
+	i.m.crashes.Add(1)
+	i.m.logger.Warn("backend plugin exited unexpectedly", "backend", i.cfg.Name, "plugin", i.plugin.Name,
+		"pid", cr.client.Pid(), "uptime", cr.uptime.Round(time.Millisecond), "crashes", cr.crashes, "relaunch_in", cr.delay)
+	cr.client.Close()
 }
 
 // Health pings the plugin process.
@@ -218,11 +409,38 @@ func (i *Instance) Health(ctx context.Context) error {
 	return c.Ping(ctx)
 }
 
-func (i *Instance) stop() {
+// stop marks the instance stopped, cancels its launch in flight and ends
+// its process. It returns that flight, or nil, for Close to wait for.
+func (i *Instance) stop() *flight {
+	i.mu.Lock()
+	i.stopped = true
+	c, f := i.client, i.launching
+	i.client = nil
+	i.mu.Unlock()
+	if f != nil {
+		f.cancel()
+	}
+	if c != nil {
+		c.Close()
+	}
+	return f
+}
+
+// wait returns once the flight, if any, has ended.
+func (f *flight) wait() {
+	if f != nil {
+		<-f.done
+	}
+}
+
+// retire stops the instance if nobody uses it: it has no client, no launch
+// in flight and no Client call in progress. It reports whether the
+// instance is stopped.
+func (i *Instance) retire() bool {
 	i.mu.Lock()
 	defer i.mu.Unlock()
-	if i.client != nil {
-		i.client.Close()
-		i.client = nil
+	if i.client == nil && i.launching == nil && i.active.Load() == 0 {
+		i.stopped = true
 	}
+	return i.stopped
 }

@@ -45,8 +45,9 @@ type Manager struct {
 	problems []error
 	hashes   hasher
 	logger   hclog.Logger
+	probe    prober // for Check
 
-	mu        sync.Mutex
+	mu        sync.Mutex          // see the locking rule in instance.go
 	infos     map[string]sdk.Info // by binary hash
 	instances map[string]*Instance
 	closed    bool
@@ -176,7 +177,9 @@ func (m *Manager) Describe(ctx context.Context, p Plugin) (sdk.Info, error) {
 	return c.Info(), nil
 }
 
-// Close stops every plugin process. Instances cannot be started afterwards.
+// Close stops every plugin process, waiting for launches in flight to end
+// so that none leaves a process behind. Instances cannot be started
+// afterwards.
 func (m *Manager) Close() {
 	m.mu.Lock()
 	m.closed = true
@@ -188,7 +191,7 @@ func (m *Manager) Close() {
 	m.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, inst := range instances {
-		wg.Go(inst.stop)
+		wg.Go(func() { inst.stop().wait() })
 	}
 	wg.Wait()
 }
