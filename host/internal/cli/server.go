@@ -32,6 +32,7 @@ func runServer(e env, args []string) int {
 	listen := fs.String("listen", envOr("ALPHASWARM_LISTEN", "127.0.0.1:7373"), "address of the API, /healthz, /readyz and /metrics ($ALPHASWARM_LISTEN)")
 	workers := fs.Int("workers", 4, "jobs run at once")
 	lease := fs.Duration("lease", 30*time.Second, "job lease; a dead host's jobs run again this long after it stopped renewing")
+	grace := fs.Duration("grace", 30*time.Second, "on SIGTERM, how long running jobs and open requests get before they are cancelled and the host exits")
 	hostname, _ := os.Hostname()
 	id := fs.String("id", fmt.Sprintf("%s-%d", hostname, os.Getpid()), "this host's name in job leases")
 	secretStore := fs.String("secret-store", "env", "where secret(\"...\") values come from: env ($ALPHASWARM_SECRET_<NAME>) or dir")
@@ -60,7 +61,7 @@ func runServer(e env, args []string) int {
 	cfg := daemon.Config{
 		Store:   store.Config{DataDir: *dataDir, DatabaseURL: *dbURL, StateKeys: splitKeys(os.Getenv("ALPHASWARM_STATE_KEYS"))},
 		Plugins: pluginmgr.Config{PluginDirs: pf.pluginDirs(), Lock: lock, Logger: logger.Named("plugins"), StartTimeout: 10 * time.Second},
-		ID:      *id, Workers: *workers, Lease: *lease, Listen: *listen, Logger: logger, Verifier: verifier,
+		ID:      *id, Workers: *workers, Lease: *lease, Grace: *grace, Listen: *listen, Logger: logger, Verifier: verifier,
 		Secrets: &credentials.Resolver{Store: secrets, StoreName: *secretStore},
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

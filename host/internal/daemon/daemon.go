@@ -42,19 +42,24 @@ type Config struct {
 	Verifier auth.Verifier
 	// Secrets resolves secret references at apply time; may be nil.
 	Secrets *credentials.Resolver
-	// Grace bounds how long shutdown waits for running jobs (default 30s).
+	// Grace bounds the whole shutdown once ctx ends (default 30s): running
+	// jobs get most of it, then are cancelled (they run again later, on
+	// this host or another); open requests and plugins get what is left.
+	// Whatever is still stuck then is abandoned and Run returns.
 	Grace  time.Duration
 	Logger hclog.Logger
 }
 
 // Daemon is a running host.
 type Daemon struct {
-	cfg    Config
-	store  *store.Store
-	opened atomic.Pointer[store.Store]  // for the health handler, set once the store is open
-	api    atomic.Pointer[http.Handler] // the API, once the store is open
-	server *http.Server
-	addr   net.Addr
+	cfg     Config
+	store   *store.Store
+	plugins *pluginmgr.Manager
+	workers []*jobs.Worker
+	opened  atomic.Pointer[store.Store]  // for the health handler, set once the store is open
+	api     atomic.Pointer[http.Handler] // the API, once the store is open
+	server  *http.Server
+	addr    net.Addr
 }
 
 // Run opens the store (waiting for the database while it is away), serves
@@ -78,7 +83,7 @@ func Run(ctx context.Context, cfg Config, ready func(addr net.Addr)) error {
 	d.addr = lis.Addr()
 	d.server = &http.Server{Handler: d.routes(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
 	go d.server.Serve(lis)
-	defer d.shutdown()
+	defer d.server.Close() // when the store never opened; stop has shut it down otherwise
 	if ready != nil {
 		ready(d.addr)
 	}
@@ -87,34 +92,90 @@ func Run(ctx context.Context, cfg Config, ready func(addr net.Addr)) error {
 		return err
 	}
 	d.store = s
-	d.opened.Store(s)
-	defer s.Close()
-	plugins := pluginmgr.New(cfg.Plugins)
-	defer plugins.Close()
-	d.serveAPI(plugins)
-	err = d.work(ctx, plugins)
-	d.shutdown() // before the plugins and the store close under running requests
-	return err
+	d.releaseOwnLeases()
+	d.plugins = pluginmgr.New(cfg.Plugins)
+	d.workers = d.newWorkers()
+	d.opened.Store(s) // publishes the store, plugins and workers to the health handler
+	d.serveAPI()
+	d.stop(d.work(ctx))
+	return nil
+}
+
+// releaseOwnLeases lets the jobs an earlier process of this host left
+// running run again at once. Only on SQLite, which one host uses alone;
+// on PostgreSQL another host may hold them, so they wait for their leases.
+func (d *Daemon) releaseOwnLeases() {
+	if d.store.Dialect() != "sqlite" {
+		return
+	}
+	n, err := d.store.ReleaseLeases(context.Background())
+	switch {
+	case err != nil:
+		d.cfg.Logger.Warn("jobs left running by an earlier process wait for their leases to expire", "error", err)
+	case n > 0:
+		d.cfg.Logger.Warn("jobs left running by an earlier process of this host run again now", "jobs", n)
+	}
+}
+
+// newWorkers makes the job workers, which work runs.
+func (d *Daemon) newWorkers() []*jobs.Worker {
+	exec := &jobs.Executor{Store: d.store, Plugins: d.plugins, Secrets: d.cfg.Secrets}
+	out := make([]*jobs.Worker, d.cfg.Workers)
+	for i := range out {
+		out[i] = &jobs.Worker{Store: d.store, Runner: exec, Owner: fmt.Sprintf("%s/%d", d.cfg.ID, i), Lease: d.cfg.Lease, Logger: d.cfg.Logger.Named("worker")}
+	}
+	return out
+}
+
+// ready says whether the host can do its work: the database answers, the
+// plugin manager is not stuck, and no job worker is blocked.
+func (d *Daemon) ready(ctx context.Context) error {
+	if err := d.store.Ping(ctx); err != nil {
+		return fmt.Errorf("the database does not answer: %w", err)
+	}
+	if err := d.plugins.Check(ctx); err != nil {
+		return err
+	}
+	now := time.Now()
+	for _, w := range d.workers {
+		if err := w.Check(now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // serveAPI switches the listener from health checks alone to the API.
-func (d *Daemon) serveAPI(plugins *pluginmgr.Manager) {
+func (d *Daemon) serveAPI() {
 	if d.cfg.Verifier == nil {
 		d.cfg.Logger.Warn("no token issuer is configured: the API is off, only health checks answer")
 		return
 	}
-	h := api.New(api.Config{Store: d.store, Plugins: plugins, Verifier: d.cfg.Verifier, Logger: d.cfg.Logger.Named("api"),
-		Ready: func(ctx context.Context) error { return d.store.Ping(ctx) }}).Handler()
+	h := api.New(api.Config{Store: d.store, Plugins: d.plugins, Verifier: d.cfg.Verifier, Logger: d.cfg.Logger.Named("api"),
+		Ready: d.ready}).Handler()
 	d.api.Store(&h)
 }
 
-// shutdown stops accepting requests and lets running ones (log follows,
-// exec sessions, event streams) end within a few seconds.
-func (d *Daemon) shutdown() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+// stop ends what work left running by deadline: open requests (log
+// follows, exec sessions, event streams) are asked to end, then the
+// plugins and the store close; whatever does not finish in time is
+// abandoned, so a stuck request or plugin never keeps the host up.
+func (d *Daemon) stop(deadline time.Time) {
+	ctx, cancel := context.WithDeadline(context.Background(), deadline.Add(-time.Second))
 	defer cancel()
 	if err := d.server.Shutdown(ctx); err != nil {
 		d.server.Close()
+	}
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		d.plugins.Close()
+		d.store.Close()
+	}()
+	select {
+	case <-closed:
+	case <-time.After(max(time.Until(deadline), 100*time.Millisecond)):
+		d.cfg.Logger.Error("plugins or the store did not close within the grace period; exiting without them")
 	}
 }
 
@@ -139,27 +200,47 @@ func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
 	}
 }
 
-func (d *Daemon) work(ctx context.Context, plugins *pluginmgr.Manager) error {
+// work runs the workers until ctx ends. Then it stops claiming and gives
+// running jobs the grace period, less a share kept for the rest of the
+// shutdown; jobs still running are cancelled, and workers that do not
+// return even then are abandoned. It returns the end of the grace period.
+func (d *Daemon) work(ctx context.Context) time.Time {
 	work, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
-	exec := &jobs.Executor{Store: d.store, Plugins: plugins, Secrets: d.cfg.Secrets}
 	var wg sync.WaitGroup
-	for i := range d.cfg.Workers {
-		w := &jobs.Worker{Store: d.store, Runner: exec, Owner: fmt.Sprintf("%s/%d", d.cfg.ID, i), Lease: d.cfg.Lease, Logger: d.cfg.Logger.Named("worker")}
+	for _, w := range d.workers {
 		wg.Go(func() { w.Run(ctx, work) })
 	}
 	d.cfg.Logger.Info("host serving", "id", d.cfg.ID, "workers", d.cfg.Workers, "store", d.store.Dialect(), "listen", d.addr.String())
 	<-ctx.Done()
+	deadline := time.Now().Add(d.cfg.Grace)
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
+	if waitUntil(done, deadline.Add(-shutdownReserve(d.cfg.Grace))) {
+		return deadline
+	}
+	d.cfg.Logger.Warn("running jobs did not finish within the grace period; cancelling them (they run again later)", "grace", d.cfg.Grace)
+	stopWork()
+	if !waitUntil(done, deadline.Add(-shutdownReserve(d.cfg.Grace)/2)) {
+		d.cfg.Logger.Error("job workers did not stop once cancelled; exiting without them")
+	}
+	return deadline
+}
+
+// shutdownReserve is the part of the grace period kept for cancelled jobs
+// to stop, requests to end and plugins to close: a quarter, up to 5s.
+func shutdownReserve(grace time.Duration) time.Duration { return min(grace/4, 5*time.Second) }
+
+// waitUntil reports whether done closed before deadline.
+func waitUntil(done <-chan struct{}, deadline time.Time) bool {
+	t := time.NewTimer(max(time.Until(deadline), 0))
+	defer t.Stop()
 	select {
 	case <-done:
-	case <-time.After(d.cfg.Grace):
-		d.cfg.Logger.Warn("running jobs did not finish within the grace period; stopping them", "grace", d.cfg.Grace)
-		stopWork()
-		<-done
+		return true
+	case <-t.C:
+		return false
 	}
-	return nil
 }
 
 func (d *Daemon) routes() http.Handler {
@@ -181,15 +262,15 @@ func (d *Daemon) healthRoutes() http.Handler {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), time.Second)
 		defer cancel()
-		s := d.opened.Load()
-		switch {
-		case s == nil:
+		if d.opened.Load() == nil {
 			http.Error(w, "not ready: the store is not open yet", http.StatusServiceUnavailable)
-		case s.Ping(ctx) != nil:
-			http.Error(w, "not ready: the database does not answer", http.StatusServiceUnavailable)
-		default:
-			fmt.Fprintln(w, "ready")
+			return
 		}
+		if err := d.ready(ctx); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/problem+json")

@@ -76,7 +76,7 @@ func (e *Executor) Run(ctx context.Context, job *store.Job, report func(core.Eve
 	case KindApply:
 		return e.apply(ctx, c, job, p, report)
 	case KindDestroy:
-		return e.destroy(ctx, c, job.Deployment, p)
+		return e.destroy(ctx, c, job, p)
 	case KindRestart, KindStart, KindStop, KindScale:
 		return e.runtime(ctx, c, job, p)
 	}
@@ -131,11 +131,12 @@ func (e *Executor) apply(ctx context.Context, c *sdk.Client, job *store.Job, p P
 	for _, s := range p.Spec.Services {
 		images[s.Name] = s.Image
 	}
+	failpoint(failpointBeforeRecord)
 	if _, err := e.Store.RecordApply(context.WithoutCancel(ctx), store.Apply{
 		Ref: job.Deployment, Backend: p.Backend.ID(), BackendConfig: p.Backend.Config, Spec: *p.Spec, State: state, Images: images,
-		SourceHash: p.SourceHash, AppliedBy: job.CreatedBy, Failed: applyErr,
+		SourceHash: p.SourceHash, AppliedBy: job.CreatedBy, Failed: applyErr, JobID: job.ID,
 	}); err != nil {
-		return &sdk.UnavailableError{Message: "record the apply: " + err.Error()}
+		return fmt.Errorf("record the apply: %w", err)
 	}
 	e.refreshStatus(ctx, c, job.Deployment, state)
 	return applyErr
@@ -152,7 +153,8 @@ func hasSecrets(d *core.DeploymentSpec) bool {
 
 // destroy removes the deployment from its backend, and forgets it only once
 // the backend confirmed; a failure keeps it visible with its error.
-func (e *Executor) destroy(ctx context.Context, c *sdk.Client, ref core.DeploymentRef, p Payload) error {
+func (e *Executor) destroy(ctx context.Context, c *sdk.Client, job *store.Job, p Payload) error {
+	ref := job.Deployment
 	d, err := e.current(ctx, ref)
 	var state []byte
 	switch {
@@ -169,7 +171,7 @@ func (e *Executor) destroy(ctx context.Context, c *sdk.Client, ref core.Deployme
 		}
 		return err
 	}
-	return e.Store.DeleteDeployment(context.WithoutCancel(ctx), ref)
+	return e.Store.DeleteDeployment(context.WithoutCancel(ctx), ref, job.CreatedBy)
 }
 
 func (e *Executor) runtime(ctx context.Context, c *sdk.Client, job *store.Job, p Payload) error {
@@ -211,7 +213,7 @@ func (e *Executor) runtime(ctx context.Context, c *sdk.Client, job *store.Job, p
 	if state == nil {
 		state = d.State
 	} else if err := e.Store.SaveState(context.WithoutCancel(ctx), ref, state); err != nil {
-		return &sdk.UnavailableError{Message: "record the new state: " + err.Error()}
+		return fmt.Errorf("record the new state: %w", err)
 	}
 	e.refreshStatus(ctx, c, ref, state)
 	return nil

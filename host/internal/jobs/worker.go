@@ -9,13 +9,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/host/internal/store"
-	"github.com/alphaswarm/controller/sdk"
 )
 
 // Runner runs one job, reporting progress.
@@ -35,6 +35,9 @@ type Worker struct {
 	// Poll is how long an idle worker waits between claims (default 200ms).
 	Poll   time.Duration
 	Logger hclog.Logger
+
+	beat       atomic.Int64 // unix nanos of the last sign of progress; see Check
+	stallAfter atomic.Int64 // how long without progress is stuck: two leases
 }
 
 func (w *Worker) defaults() {
@@ -49,6 +52,28 @@ func (w *Worker) defaults() {
 	}
 }
 
+// progressed notes that the worker's loop or its lease renewal moved on.
+func (w *Worker) progressed() {
+	w.stallAfter.Store(int64(2 * w.Lease))
+	w.beat.Store(time.Now().UnixNano())
+}
+
+// Check says whether the worker is stuck: a worker that runs claims or
+// polls every Poll, and renews the lease of the job it runs every third of
+// Lease, whatever the job does; one that did neither for two leases is
+// blocked (on the database, or in the host's own code). A worker that has
+// not started yet is not stuck.
+func (w *Worker) Check(now time.Time) error {
+	last := w.beat.Load()
+	if last == 0 {
+		return nil
+	}
+	if idle := now.Sub(time.Unix(0, last)); idle > time.Duration(w.stallAfter.Load()) {
+		return fmt.Errorf("job worker %s has made no progress for %s: a claim or a lease renewal is blocked", w.Owner, idle.Round(time.Second))
+	}
+	return nil
+}
+
 // Backoff is the delay before attempt n+1 of a job that failed n times:
 // 1s, 2s, 4s ... up to a minute.
 func Backoff(attempts int) time.Duration {
@@ -60,6 +85,7 @@ func Backoff(attempts int) time.Duration {
 func (w *Worker) Run(claims, work context.Context) {
 	w.defaults()
 	for claims.Err() == nil {
+		w.progressed()
 		ran, err := w.RunOne(claims, work)
 		if err != nil {
 			w.Logger.Warn("job queue unavailable", "error", err)
@@ -77,6 +103,7 @@ func (w *Worker) Run(claims, work context.Context) {
 func (w *Worker) RunOne(claims, work context.Context) (bool, error) {
 	w.defaults()
 	job, err := w.Store.Claim(claims, w.Owner, w.Lease)
+	w.progressed()
 	if err != nil || job == nil {
 		return false, err
 	}
@@ -103,6 +130,7 @@ func (w *Worker) run(ctx context.Context, job *store.Job) {
 			case <-t.C:
 			}
 			stop, err := w.Store.Renew(jctx, job.ID, w.Owner, w.Lease)
+			w.progressed()
 			switch {
 			case errors.Is(err, store.ErrLeaseLost):
 				lost = true
@@ -141,7 +169,7 @@ func (w *Worker) finish(job *store.Job, runErr error, lost, cancelled bool) {
 		err = w.Store.Finish(ctx, job.ID, w.Owner, store.JobSucceeded, "")
 	case cancelled:
 		err = w.Store.Finish(ctx, job.ID, w.Owner, store.JobCancelled, "cancelled on request")
-	case sdk.IsRetriable(runErr) || errors.Is(runErr, context.Canceled):
+	case Retriable(runErr):
 		var st store.JobState
 		st, err = w.Store.Retry(ctx, job.ID, w.Owner, Backoff(job.Attempts), runErr.Error())
 		w.Logger.Warn("job failed; retrying", "job", job.ID, "error", runErr, "state", st)

@@ -63,6 +63,11 @@ func (e *ErrSchemaTooNew) Error() string {
 // and refuses a database newer than the binary. Concurrent hosts are
 // serialized by the lock the dialect takes.
 func migrate(ctx context.Context, db *sql.DB, d dialect) error {
+	return migrateTo(ctx, db, d, SchemaVersion())
+}
+
+// migrateTo applies the migrations up to version target.
+func migrateTo(ctx context.Context, db *sql.DB, d dialect, target int) error {
 	ms, err := migrations(d)
 	if err != nil {
 		return fmt.Errorf("read migrations: %w", err)
@@ -87,7 +92,7 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) error {
 		return &ErrSchemaTooNew{Database: current, Binary: latest}
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if m.version <= current || m.version > target {
 			continue
 		}
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {

@@ -104,6 +104,8 @@ type Deployment struct {
 	BackendConfig []byte
 	Status        *core.DeploymentStatus
 	Revision      int
+	// Incarnation counts the lives of the name (see Revision.Incarnation).
+	Incarnation int
 	// DestroyError is why the last destroy failed; the record stays until a
 	// destroy succeeds.
 	DestroyError string
@@ -118,14 +120,14 @@ func aad(ref core.DeploymentRef) string { return ref.String() }
 // from its state.
 func configAAD(ref core.DeploymentRef) string { return ref.String() + "#backend" }
 
-const deploymentColumns = `tenant, environment, name, backend, spec, state, status, revision, destroy_error, created_at, updated_at, backend_config`
+const deploymentColumns = `tenant, environment, name, backend, spec, state, status, revision, destroy_error, created_at, updated_at, backend_config, incarnation`
 
 func (s *Store) scanDeployment(row interface{ Scan(...any) error }) (*Deployment, error) {
 	var d Deployment
 	var spec, state, status, backendConfig []byte
 	var created, updated int64
 	if err := row.Scan(&d.Ref.Tenant, &d.Ref.Environment, &d.Ref.Name, &d.Backend, &spec, &state, &status,
-		&d.Revision, &d.DestroyError, &created, &updated, &backendConfig); err != nil {
+		&d.Revision, &d.DestroyError, &created, &updated, &backendConfig, &d.Incarnation); err != nil {
 		return nil, err
 	}
 	d.Created, d.Updated = time.UnixMicro(created).UTC(), time.UnixMicro(updated).UTC()

@@ -252,7 +252,7 @@ func TestFailedDestroyKeepsTheRecord(t *testing.T) {
 		if err != nil || d.DestroyError != "engine unreachable" {
 			t.Fatalf("after a failed destroy: %+v, %v", d, err)
 		}
-		if err := s.DeleteDeployment(ctx, sp.Ref()); err != nil {
+		if err := s.DeleteDeployment(ctx, sp.Ref(), "bob"); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Deployment(ctx, sp.Ref()); !errors.Is(err, ErrNotFound) {

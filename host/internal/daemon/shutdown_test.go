@@ -1,0 +1,104 @@
+package daemon
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/alphaswarm/controller/host/internal/jobs"
+	"github.com/alphaswarm/controller/host/internal/store"
+)
+
+// readyz returns the host's /readyz status and body.
+func (h *host) readyz() (int, string) {
+	resp, err := http.Get("http://" + h.addr + "/readyz")
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// terminate sends SIGTERM and waits for the host to exit; it fails the
+// test if the host is still up after within.
+func (h *host) terminate(t *testing.T, within time.Duration) {
+	t.Helper()
+	if err := h.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-h.done:
+	case <-time.After(within):
+		t.Fatalf("host %s still runs %s after SIGTERM", h.id, within)
+	}
+	if code := h.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("host %s exited with %d after SIGTERM", h.id, code)
+	}
+}
+
+// TestSIGTERMEndsAHostWhoseJobHangs stops a host whose job hangs in its
+// plugin: the host exits within its grace period, and the job is queued
+// to run again rather than failed.
+func TestSIGTERMEndsAHostWhoseJobHangs(t *testing.T) {
+	t.Parallel()
+	d := sqliteDB(t)
+	s := d.open(t)
+	spec := shop("hangs")
+	id := enqueue(t, s, jobs.KindApply, spec.Ref(), jobs.Payload{Backend: memory(`{"fault": [{"op": "apply", "kind": "hang"}]}`), Spec: &spec})
+	h := startHost(t, d, "hangs", "-grace", "2s", "-workers", "1")
+	waitFor(t, "the job runs", 20*time.Second, func() bool { return jobState(t, s, id).State == store.JobRunning })
+	h.terminate(t, 15*time.Second)
+	if j := jobState(t, s, id); j.State != store.JobQueued || j.Attempts != 1 {
+		t.Errorf("the hanging job after shutdown: %s after %d attempt(s): %s", j.State, j.Attempts, j.Error)
+	}
+}
+
+// TestReadyzReportsABlockedWorker blocks the job queue's table on
+// PostgreSQL under a host: /readyz turns 503 naming the blocked worker
+// while the database still answers pings, turns 200 again once the table
+// is free, and SIGTERM ends the host while it is blocked.
+func TestReadyzReportsABlockedWorker(t *testing.T) {
+	t.Parallel()
+	needPostgres(t)
+	d := postgresDB(t, cluster)
+	d.open(t) // migrated before the host starts
+	h := startHost(t, d, "blocked", "-lease", "1s", "-workers", "1", "-grace", "2s")
+	waitFor(t, "the host is ready", 20*time.Second, func() bool { return h.ready() == http.StatusOK })
+	db, err := sql.Open("pgx", d.cfg.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	lockJobs := func() *sql.Tx {
+		t.Helper()
+		tx, err := db.BeginTx(context.Background(), nil)
+		if err == nil {
+			_, err = tx.Exec(`LOCK TABLE jobs IN ACCESS EXCLUSIVE MODE`)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	tx := lockJobs()
+	var body string
+	waitFor(t, "/readyz reports the blocked worker", 20*time.Second, func() bool {
+		var code int
+		code, body = h.readyz()
+		return code == http.StatusServiceUnavailable
+	})
+	if !strings.Contains(body, "job worker blocked/0 has made no progress") {
+		t.Errorf("/readyz while the worker is blocked: %s", body)
+	}
+	tx.Rollback()
+	waitFor(t, "the host is ready again", 20*time.Second, func() bool { return h.ready() == http.StatusOK })
+	tx = lockJobs()
+	defer tx.Rollback()
+	h.terminate(t, 15*time.Second)
+}
