@@ -23,6 +23,7 @@ type deploymentView struct {
 	Name         string                 `json:"name"`
 	Backend      string                 `json:"backend"`
 	Revision     int                    `json:"revision"`
+	Incarnation  int                    `json:"incarnation"`
 	Status       *core.DeploymentStatus `json:"status,omitempty"`
 	DestroyError string                 `json:"destroy_error,omitempty"`
 	Created      time.Time              `json:"created"`
@@ -31,7 +32,7 @@ type deploymentView struct {
 
 func view(d *store.Deployment) deploymentView {
 	return deploymentView{Tenant: d.Ref.Tenant, Environment: d.Ref.Environment, Name: d.Ref.Name, Backend: d.Backend,
-		Revision: d.Revision, Status: d.Status, DestroyError: d.DestroyError, Created: d.Created, Updated: d.Updated}
+		Revision: d.Revision, Incarnation: d.Incarnation, Status: d.Status, DestroyError: d.DestroyError, Created: d.Created, Updated: d.Updated}
 }
 
 func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) {
@@ -145,7 +146,7 @@ func (s *Server) getDeployment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, rev := range revs {
-		out.Revisions = append(out.Revisions, revisionView{rev.Number, rev.SourceHash, rev.AppliedBy, rev.AppliedAt, rev.Outcome, rev.Error, rev.Images})
+		out.Revisions = append(out.Revisions, viewRevision(rev))
 	}
 	if j, err := s.store.CurrentJob(r.Context(), d.Ref); err == nil && j != nil {
 		v := viewJob(j)
@@ -155,13 +156,25 @@ func (s *Server) getDeployment(w http.ResponseWriter, r *http.Request) {
 }
 
 type revisionView struct {
-	Number     int               `json:"number"`
-	SourceHash string            `json:"source_hash"`
-	AppliedBy  string            `json:"applied_by"`
-	AppliedAt  time.Time         `json:"applied_at"`
-	Outcome    string            `json:"outcome"`
-	Error      string            `json:"error,omitempty"`
-	Images     map[string]string `json:"images"`
+	Number      int               `json:"number"`
+	Incarnation int               `json:"incarnation"`
+	SourceHash  string            `json:"source_hash"`
+	AppliedBy   string            `json:"applied_by"`
+	AppliedAt   time.Time         `json:"applied_at"`
+	Outcome     string            `json:"outcome"`
+	Error       string            `json:"error,omitempty"`
+	Images      map[string]string `json:"images"`
+	DestroyedAt *time.Time        `json:"destroyed_at,omitempty"`
+	DestroyedBy string            `json:"destroyed_by,omitempty"`
+}
+
+func viewRevision(r store.Revision) revisionView {
+	v := revisionView{Number: r.Number, Incarnation: r.Incarnation, SourceHash: r.SourceHash, AppliedBy: r.AppliedBy,
+		AppliedAt: r.AppliedAt, Outcome: r.Outcome, Error: r.Error, Images: r.Images, DestroyedBy: r.DestroyedBy}
+	if r.Destroyed() {
+		v.DestroyedAt = &r.DestroyedAt
+	}
+	return v
 }
 
 // operationBody is the body of a runtime operation; every field is

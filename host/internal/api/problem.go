@@ -8,6 +8,7 @@ import (
 	"net/http"
 
 	"github.com/alphaswarm/controller/core/auth"
+	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
 	"github.com/alphaswarm/controller/sdk"
 )
@@ -63,7 +64,7 @@ func status(err error) (int, string) {
 		return http.StatusNotFound, err.Error()
 	case errors.As(err, &invalid):
 		return http.StatusBadRequest, err.Error()
-	case errors.As(err, &unavailable):
+	case errors.As(err, &unavailable), errors.Is(err, pluginmgr.ErrStopped):
 		return http.StatusServiceUnavailable, err.Error()
 	case errors.Is(err, store.ErrCorruptState):
 		return http.StatusInternalServerError, err.Error()

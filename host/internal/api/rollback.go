@@ -5,20 +5,23 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
+	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/core/auth"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/store"
 )
 
 // rollbackBody names the revision to go back to; without it, the newest
-// succeeded revision before the current one.
+// succeeded revision of the current incarnation before the current one.
 type rollbackBody struct {
 	Revision *int `json:"revision"`
 }
 
 // rollback applies an earlier revision's spec as a new revision, on the
-// deployment's current backend, as a job.
+// deployment's current backend, as a job. It crosses into a destroyed
+// incarnation only when the revision is named, and its answer says so.
 func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 	d, err := s.lookup(r, auth.DeploymentsDeploy, "rollback")
 	var body rollbackBody
@@ -41,7 +44,28 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	reply(w, http.StatusAccepted, map[string]any{"job": id, "deployment": d.Ref, "revision": rev.Number})
+	out := rollbackAccepted{Job: id, Deployment: d.Ref, Revision: rev.Number}
+	if rev.Incarnation != d.Incarnation {
+		out.Note = fmt.Sprintf("revision %d belongs to incarnation %d of %s, destroyed at %s by %s; its spec is applied as a new revision of incarnation %d",
+			rev.Number, rev.Incarnation, d.Ref, rev.DestroyedAt.Format(time.RFC3339), orUnknown(rev.DestroyedBy), d.Incarnation)
+	}
+	reply(w, http.StatusAccepted, out)
+}
+
+// rollbackAccepted is the answer to rollback.
+type rollbackAccepted struct {
+	Job        int64              `json:"job"`
+	Deployment core.DeploymentRef `json:"deployment"`
+	Revision   int                `json:"revision"`
+	// Note says when the revision comes from a destroyed incarnation.
+	Note string `json:"note,omitempty"`
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "an unrecorded user"
+	}
+	return s
 }
 
 func (s *Server) rollbackTarget(r *http.Request, d *store.Deployment, want *int) (*store.Revision, error) {
@@ -56,10 +80,35 @@ func (s *Server) rollbackTarget(r *http.Request, d *store.Deployment, want *int)
 	if err != nil {
 		return nil, err
 	}
-	for i := len(revs) - 1; i >= 0; i-- {
-		if revs[i].Number < d.Revision && revs[i].Outcome == "succeeded" {
-			return &revs[i], nil
+	if rev := previousRevision(revs, d.Revision, d.Incarnation); rev != nil {
+		return rev, nil
+	}
+	detail := fmt.Sprintf("deployment %s has no succeeded revision before %d to roll back to", d.Ref.Name, d.Revision)
+	if older := olderIncarnation(revs, d.Incarnation); older != nil {
+		detail += fmt.Sprintf(" in its current incarnation; revisions up to %d belong to an incarnation destroyed at %s: name one with revision to roll back to it",
+			older.Number, older.DestroyedAt.Format(time.RFC3339))
+	}
+	return nil, &apiError{status: http.StatusConflict, field: "revision", detail: detail}
+}
+
+// previousRevision is the newest succeeded revision of incarnation before
+// current, among revs (newest first), or nil.
+func previousRevision(revs []store.Revision, current, incarnation int) *store.Revision {
+	for i := range revs {
+		if r := &revs[i]; r.Number < current && r.Incarnation == incarnation && r.Outcome == "succeeded" {
+			return r
 		}
 	}
-	return nil, &apiError{status: http.StatusConflict, field: "revision", detail: fmt.Sprintf("deployment %s has no succeeded revision before %d to roll back to", d.Ref.Name, d.Revision)}
+	return nil
+}
+
+// olderIncarnation is the newest revision of an incarnation before the
+// current one, or nil.
+func olderIncarnation(revs []store.Revision, incarnation int) *store.Revision {
+	for i := range revs {
+		if revs[i].Incarnation < incarnation {
+			return &revs[i]
+		}
+	}
+	return nil
 }

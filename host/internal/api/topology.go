@@ -1,9 +1,11 @@
 package api
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -90,11 +92,20 @@ func (s *Server) check(r *http.Request, body topologyBody, perm auth.Permission,
 			return nil, err
 		}
 	}
+	recorded, err := s.recorded(r, t)
+	if err != nil {
+		return nil, err
+	}
 	session, more := planner.CheckTopology(r.Context(), t, s.plugins, planner.Options{
 		Instance: func(b *topology.Backend, config json.RawMessage) pluginmgr.InstanceConfig {
 			return jobs.InstanceFor(p.Tenant, backendOf(b, config))
 		},
-		PriorState: s.priorState(r),
+		PriorState: func(ref core.DeploymentRef) []byte {
+			if d := recorded[ref]; d != nil {
+				return d.State
+			}
+			return nil
+		},
 	})
 	diags = append(diags, more...)
 	if diags.HasErrors() {
@@ -107,6 +118,9 @@ func (s *Server) check(r *http.Request, body topologyBody, perm auth.Permission,
 	}
 	if plans == nil {
 		plans = []planner.DeploymentPlan{}
+	}
+	for i := range plans {
+		plans[i].Record = recordChange(recorded, t, &plans[i])
 	}
 	res := planResult{Plans: plans, Diagnostics: diagnostics(diags), SourceHash: sourceHash(sources)}
 	res.Hash = planHash(res)
@@ -126,14 +140,43 @@ func variableArgs(vars map[string]string) []string {
 	return args
 }
 
-func (s *Server) priorState(r *http.Request) func(core.DeploymentRef) []byte {
-	return func(ref core.DeploymentRef) []byte {
-		d, err := s.store.Deployment(r.Context(), ref)
-		if err != nil {
-			return nil
+// recorded reads what the store holds of the topology's deployments,
+// before any plugin starts; a deployment it does not hold is absent.
+func (s *Server) recorded(r *http.Request, t *topology.Topology) (map[core.DeploymentRef]*store.Deployment, error) {
+	out := map[core.DeploymentRef]*store.Deployment{}
+	for _, d := range t.Deployments {
+		ref := d.Spec.Ref()
+		got, err := s.store.Deployment(r.Context(), ref)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			continue
+		case got == nil:
+			return nil, err
 		}
-		return d.State
+		out[ref] = got // a state that does not decrypt plans from nothing; its job says why
 	}
+	return out, nil
+}
+
+// recordChange compares a plan with the controller's record of its
+// deployment.
+func recordChange(recorded map[core.DeploymentRef]*store.Deployment, t *topology.Topology, plan *planner.DeploymentPlan) planner.RecordChange {
+	ref := core.DeploymentRef{Tenant: plan.Tenant, Environment: plan.Environment, Name: plan.Deployment}
+	d := recorded[ref]
+	if d == nil {
+		return planner.RecordNew
+	}
+	for _, td := range t.Deployments {
+		if td.Spec.Ref() != ref {
+			continue
+		}
+		want, _ := json.Marshal(td.Spec)
+		have, _ := json.Marshal(d.Spec)
+		if d.Backend != plan.Backend || !bytes.Equal(want, have) {
+			return planner.RecordUpdate
+		}
+	}
+	return planner.RecordNone
 }
 
 // sourceHash hashes the files by name and content.

@@ -108,7 +108,7 @@ func runApply(e env, args []string) int {
 
 func changes(plans []planner.DeploymentPlan) bool {
 	for _, p := range plans {
-		if c, u, d := p.Changes(); c+u+d > 0 || p.Skipped != "" {
+		if c, u, d := p.Changes(); c+u+d > 0 || p.Skipped != "" || p.Record != planner.RecordNone {
 			return true
 		}
 	}

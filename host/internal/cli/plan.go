@@ -58,7 +58,7 @@ func runPlan(e env, args []string) int {
 var actionSymbol = map[sdk.Action]string{sdk.ActionCreate: "+", sdk.ActionUpdate: "~", sdk.ActionDelete: "-", sdk.ActionNoop: " "}
 
 func printPlans(e env, plans []planner.DeploymentPlan) {
-	var creates, updates, deletes int
+	var creates, updates, deletes, records int
 	for _, p := range plans {
 		fmt.Fprintf(e.stdout, "deployment %s/%s/%s on %s:\n", p.Tenant, p.Environment, p.Deployment, p.Backend)
 		if p.Skipped != "" {
@@ -80,15 +80,29 @@ func printPlans(e env, plans []planner.DeploymentPlan) {
 		for _, n := range p.Compatibility {
 			fmt.Fprintf(e.stdout, "  ! service %s, %s: %s: %s\n", n.Service, n.Field, n.Level, n.Detail)
 		}
+		if p.RecordOnly() {
+			records++
+			fmt.Fprintf(e.stdout, "  %s\n", recordOnlyNote[p.Record])
+		}
 		fmt.Fprintln(e.stdout)
 		c, u, d := p.Changes()
 		creates, updates, deletes = creates+c, updates+u, deletes+d
 	}
-	if creates+updates+deletes == 0 {
+	switch {
+	case creates+updates+deletes == 0 && records == 0:
 		fmt.Fprintln(e.stdout, "No changes. The backends run what the topology says.")
-		return
+	case creates+updates+deletes == 0:
+		fmt.Fprintf(e.stdout, "No changes on the backends. Apply records %d deployment(s) on the controller.\n", records)
+	default:
+		fmt.Fprintf(e.stdout, "Plan: %d to create, %d to update, %d to delete.\n", creates, updates, deletes)
 	}
-	fmt.Fprintf(e.stdout, "Plan: %d to create, %d to update, %d to delete.\n", creates, updates, deletes)
+}
+
+// recordOnlyNote explains a deployment whose apply changes the
+// controller's record and nothing on its backend.
+var recordOnlyNote = map[planner.RecordChange]string{
+	planner.RecordNew:    "+ record (the backend runs this deployment already, but the controller holds no record of it: apply adopts what runs with its labels, without replacing it)",
+	planner.RecordUpdate: "~ record (the controller's record differs in what the backend does not act on: apply records a new revision)",
 }
 
 func orNone(s string) string {

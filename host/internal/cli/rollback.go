@@ -36,9 +36,13 @@ func runRollback(e env, args []string) int {
 	if err != nil {
 		return e.errorf("%v", err)
 	}
+	if target.DestroyedAt != nil {
+		fmt.Fprintf(e.stdout, "Revision %d belongs to incarnation %d of %s, destroyed at %s by %s; its spec is applied as a new revision of incarnation %d.\n",
+			target.Number, target.Incarnation, ref, target.DestroyedAt.Local().Format(timeLayout), target.DestroyedBy, d.Incarnation)
+	}
 	if !*autoApprove {
 		ok, err := e.confirm(fmt.Sprintf("Roll back deployment %s from revision %d to revision %d (applied by %s at %s)?",
-			ref, d.Revision, target.Number, target.AppliedBy, target.AppliedAt.Local().Format("2006-01-02 15:04:05")))
+			ref, d.Revision, target.Number, target.AppliedBy, target.AppliedAt.Local().Format(timeLayout)))
 		if err != nil {
 			return e.errorf("%v", err)
 		}
@@ -59,17 +63,24 @@ func runRollback(e env, args []string) int {
 	return e.followJobs(ctx, c, queued, rf.asJSON)
 }
 
-// rollbackTarget is the named revision, or the newest succeeded one
-// before the current, as the host picks it.
+// rollbackTarget is the named revision, or, as the host picks it, the
+// newest succeeded one of the current incarnation before the current
+// revision. Revisions come newest first.
 func rollbackTarget(d *client.DeploymentDetail, want int) (*client.Revision, error) {
-	for i := len(d.Revisions) - 1; i >= 0; i-- {
+	for i := range d.Revisions {
 		r := &d.Revisions[i]
-		if (want != 0 && r.Number == want) || (want == 0 && r.Number < d.Revision && r.Outcome == "succeeded") {
+		if (want != 0 && r.Number == want) || (want == 0 && r.Number < d.Revision && r.Incarnation == d.Incarnation && r.Outcome == "succeeded") {
 			return r, nil
 		}
 	}
 	if want != 0 {
 		return nil, fmt.Errorf("deployment %s/%s has no revision %d", d.Tenant, d.Name, want)
+	}
+	for _, r := range d.Revisions {
+		if r.DestroyedAt != nil {
+			return nil, fmt.Errorf("no succeeded revision before the current one to roll back to in this incarnation; revisions up to %d belong to an incarnation destroyed at %s: name one with -revision to roll back to it",
+				r.Number, r.DestroyedAt.Local().Format(timeLayout))
+		}
 	}
 	return nil, errors.New("no succeeded revision before the current one to roll back to")
 }

@@ -74,8 +74,12 @@ func (e env) printDeployments(ds []client.Deployment) {
 }
 
 func (e env) printDeployment(d *client.DeploymentDetail) {
-	fmt.Fprintf(e.stdout, "Deployment:  %s/%s\nEnvironment: %s\nBackend:     %s\nRevision:    %d\nHealth:      %s\n",
-		d.Tenant, d.Name, d.Environment, d.Backend, d.Revision, health(d.Deployment))
+	fmt.Fprintf(e.stdout, "Deployment:  %s/%s\nEnvironment: %s\nBackend:     %s\nRevision:    %d\n",
+		d.Tenant, d.Name, d.Environment, d.Backend, d.Revision)
+	if d.Incarnation > 1 {
+		fmt.Fprintf(e.stdout, "Incarnation: %d (the name was destroyed and applied again; see the history)\n", d.Incarnation)
+	}
+	fmt.Fprintf(e.stdout, "Health:      %s\n", health(d.Deployment))
 	if d.StatusError != "" {
 		fmt.Fprintf(e.stdout, "Note:        %s\n", d.StatusError)
 	}
@@ -99,14 +103,33 @@ func (e env) printDeployment(d *client.DeploymentDetail) {
 	}
 	if len(d.Revisions) > 0 {
 		fmt.Fprintln(e.stdout)
-		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "REVISION\tAPPLIED\tBY\tOUTCOME")
-		for i := len(d.Revisions) - 1; i >= 0; i-- {
-			r := d.Revisions[i]
-			fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", r.Number, r.AppliedAt.Local().Format("2006-01-02 15:04:05"), r.AppliedBy, r.Outcome)
-		}
-		w.Flush()
+		e.printHistory(d.Revisions)
 	}
+}
+
+// timeLayout is how the CLI shows a moment.
+const timeLayout = "2006-01-02 15:04:05"
+
+// printHistory lists revisions oldest first, with a line where an
+// incarnation was destroyed; revisions come newest first.
+func (e env) printHistory(revs []client.Revision) {
+	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "REVISION\tAPPLIED\tBY\tOUTCOME")
+	for i := len(revs) - 1; i >= 0; i-- {
+		r := revs[i]
+		fmt.Fprintf(w, "%d\t%s\t%s\t%s\n", r.Number, r.AppliedAt.Local().Format(timeLayout), r.AppliedBy, r.Outcome)
+		if r.DestroyedAt != nil && (i == 0 || revs[i-1].Incarnation != r.Incarnation) {
+			fmt.Fprintf(w, "-\t%s\t%s\tdestroyed (incarnation %d ends)\n", r.DestroyedAt.Local().Format(timeLayout), orDash(r.DestroyedBy), r.Incarnation)
+		}
+	}
+	w.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func joinReasons(rs []string) string {

@@ -41,6 +41,7 @@ type Deployment struct {
 	Name         string                 `json:"name"`
 	Backend      string                 `json:"backend"`
 	Revision     int                    `json:"revision"`
+	Incarnation  int                    `json:"incarnation"`
 	Status       *core.DeploymentStatus `json:"status"`
 	DestroyError string                 `json:"destroy_error"`
 	Updated      time.Time              `json:"updated"`
@@ -58,13 +59,17 @@ type DeploymentDetail struct {
 
 // Revision is one apply of a deployment.
 type Revision struct {
-	Number     int               `json:"number"`
-	SourceHash string            `json:"source_hash"`
-	AppliedBy  string            `json:"applied_by"`
-	AppliedAt  time.Time         `json:"applied_at"`
-	Outcome    string            `json:"outcome"`
-	Error      string            `json:"error"`
-	Images     map[string]string `json:"images"`
+	Number      int               `json:"number"`
+	Incarnation int               `json:"incarnation"`
+	SourceHash  string            `json:"source_hash"`
+	AppliedBy   string            `json:"applied_by"`
+	AppliedAt   time.Time         `json:"applied_at"`
+	Outcome     string            `json:"outcome"`
+	Error       string            `json:"error"`
+	Images      map[string]string `json:"images"`
+	// DestroyedAt is set once the revision's incarnation was destroyed.
+	DestroyedAt *time.Time `json:"destroyed_at"`
+	DestroyedBy string     `json:"destroyed_by"`
 }
 
 // Job is a queued operation.

@@ -20,6 +20,36 @@ type DeploymentPlan struct {
 	Compatibility []sdk.CompatibilityNote `json:"compatibility,omitempty"`
 	// Skipped says why there is no plan (the plugin is not installed).
 	Skipped string `json:"skipped,omitempty"`
+	// Record is what apply writes on the controller whatever the backend
+	// has to change (a plan made against the controller sets it; a local
+	// one leaves it empty).
+	Record RecordChange `json:"record,omitempty"`
+}
+
+// RecordChange is what apply does to the controller's record of a
+// deployment.
+type RecordChange string
+
+// The record changes.
+const (
+	// RecordNone: the record matches the plan.
+	RecordNone RecordChange = ""
+	// RecordNew: the controller holds no record of the deployment (never
+	// applied, destroyed, or applied by a host that stopped before it
+	// recorded it). Apply records it, adopting what the backend runs with
+	// this deployment's labels.
+	RecordNew RecordChange = "new"
+	// RecordUpdate: the recorded spec or backend differs from the plan's,
+	// even if the backend has nothing to change; apply records a new
+	// revision.
+	RecordUpdate RecordChange = "update"
+)
+
+// RecordOnly reports whether applying the plan changes the controller's
+// record and nothing on the backend.
+func (p *DeploymentPlan) RecordOnly() bool {
+	c, u, d := p.Changes()
+	return p.Record != RecordNone && c+u+d == 0
 }
 
 // Changes counts the services the plan creates, updates and deletes.
