@@ -121,7 +121,7 @@ func (b *Backend) convergeService(ctx context.Context, p project, svc *core.Serv
 	hash := configHash(p, svc, secrets, salt)
 	var current, outdated []replica
 	for _, r := range rs {
-		if r.hash == hash {
+		if currentHash(r.hash, p, svc, secrets, salt) {
 			current = append(current, r)
 		} else {
 			outdated = append(outdated, r)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -558,4 +559,46 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 	}
 	t.Fatalf("no %s within 30s", what)
+}
+
+// TestApplyWithoutStateAdoptsWhatRuns applies a deployment, forgets its
+// state as a host that stopped before recording it would, and applies
+// again from nothing: the replicas of a service without secrets are
+// adopted as they run, while a service with secrets is replaced, since
+// nothing can tell whether its running replicas hold the current values.
+func TestApplyWithoutStateAdoptsWhatRuns(t *testing.T) {
+	t.Parallel()
+	plain := named("api", echoService(echoV1))
+	plain.Replicas = 2
+	secret := named("worker", echoService(echoV1))
+	secret.Replicas = 1
+	secret.SecretEnv = []core.SecretRef{{Env: "TOKEN", Ref: "shop/token"}}
+	f := newFixture(t, testConfig, plain, secret)
+	f.mustApply()
+	ids := func(service string) []string {
+		var out []string
+		for _, c := range f.containers("com.docker.compose.service=" + service) {
+			out = append(out, c.ID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	apiBefore, workerBefore := ids("api"), ids("worker")
+	plan, err := f.c.Plan(context.Background(), &sdk.PlanRequest{Deployment: f.spec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range plan.Services {
+		if c.Action != sdk.ActionNoop {
+			t.Errorf("plan from no state: service %s: %s, want no-op", c.Service, c.Action)
+		}
+	}
+	f.state = nil
+	f.mustApply()
+	if after := ids("api"); !slices.Equal(apiBefore, after) || len(after) != 2 {
+		t.Errorf("api replicas were replaced on adoption: %v -> %v", apiBefore, after)
+	}
+	if after := ids("worker"); slices.Equal(workerBefore, after) || len(after) != 1 {
+		t.Errorf("worker replicas (with a secret) after adoption: %v -> %v, want one new replica", workerBefore, after)
+	}
 }

@@ -85,15 +85,22 @@ func replicaID(svc string, n int) string { return svc + "-" + strconv.Itoa(n) }
 
 // configHash fingerprints everything about a service that needs new
 // containers when it changes: the spec without its replica count, the
-// network, and the secret values, mixed in through an HMAC keyed by the
-// deployment's salt so that the label reveals nothing about them.
+// network, and, for a service with secrets, their values, mixed in through
+// an HMAC keyed by the deployment's salt so that the label reveals nothing
+// about them. A service without secrets hashes the same whatever the salt,
+// so a deployment whose state was lost (the host stopped before recording
+// it) is adopted without replacing its replicas.
 func configHash(p project, svc *core.ServiceSpec, secrets sdk.SecretValues, salt string) string {
-	spec := *svc
-	spec.Replicas = 0
-	raw, _ := json.Marshal(struct {
-		Spec    core.ServiceSpec `json:"spec"`
-		Network string           `json:"network"`
-	}{spec, p.network()})
+	if len(svc.SecretEnv) == 0 {
+		return specHash(p, svc, nil)
+	}
+	return saltedConfigHash(p, svc, secrets, salt)
+}
+
+// saltedConfigHash is the hash with the secrets' HMAC mixed in; before
+// configHash left it out for services without secrets, every service's
+// containers carried it, so it still matches theirs.
+func saltedConfigHash(p project, svc *core.ServiceSpec, secrets sdk.SecretValues, salt string) string {
 	mac := hmac.New(sha256.New, []byte(salt))
 	refs := make([]string, 0, len(svc.SecretEnv))
 	for _, r := range svc.SecretEnv {
@@ -103,8 +110,25 @@ func configHash(p project, svc *core.ServiceSpec, secrets sdk.SecretValues, salt
 	for _, r := range refs {
 		fmt.Fprintf(mac, "%s=%d:%s\n", r, len(secrets[r]), secrets[r])
 	}
+	return specHash(p, svc, mac.Sum(nil))
+}
+
+func specHash(p project, svc *core.ServiceSpec, secretMAC []byte) string {
+	spec := *svc
+	spec.Replicas = 0
+	raw, _ := json.Marshal(struct {
+		Spec    core.ServiceSpec `json:"spec"`
+		Network string           `json:"network"`
+	}{spec, p.network()})
 	h := sha256.New()
 	h.Write(raw)
-	h.Write(mac.Sum(nil))
+	h.Write(secretMAC)
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// currentHash reports whether a replica's hash says it runs svc as
+// configured now.
+func currentHash(replicaHash string, p project, svc *core.ServiceSpec, secrets sdk.SecretValues, salt string) bool {
+	return replicaHash == configHash(p, svc, secrets, salt) ||
+		(len(svc.SecretEnv) == 0 && replicaHash == saltedConfigHash(p, svc, secrets, salt))
 }
