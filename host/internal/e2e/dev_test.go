@@ -26,6 +26,7 @@ import (
 type devServer struct {
 	url, token, dir string
 	cmd             *exec.Cmd
+	exited          chan struct{} // closed once cmd has been waited for
 	log             *bytes.Buffer
 }
 
@@ -63,16 +64,27 @@ func startDevIn(t *testing.T, tmp string, env ...string) *devServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	d := launchDev(t, filepath.Join(bin, "swarmctl"), tmp, env...)
+	d.waitReady(t)
+	return d
+}
+
+// launchDev starts swarmctl dev in a process group of its own, which the
+// test's cleanup kills whole: the server and its plugins.
+func launchDev(t *testing.T, swarmctlBin, tmp string, env ...string) *devServer {
+	t.Helper()
 	d := &devServer{dir: filepath.Join(tmp, ".swarm"), log: &bytes.Buffer{}}
-	d.cmd = exec.Command(filepath.Join(bin, "swarmctl"), "dev", "-dir", d.dir, "-listen", "127.0.0.1:0", "-issuer-listen", "127.0.0.1:0")
+	d.cmd = exec.Command(swarmctlBin, "dev", "-dir", d.dir, "-listen", "127.0.0.1:0", "-issuer-listen", "127.0.0.1:0")
 	d.cmd.Dir = tmp
 	d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + tmp}, env...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { d.cmd.Process.Kill(); d.cmd.Wait() })
-	d.waitReady(t)
+	d.exited = make(chan struct{})
+	go func() { d.cmd.Wait(); close(d.exited) }()
+	t.Cleanup(func() { syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL); <-d.exited })
 	return d
 }
 
@@ -195,8 +207,9 @@ deployment "web" {
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.cmd.Wait(); err != nil {
-		t.Errorf("swarmctl dev did not stop cleanly on SIGTERM: %v\n%s", err, d.log)
+	<-d.exited
+	if code := d.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("swarmctl dev did not stop cleanly on SIGTERM: exit %d\n%s", code, d.log)
 	}
 }
 

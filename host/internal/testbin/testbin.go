@@ -4,8 +4,11 @@
 package testbin
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/alphaswarm/controller/sdk/backendtest"
 )
@@ -27,6 +30,17 @@ var BadModes = []string{"badcookie", "badversion", "crash", "junk", "hang", "ove
 
 // Build compiles pkg, statically, to path.
 func Build(pkg, path string) error { return backendtest.BuildPlugin(pkg, path) }
+
+// BuildWithTags compiles pkg, statically, to path with build tags, such as
+// swarmctl with "failpoints" for the tests that crash it on purpose.
+func BuildWithTags(pkg, path string, tags ...string) error {
+	cmd := exec.Command("go", "build", "-tags", strings.Join(tags, ","), "-o", path, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build %s with tags %v: %v\n%s", pkg, tags, err, out)
+	}
+	return nil
+}
 
 // PluginDir builds the memory plugin into a new directory under parent, as
 // swarm-backend-memory, and, when withBad is set, the bad plugin once per
