@@ -4,6 +4,10 @@
 // them, and never writes them anywhere. Secret stores are registered by
 // name; the environment ("env") and a directory of files ("dir", the shape
 // of Docker and Kubernetes secret mounts) come built in.
+//
+// A store holds two namespaces that never meet: each tenant's own secrets,
+// the only ones a deployment's secret("...") can name, and the operator's
+// (backend credentials), which no tenant can name at all.
 package credentials
 
 import (
@@ -19,8 +23,13 @@ import (
 
 // SecretStore looks up secret values by name, such as "trading/db-password".
 type SecretStore interface {
-	// Lookup returns the value, or an error wrapping ErrNotFound.
+	// Lookup returns the operator's secret name, or an error wrapping
+	// ErrNotFound.
 	Lookup(ctx context.Context, name string) (string, error)
+	// LookupTenant returns tenant's secret name, or an error wrapping
+	// ErrNotFound. No name of one tenant reaches another tenant's secrets
+	// or the operator's.
+	LookupTenant(ctx context.Context, tenant, name string) (string, error)
 }
 
 // ErrNotFound says a store has no secret of that name.
@@ -32,6 +41,14 @@ const MaxValueBytes = 1 << 20
 // validName is the grammar of a secret name: path segments of letters,
 // digits, '.', '_' and '-', separated by '/', never "." or "..".
 var validName = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$`)
+
+// checkTenant rejects a tenant that is not a DNS label, as tenants are.
+func checkTenant(tenant string) error {
+	if !core.IsName(tenant) {
+		return fmt.Errorf("tenant %q is not a valid name", tenant)
+	}
+	return nil
+}
 
 // CheckName rejects names a store could misread (empty, absolute, "..").
 func CheckName(name string) error {
@@ -80,7 +97,8 @@ type Resolver struct {
 }
 
 // Resolve returns the value of every secret the deployment references,
-// keyed by reference. A missing secret fails with its name, never a value.
+// keyed by reference, from its tenant's secrets. A missing secret fails
+// with its name, never a value.
 func (r *Resolver) Resolve(ctx context.Context, d *core.DeploymentSpec) (map[string]string, error) {
 	values := map[string]string{}
 	for _, s := range d.Services {
@@ -91,9 +109,9 @@ func (r *Resolver) Resolve(ctx context.Context, d *core.DeploymentSpec) (map[str
 			if err := CheckName(ref.Ref); err != nil {
 				return nil, fmt.Errorf("service %q: %w", s.Name, err)
 			}
-			v, err := r.Store.Lookup(ctx, ref.Ref)
+			v, err := r.Store.LookupTenant(ctx, d.Tenant, ref.Ref)
 			if err != nil {
-				return nil, fmt.Errorf("resolve secret %q for service %q (%s) from the %s store: %w", ref.Ref, s.Name, ref.Env, r.StoreName, err)
+				return nil, fmt.Errorf("resolve secret %q of tenant %s for service %q (%s) from the %s store: %w", ref.Ref, d.Tenant, s.Name, ref.Env, r.StoreName, err)
 			}
 			values[ref.Ref] = v
 		}

@@ -35,7 +35,7 @@ func runServer(e env, args []string) int {
 	grace := fs.Duration("grace", 30*time.Second, "on SIGTERM, how long running jobs and open requests get before they are cancelled and the host exits")
 	hostname, _ := os.Hostname()
 	id := fs.String("id", fmt.Sprintf("%s-%d", hostname, os.Getpid()), "this host's name in job leases")
-	secretStore := fs.String("secret-store", "env", "where secret(\"...\") values come from: env ($ALPHASWARM_SECRET_<NAME>) or dir")
+	secretStore := fs.String("secret-store", "env", "where secret(\"...\") values come from: env ($ALPHASWARM_TENANT_SECRET_<TENANT>__<NAME>) or dir (<secret-dir>/tenants/<tenant>/<name>)")
 	secretDir := fs.String("secret-dir", "", "the directory of the dir secret store, one file per secret")
 	var af authFlags
 	af.register(fs)

@@ -58,7 +58,7 @@ func TestKubernetesExample(t *testing.T) {
 	tmp := t.TempDir()
 	kubectl := k8sCluster(t, tmp)
 	const sessionKey = "e2e-session-key-value"
-	d := startDevIn(t, tmp, "ALPHASWARM_SECRET_SHOP_SESSION_KEY="+sessionKey)
+	d := startDevIn(t, tmp, "ALPHASWARM_TENANT_SECRET_ACME__SHOP_SESSION_KEY="+sessionKey)
 	_, token, _ := swarmctl(t, "dev", "token", "-dir", d.dir, "-tenant", "acme", "-permissions", "all")
 	t.Setenv("ALPHASWARM_CONTROLLER_URL", d.url)
 	t.Setenv("ALPHASWARM_TOKEN", strings.TrimSpace(token))

@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/core/credentials"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
 	"github.com/alphaswarm/controller/sdk"
@@ -61,6 +63,37 @@ func TestStoreRefusalFailsTheJobAtOnce(t *testing.T) {
 		if j.State != store.JobFailed || j.Attempts != 1 || !strings.Contains(j.Error, "record the apply") ||
 			!strings.Contains(j.Error, "revisions are frozen") || strings.Contains(j.Error, "unavailable") {
 			t.Errorf("job: %s after %d attempt(s): %s", j.State, j.Attempts, j.Error)
+		}
+	})
+}
+
+// TestSecretsAreTheTenantsOwn applies deployments of two tenants that
+// reference the same secret name: each gets its own tenant's value, and a
+// tenant without one fails at once, saying which tenant lacks it, never
+// falling back to another tenant's or the operator's value.
+func TestSecretsAreTheTenantsOwn(t *testing.T) {
+	stores(t, func(t *testing.T, e *env) {
+		vars := map[string]string{
+			"ALPHASWARM_TENANT_SECRET_ACME__DB": "acme-value",
+			"ALPHASWARM_SECRET_DB":              "operator-value",
+		}
+		resolver := &credentials.Resolver{Store: &credentials.EnvStore{Getenv: func(k string) string { return vars[k] }}, StoreName: "env"}
+		e.worker.Runner = &Executor{Store: e.store, Plugins: e.plugins, Secrets: resolver}
+		ids := map[string]int64{}
+		for _, tenant := range []string{"acme", "globex"} {
+			spec := shop("with-secret")
+			spec.Tenant = tenant
+			spec.Services[0].SecretEnv = []core.SecretRef{{Env: "DB", Ref: "db"}}
+			ids[tenant] = e.enqueue(t, KindApply, spec.Ref(), Payload{Backend: memoryBackend(`{}`), Spec: &spec})
+		}
+		e.drain(t)
+		if j := e.job(t, ids["acme"]); j.State != store.JobSucceeded {
+			t.Errorf("acme's apply with its own secret: %s: %s", j.State, j.Error)
+		}
+		j := e.job(t, ids["globex"])
+		if j.State != store.JobFailed || j.Attempts != 1 || !strings.Contains(j.Error, `"db" of tenant globex`) ||
+			!strings.Contains(j.Error, "ALPHASWARM_TENANT_SECRET_GLOBEX__DB is not set") || strings.Contains(j.Error, "value") {
+			t.Errorf("globex's apply without a secret of its own: %s after %d attempt(s): %s", j.State, j.Attempts, j.Error)
 		}
 	})
 }
