@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"os"
+	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
 	plugin "github.com/hashicorp/go-plugin"
@@ -27,7 +28,8 @@ const envLogLevel = "ALPHASWARM_PLUGIN_LOG_LEVEL"
 // JSON lines on stderr (the host shows them under the plugin's name; use
 // hclog.Default() to add yours), and raises gRPC's message limits to
 // MaxMessageBytes. Run by hand, or with -version, the binary prints what it
-// is and exits.
+// is and exits. A plugin never outlives its host: when the host process
+// ends, even by SIGKILL, the plugin exits within a second.
 func Serve(b Backend) {
 	level := hclog.LevelFromString(os.Getenv(envLogLevel))
 	if level == hclog.NoLevel {
@@ -47,6 +49,7 @@ func Serve(b Backend) {
 		return
 	}
 	go warmUp(s)
+	go exitWithParent(os.Getppid(), time.Second)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: versionedPlugins(s),
@@ -56,6 +59,22 @@ func Serve(b Backend) {
 		TLSProvider: ServerTLS,
 		Logger:      logger,
 	})
+}
+
+// exitWithParent ends the process once its parent, the host, has ended: the
+// plugin is then another process's child (init's, or a subreaper's). It
+// polls, since the host may die without a word (SIGKILL, a crash), and
+// Linux's parent-death signal follows the parent's thread, not its process.
+func exitWithParent(parent int, every time.Duration) {
+	if parent <= 1 {
+		return // started by init or detached: there is no host to follow
+	}
+	for range time.Tick(every) {
+		if os.Getppid() != parent {
+			fmt.Fprintf(os.Stderr, "the host (pid %d) has ended; the plugin exits\n", parent)
+			os.Exit(2)
+		}
+	}
 }
 
 // warmUp runs once what the first call will need, on another core while the

@@ -3,8 +3,12 @@ package daemon
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -101,4 +105,67 @@ func TestReadyzReportsABlockedWorker(t *testing.T) {
 	tx = lockJobs()
 	defer tx.Rollback()
 	h.terminate(t, 15*time.Second)
+}
+
+// TestHostKilledLeavesNoPlugin kills a host with SIGKILL, alone and not
+// its process group, while its plugin runs a job: the plugin process ends
+// too, since a plugin never outlives its host.
+func TestHostKilledLeavesNoPlugin(t *testing.T) {
+	t.Parallel()
+	d := sqliteDB(t)
+	s := d.open(t)
+	spec := shop("orphan")
+	id := enqueue(t, s, jobs.KindApply, spec.Ref(), jobs.Payload{Backend: memory(`{"latency": "30s"}`), Spec: &spec})
+	h := startHost(t, d, "orphan", "-workers", "1")
+	waitFor(t, "the job runs", 20*time.Second, func() bool { return jobState(t, s, id).State == store.JobRunning })
+	var plugins []int
+	waitFor(t, "the plugin process starts", 10*time.Second, func() bool { plugins = children(t, h.cmd.Process.Pid); return len(plugins) > 0 })
+	if err := syscall.Kill(h.cmd.Process.Pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-h.done
+	waitFor(t, "the plugins of the killed host exit", 15*time.Second, func() bool {
+		return !slices.ContainsFunc(plugins, alive)
+	})
+}
+
+// children lists the processes whose parent is pid, from /proc.
+func children(t *testing.T, pid int) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []int
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, _, ok := procStat(child); ok && ppid == pid {
+			out = append(out, child)
+		}
+	}
+	return out
+}
+
+// alive reports whether pid runs: it exists and is not a zombie.
+func alive(pid int) bool {
+	_, state, ok := procStat(pid)
+	return ok && state != "Z"
+}
+
+// procStat reads a process's parent and state from /proc/<pid>/stat.
+func procStat(pid int) (ppid int, state string, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, "", false
+	}
+	_, rest, found := strings.Cut(string(b), ") ") // the command may hold spaces
+	fields := strings.Fields(rest)
+	if !found || len(fields) < 2 {
+		return 0, "", false
+	}
+	ppid, err = strconv.Atoi(fields[1])
+	return ppid, fields[0], err == nil
 }
