@@ -6,12 +6,17 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 )
 
 // decode reads one JSON object from the body into v, at most limit
 // bytes, refusing unknown fields and trailing data. Errors name the field.
-func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	// A body that dribbles in is cut off at the deadline; the connection
+	// then ends, which is all such a client deserves.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.bodyTimeout))
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
@@ -35,6 +40,8 @@ func bodyError(err error, limit int64) error {
 	switch {
 	case errors.As(err, &tooLarge):
 		return &apiError{status: http.StatusRequestEntityTooLarge, detail: fmt.Sprintf("the request body exceeds %d bytes", limit)}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &apiError{status: http.StatusRequestTimeout, detail: "the request body did not arrive in time"}
 	case errors.Is(err, io.EOF):
 		return badRequest("", "the request body is empty; a JSON object is expected")
 	case errors.As(err, &syntax):

@@ -200,7 +200,7 @@ func (s *Server) operation(kind string) http.HandlerFunc {
 		}
 		var body operationBody
 		if r.ContentLength != 0 {
-			if err := decode(w, r, smallBody, &body); err != nil {
+			if err := s.decode(w, r, smallBody, &body); err != nil {
 				s.fail(w, r, err)
 				return
 			}

@@ -71,9 +71,11 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness { return newHarnessOn(t, "sqlite") }
 
-// newHarnessOn starts a harness on kind's store; plugins adjusts the
-// plugin manager's configuration.
-func newHarnessOn(t *testing.T, kind string, plugins ...func(*pluginmgr.Config)) *harness {
+// option adjusts a harness's plugin manager and API configuration.
+type option func(*pluginmgr.Config, *api.Config)
+
+// newHarnessOn starts a harness on kind's store, with options.
+func newHarnessOn(t *testing.T, kind string, opts ...option) *harness {
 	t.Helper()
 	cfg := store.Config{DataDir: t.TempDir()}
 	if kind == "postgres" {
@@ -85,8 +87,9 @@ func newHarnessOn(t *testing.T, kind string, plugins ...func(*pluginmgr.Config))
 	}
 	t.Cleanup(func() { st.Close() })
 	pc := pluginmgr.Config{PluginDirs: []string{pluginDir}, StartTimeout: 10 * time.Second}
-	for _, adjust := range plugins {
-		adjust(&pc)
+	ac := api.Config{Store: st, Heartbeat: time.Second}
+	for _, adjust := range opts {
+		adjust(&pc, &ac)
 	}
 	m := pluginmgr.New(pc)
 	t.Cleanup(m.Close)
@@ -103,7 +106,8 @@ func newHarnessOn(t *testing.T, kind string, plugins ...func(*pluginmgr.Config))
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.New(api.Config{Store: st, Plugins: m, Verifier: v, Heartbeat: time.Second}).Handler())
+	ac.Plugins, ac.Verifier = m, v
+	srv := httptest.NewServer(api.New(ac).Handler())
 	t.Cleanup(srv.Close)
 	w := &jobs.Worker{Store: st, Runner: &jobs.Executor{Store: st, Plugins: m}, Owner: "test", Lease: 5 * time.Second, Poll: 20 * time.Millisecond}
 	return &harness{t: t, url: srv.URL, iss: iss, store: st, worker: w, plugins: m}

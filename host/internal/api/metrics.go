@@ -20,6 +20,9 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	// auditDropped counts denials of requests without a valid token that
+	// went unaudited, past the audit log's rate for them.
+	auditDropped prometheus.Counter
 }
 
 func newMetrics(plugins *pluginmgr.Manager, st *store.Store) *metrics {
@@ -32,8 +35,12 @@ func newMetrics(plugins *pluginmgr.Manager, st *store.Store) *metrics {
 			Name: "alphaswarm_http_request_duration_seconds", Help: "API request latency by route.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 8),
 		}, []string{"method", "route"}),
+		auditDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "alphaswarm_audit_anonymous_denials_dropped_total",
+			Help: "Denials of requests without a valid token left out of the audit log, past its rate of 10 a second.",
+		}),
 	}
-	m.registry.MustRegister(m.requests, m.latency, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(m.requests, m.latency, m.auditDropped, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "alphaswarm_plugin_launches_total", Help: "Plugin processes launched.",
 	}, func() float64 { l, _ := plugins.Stats(); return float64(l) }))

@@ -121,7 +121,11 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		if err != nil {
 			code, reason := status(err)
-			s.audit(r, nil, "authenticate", r.Method+" "+r.URL.Path, "", "deny", fmt.Sprintf("%d: %s", code, reason))
+			if s.anonymousAudit.Allow() {
+				s.audit(r, nil, "authenticate", r.Method+" "+r.URL.Path, "", "deny", fmt.Sprintf("%d: %s", code, reason))
+			} else {
+				s.metrics.auditDropped.Inc()
+			}
 			s.fail(w, r, err)
 			return
 		}

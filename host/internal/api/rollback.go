@@ -26,7 +26,7 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 	d, err := s.lookup(r, auth.DeploymentsDeploy, "rollback")
 	var body rollbackBody
 	if err == nil && r.ContentLength != 0 {
-		err = decode(w, r, smallBody, &body)
+		err = s.decode(w, r, smallBody, &body)
 	}
 	var rev *store.Revision
 	if err == nil {

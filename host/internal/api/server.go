@@ -2,8 +2,12 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/time/rate"
 
 	"github.com/gorilla/mux"
 	hclog "github.com/hashicorp/go-hclog"
@@ -27,6 +31,9 @@ type Config struct {
 	// Heartbeat is the interval of keep-alive comments on event streams
 	// (default 15s).
 	Heartbeat time.Duration
+	// BodyTimeout bounds how long reading a request body may take (default
+	// 60s), so that a body sent a byte at a time holds nothing for long.
+	BodyTimeout time.Duration
 }
 
 // Server answers the API.
@@ -39,7 +46,22 @@ type Server struct {
 	maxBody   int64
 	heartbeat time.Duration
 	metrics   *metrics
+	// bodyTimeout bounds the reading of a body; see Config.BodyTimeout.
+	bodyTimeout time.Duration
+	// anonymousAudit bounds how many denials of requests without a valid
+	// token the audit log records, so that anonymous traffic cannot grow
+	// the database without end; the rest are counted in a metric.
+	anonymousAudit *rate.Limiter
 }
+
+// The bounds on what a request can make the host keep or read.
+const (
+	// maxURIBytes bounds a request's path and query: longer ones answer 414
+	// before routing, authentication or audit.
+	maxURIBytes = 4 << 10
+	// maxAuditText bounds each text an audit entry keeps of a request.
+	maxAuditText = 256
+)
 
 // smallBody bounds the bodies of runtime operations.
 const smallBody = 64 << 10
@@ -47,7 +69,11 @@ const smallBody = 64 << 10
 // New returns a server for cfg.
 func New(cfg Config) *Server {
 	s := &Server{store: cfg.Store, plugins: cfg.Plugins, verifier: cfg.Verifier, ready: cfg.Ready,
-		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, heartbeat: cfg.Heartbeat}
+		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, heartbeat: cfg.Heartbeat, bodyTimeout: cfg.BodyTimeout,
+		anonymousAudit: rate.NewLimiter(10, 100)}
+	if s.bodyTimeout <= 0 {
+		s.bodyTimeout = time.Minute
+	}
 	if s.log == nil {
 		s.log = hclog.NewNullLogger()
 	}
@@ -99,7 +125,21 @@ func (s *Server) Handler() http.Handler {
 	v1("/jobs/{id}/events", s.jobEvents, http.MethodGet)
 	v1("/backends", s.backends, http.MethodGet)
 	v1("/audit", s.auditLog, http.MethodGet)
-	return r
+	return limitURI(r)
+}
+
+// limitURI answers 414 to a request whose path and query exceed
+// maxURIBytes, before anything else looks at it.
+func limitURI(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.RequestURI) > maxURIBytes {
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusRequestURITooLong)
+			fmt.Fprintf(w, `{"type":"about:blank","title":"URI Too Long","status":414,"detail":"the request's path and query exceed %d bytes"}`+"\n", maxURIBytes)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
@@ -122,6 +162,19 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Write([]byte("ready\n"))
 }
 
+// clip shortens a text a request chose to maxAuditText bytes, on a rune
+// boundary, marking the cut.
+func clip(s string) string {
+	if len(s) <= maxAuditText {
+		return s
+	}
+	cut := maxAuditText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
 // audit records a decision; a failure to record is logged, not hidden.
 func (s *Server) audit(r *http.Request, p *auth.Principal, action, target, tenant, decision, reason string) {
 	actor := "anonymous"
@@ -129,7 +182,7 @@ func (s *Server) audit(r *http.Request, p *auth.Principal, action, target, tenan
 		actor, tenant = p.Subject, p.Tenant
 	}
 	err := s.store.AppendAudit(context.WithoutCancel(r.Context()), store.AuditEntry{
-		Actor: actor, Tenant: tenant, Action: action, Target: target, Decision: decision, Reason: reason, RequestID: requestID(r.Context()),
+		Actor: actor, Tenant: clip(tenant), Action: action, Target: clip(target), Decision: decision, Reason: clip(reason), RequestID: requestID(r.Context()),
 	})
 	if err != nil {
 		s.log.Error("audit entry lost", "request_id", requestID(r.Context()), "action", action, "error", err)

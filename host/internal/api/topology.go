@@ -78,6 +78,10 @@ func (s *Server) check(r *http.Request, body topologyBody, perm auth.Permission,
 	if len(body.Files) == 0 {
 		return nil, badRequest("files", "files is empty: send the topology's .hcl files by name")
 	}
+	p := principal(r.Context())
+	if d := p.AuthorizeGlobal(perm); !d.Allowed { // before any work on the files
+		return nil, s.allow(r, p, perm, action, "", d)
+	}
 	sources := map[string][]byte{}
 	for name, src := range body.Files {
 		sources[name] = []byte(src)
@@ -86,7 +90,6 @@ func (s *Server) check(r *http.Request, body topologyBody, perm auth.Permission,
 	if diags.HasErrors() {
 		return nil, &apiError{status: http.StatusBadRequest, field: "files", detail: "the topology has errors", diags: diagnostics(diags)}
 	}
-	p := principal(r.Context())
 	for _, d := range t.Deployments {
 		if err := s.allow(r, p, perm, action, d.Spec.Ref().String(), p.AuthorizeCreate(perm, d.Spec.Tenant, d.Spec.Environment)); err != nil {
 			return nil, err
@@ -106,6 +109,7 @@ func (s *Server) check(r *http.Request, body topologyBody, perm auth.Permission,
 			}
 			return nil
 		},
+		UsedBackendsOnly: true,
 	})
 	diags = append(diags, more...)
 	if diags.HasErrors() {
@@ -201,7 +205,7 @@ func planHash(res planResult) string {
 
 func (s *Server) plan(w http.ResponseWriter, r *http.Request) {
 	var body topologyBody
-	err := decode(w, r, s.maxBody, &body)
+	err := s.decode(w, r, s.maxBody, &body)
 	var pl *planned
 	if err == nil {
 		pl, err = s.check(r, body, auth.DeploymentsDeploy, "plan")
@@ -221,7 +225,7 @@ type queuedJob struct {
 
 func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 	var body topologyBody
-	err := decode(w, r, s.maxBody, &body)
+	err := s.decode(w, r, s.maxBody, &body)
 	var pl *planned
 	if err == nil {
 		pl, err = s.check(r, body, auth.DeploymentsDeploy, "apply")

@@ -81,7 +81,7 @@ func Run(ctx context.Context, cfg Config, ready func(addr net.Addr)) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	d.addr = lis.Addr()
-	d.server = &http.Server{Handler: d.routes(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
+	d.server = &http.Server{Handler: d.routes(), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	go d.server.Serve(lis)
 	defer d.server.Close() // when the store never opened; stop has shut it down otherwise
 	if ready != nil {

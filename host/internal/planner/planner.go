@@ -36,6 +36,10 @@ type Options struct {
 	// PriorState returns the stored state of a deployment, for plans made
 	// against what the host already applied; nil plans from nothing.
 	PriorState func(core.DeploymentRef) []byte
+	// UsedBackendsOnly starts plugins only for the backend blocks some
+	// deployment uses, as the API does: a file of backend blocks alone
+	// starts nothing. The others get a warning.
+	UsedBackendsOnly bool
 }
 
 // Check loads dir, configures a plugin instance per backend block, and has
@@ -55,7 +59,18 @@ func Check(ctx context.Context, dir string, vals topology.Values, m *pluginmgr.M
 func CheckTopology(ctx context.Context, t *topology.Topology, m *pluginmgr.Manager, opts Options) (*Session, hcl.Diagnostics) {
 	s := &Session{Topology: t, opts: opts, clients: map[string]*sdk.Client{}, configs: map[string]json.RawMessage{}}
 	var diags hcl.Diagnostics
+	used := map[string]bool{}
+	for _, d := range t.Deployments {
+		if d.Backend != nil {
+			used[d.Backend.ID()] = true
+		}
+	}
 	for _, b := range t.Backends {
+		if opts.UsedBackendsOnly && !used[b.ID()] {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Backend not used",
+				Detail: fmt.Sprintf("No deployment uses backend %q, so its plugin was not started and its configuration was not checked.", b.ID()), Subject: b.DeclRange.Ptr()})
+			continue
+		}
 		diags = append(diags, s.startBackend(ctx, b, m)...)
 	}
 	for _, d := range t.Deployments {

@@ -1,0 +1,137 @@
+package api_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/alphaswarm/controller/host/internal/api"
+	"github.com/alphaswarm/controller/host/internal/pluginmgr"
+)
+
+// auditCount is how many entries the harness's audit log holds.
+func (h *harness) auditCount() int {
+	h.t.Helper()
+	entries, err := h.store.Audit(context.Background(), nil, 1<<20)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return len(entries)
+}
+
+// TestLongURIsAnswer414WithoutAudit sends a path of 10 KiB: it answers 414
+// before authentication, and the audit log does not grow.
+func TestLongURIsAnswer414WithoutAudit(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	before := h.auditCount()
+	code, out := h.do("GET", "/v1/deployments/acme/"+strings.Repeat("x", 10<<10), "", nil)
+	if code != http.StatusRequestURITooLong || !strings.Contains(string(out), "exceed 4096 bytes") {
+		t.Errorf("a 10 KiB path: %d %s", code, out)
+	}
+	if after := h.auditCount(); after != before {
+		t.Errorf("the audit log grew from %d to %d entries", before, after)
+	}
+}
+
+// TestAnonymousDenialsAreBoundedInTheAuditLog sends 400 requests without a
+// token, each with a path of 1,200 bytes of two-byte runes: every one is denied, the audit log
+// keeps at most its burst and rate of them, each entry's target clipped.
+func TestAnonymousDenialsAreBoundedInTheAuditLog(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	start := time.Now()
+	path := "/v1/deployments/acme/" + strings.Repeat("é", 600)
+	for range 400 {
+		if code, _ := h.do("GET", path, "", nil); code != http.StatusUnauthorized {
+			t.Fatalf("a request without a token: %d", code)
+		}
+	}
+	entries, err := h.store.Audit(context.Background(), nil, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if limit := 100 + int(10*time.Since(start).Seconds()) + 1; len(entries) > limit {
+		t.Errorf("%d audit entries for 400 anonymous denials, want at most %d", len(entries), limit)
+	}
+	for _, e := range entries {
+		if len(e.Target) > 260 || !utf8.ValidString(e.Target) || !strings.HasSuffix(e.Target, "…") {
+			t.Fatalf("an audit target of %d bytes: %.80q", len(e.Target), e.Target)
+		}
+	}
+	code, out := h.do("GET", "/metrics", "", nil)
+	if code != 200 || !strings.Contains(string(out), "alphaswarm_audit_anonymous_denials_dropped_total") {
+		t.Errorf("metrics: %d, no count of the dropped denials", code)
+	}
+}
+
+// TestSlowBodyIsCutOff sends a plan body a byte every 100ms: the host
+// stops reading at its body deadline and answers 408.
+func TestSlowBodyIsCutOff(t *testing.T) {
+	t.Parallel()
+	h := newHarnessOn(t, "sqlite", func(_ *pluginmgr.Config, c *api.Config) { c.BodyTimeout = 500 * time.Millisecond })
+	conn, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /v1/plan HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"files\": {\"main.hcl\": \"", h.admin("acme"))
+	answered := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(conn).ReadString('\n')
+		answered <- line
+	}()
+	for i := 0; ; i++ {
+		select {
+		case line := <-answered:
+			if !strings.Contains(line, "408") {
+				t.Errorf("the answer to a dribbled body: %q", line)
+			}
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+		if i > 100 {
+			t.Fatal("the host still reads a body dribbled for 10s")
+		}
+		conn.Write([]byte("#"))
+	}
+}
+
+// TestPlanDecidesThePermissionFirst plans files that do not even parse
+// with a read-only token: the answer is 403, so nothing was read of them.
+func TestPlanDecidesThePermissionFirst(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	reader := h.token("acme", []string{"*"}, "deployments:read")
+	body := map[string]any{"files": map[string]string{"main.hcl": strings.Repeat("locals { a = [", 1000)}}
+	for _, path := range []string{"/v1/plan", "/v1/apply"} {
+		if code, out := h.do("POST", path, reader, body); code != http.StatusForbidden || !strings.Contains(string(out), "missing permission deployments:deploy") {
+			t.Errorf("%s with a read-only token: %d %s", path, code, out)
+		}
+	}
+}
+
+// TestBackendBlocksAloneStartNoPlugin plans a file of many backend blocks
+// and no deployment: no plugin process starts, and each block gets a
+// warning that it was not checked.
+func TestBackendBlocksAloneStartNoPlugin(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	var src strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&src, "backend \"memory\" \"b%d\" {\n  log_interval = \"%dms\"\n}\n", i, 10+i)
+	}
+	code, out := h.do("POST", "/v1/plan", h.admin("acme"), map[string]any{"files": map[string]string{"main.hcl": src.String()}})
+	if code != http.StatusOK || strings.Count(string(out), "Backend not used") != 40 {
+		t.Errorf("plan of backend blocks alone: %d %.300s", code, out)
+	}
+	if launches, _ := h.plugins.Stats(); launches != 0 {
+		t.Errorf("%d plugin processes started for a file without deployments", launches)
+	}
+}
