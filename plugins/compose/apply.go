@@ -28,11 +28,12 @@ func reporter(progress sdk.ProgressFunc) reportFunc {
 }
 
 func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progress sdk.ProgressFunc) (*sdk.ApplyResponse, error) {
-	st, err := decodeState(req.PriorState)
+	st, err := decodeState(req.PriorState, b.legacyProject(req.Deployment.Ref()))
 	if err != nil {
 		return nil, err
 	}
-	p := b.project(req.Deployment.Ref())
+	p := b.project(req.Deployment.Ref(), st)
+	st.Project = p.name
 	report := reporter(progress)
 	err = b.converge(ctx, p, &req.Deployment, req.Secrets, st, report)
 	// The state records the spec even after a failure: the labels let

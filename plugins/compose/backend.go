@@ -63,8 +63,11 @@ func (b *Backend) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResp
 	if b.docker == nil {
 		return nil, fmt.Errorf("backend is not configured")
 	}
-	p := b.project(req.Deployment.Ref())
-	replicas, err := b.listReplicas(ctx, p)
+	st, err := decodeState(req.PriorState, b.legacyProject(req.Deployment.Ref()))
+	if err != nil {
+		return nil, err
+	}
+	replicas, err := b.listReplicas(ctx, b.project(req.Deployment.Ref(), st))
 	if err != nil {
 		return nil, err
 	}
@@ -98,44 +101,59 @@ func runningServices(replicas map[string][]replica) []core.ServiceSpec {
 
 // Destroy removes the project's containers and network, and its volumes
 // when asked to remove data, finding them by label, and waits until the
-// engine no longer lists them.
+// engine no longer lists them. Without a state that names the project, it
+// destroys the deployment's objects under either name a project of it can
+// have had.
 func (b *Backend) Destroy(ctx context.Context, req *sdk.DestroyRequest) (*sdk.DestroyResponse, error) {
 	if b.docker == nil {
 		return nil, fmt.Errorf("backend is not configured")
 	}
-	p := b.project(req.Deployment)
+	st, err := decodeState(req.State, b.legacyProject(req.Deployment))
+	projects := []project{b.project(req.Deployment, st)}
+	if err != nil || len(req.State) == 0 {
+		projects = []project{b.project(req.Deployment, nil), {name: b.legacyProject(req.Deployment), ref: req.Deployment}}
+	}
+	for _, p := range projects {
+		if err := b.destroyProject(ctx, p, req.RemoveData); err != nil {
+			return nil, err
+		}
+	}
+	return &sdk.DestroyResponse{}, nil
+}
+
+func (b *Backend) destroyProject(ctx context.Context, p project, removeData bool) error {
 	replicas, err := b.listReplicas(ctx, p)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, rs := range replicas {
 		for _, r := range rs {
 			if err := b.removeReplica(ctx, r); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
 	nets, err := b.docker.NetworkList(ctx, network.ListOptions{Filters: p.filter()})
 	if err != nil {
-		return nil, b.engineError(fmt.Errorf("list networks of %s: %w", p.name, err))
+		return b.engineError(fmt.Errorf("list networks of %s: %w", p.name, err))
 	}
 	for _, n := range nets {
 		if err := b.docker.NetworkRemove(ctx, n.ID); err != nil && !isNotFound(err) {
-			return nil, b.engineError(fmt.Errorf("remove network %s: %w", n.Name, err))
+			return b.engineError(fmt.Errorf("remove network %s: %w", n.Name, err))
 		}
 	}
-	if req.RemoveData {
+	if removeData {
 		vols, err := b.docker.VolumeList(ctx, volume.ListOptions{Filters: p.filter()})
 		if err != nil {
-			return nil, b.engineError(fmt.Errorf("list volumes of %s: %w", p.name, err))
+			return b.engineError(fmt.Errorf("list volumes of %s: %w", p.name, err))
 		}
 		for _, v := range vols.Volumes {
 			if err := b.docker.VolumeRemove(ctx, v.Name, true); err != nil && !isNotFound(err) {
-				return nil, b.engineError(fmt.Errorf("remove volume %s: %w", v.Name, err))
+				return b.engineError(fmt.Errorf("remove volume %s: %w", v.Name, err))
 			}
 		}
 	}
-	return &sdk.DestroyResponse{}, b.waitGone(ctx, p)
+	return b.waitGone(ctx, p)
 }
 
 // waitGone waits until the engine lists no container of the project,

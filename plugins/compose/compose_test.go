@@ -45,7 +45,7 @@ func newFixture(t *testing.T, config string, services ...core.ServiceSpec) *fixt
 		t.Fatalf("configure: %v", err)
 	}
 	name := fmt.Sprintf("t%x-%d", rand.Uint32(), deploymentSeq.Add(1))
-	f := &fixture{t: t, c: c, project: "ct-acme-test-" + name,
+	f := &fixture{t: t, c: c, project: "ct_acme_test_" + name,
 		spec: core.DeploymentSpec{Tenant: "acme", Environment: "test", Name: name, Services: services}}
 	t.Cleanup(func() {
 		_, err := c.Destroy(context.Background(), &sdk.DestroyRequest{Deployment: f.spec.Ref(), RemoveData: true})
@@ -600,5 +600,37 @@ func TestApplyWithoutStateAdoptsWhatRuns(t *testing.T) {
 	}
 	if after := ids("worker"); slices.Equal(workerBefore, after) || len(after) != 1 {
 		t.Errorf("worker replicas (with a secret) after adoption: %v -> %v, want one new replica", workerBefore, after)
+	}
+}
+
+// TestDeploymentsWhoseNamesJoinAlikeStayApart applies two deployments of
+// different tenants whose tenant, environment and name join alike with
+// '-' (a + b-c and a-b + c): each has its own project, network and
+// containers, sees only its own, and destroying one leaves the other.
+func TestDeploymentsWhoseNamesJoinAlikeStayApart(t *testing.T) {
+	t.Parallel()
+	name := fmt.Sprintf("j%x", rand.Uint32())
+	api := named("api", echoService(echoV1))
+	api.Replicas = 1
+	first, second := newFixture(t, testConfig, api), newFixture(t, testConfig, api)
+	first.spec.Tenant, first.spec.Environment, first.spec.Name = "a", "b-c", name
+	second.spec.Tenant, second.spec.Environment, second.spec.Name = "a-b", "c", name
+	first.project, second.project = "ct_a_b-c_"+name, "ct_a-b_c_"+name
+	first.mustApply()
+	second.mustApply()
+	for _, f := range []*fixture{first, second} {
+		if got := f.containers(); len(got) != 1 || got[0].Labels["io.alphaswarm.tenant"] != f.spec.Tenant {
+			t.Fatalf("tenant %s: %d containers in %s", f.spec.Tenant, len(got), f.project)
+		}
+		st, err := f.c.Status(context.Background(), &sdk.StatusRequest{Deployment: f.spec.Ref(), State: f.state})
+		if err != nil || len(st.Status.Services) != 1 || len(st.Status.Services[0].Replicas) != 1 {
+			t.Errorf("tenant %s status: %+v, %v", f.spec.Tenant, st, err)
+		}
+	}
+	if _, err := first.c.Destroy(context.Background(), &sdk.DestroyRequest{Deployment: first.spec.Ref(), State: first.state}); err != nil {
+		t.Fatal(err)
+	}
+	if got := second.containers(); len(got) != 1 || got[0].State != "running" {
+		t.Errorf("destroying tenant a's deployment touched tenant a-b's: %+v", got)
 	}
 }

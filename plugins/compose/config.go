@@ -40,7 +40,7 @@ var schema = sdk.Schema{
 		{Name: "host", Type: sdk.TypeString, Default: "",
 			Description: "Engine address, such as unix:///var/run/docker.sock or tcp://10.0.0.5:2376. Empty: $DOCKER_HOST when the host passes it to the plugin, else the local socket."},
 		{Name: "project_prefix", Type: sdk.TypeString, Default: "as",
-			Description: "Compose project names are <prefix>-<tenant>-<environment>-<deployment>."},
+			Description: "Compose project names are <prefix>_<tenant>_<environment>_<deployment>."},
 		{Name: "pull_policy", Type: sdk.TypeString, Default: "missing",
 			Description: "missing: pull images the engine does not have; never: fail instead; always: pull on every apply."},
 		{Name: "ready_timeout", Type: sdk.TypeString, Default: "2m",

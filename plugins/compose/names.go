@@ -45,8 +45,23 @@ type project struct {
 	ref  core.DeploymentRef
 }
 
-func (b *Backend) project(ref core.DeploymentRef) project {
-	return project{name: fmt.Sprintf("%s-%s-%s-%s", b.cfg.ProjectPrefix, ref.Tenant, ref.Environment, ref.Name), ref: ref}
+// project is the compose project of ref: the one its state names, for a
+// deployment applied before, else <prefix>_<tenant>_<environment>_<name>.
+// The parts are DNS labels, which hold no '_', so no two deployments share
+// a project, as they could when '-' joined them (tenant a, environment b-c
+// and tenant a-b, environment c). Whatever the name, the project's objects
+// are found by the deployment's labels too (filter).
+func (b *Backend) project(ref core.DeploymentRef, st *state) project {
+	if st != nil && st.Project != "" {
+		return project{name: st.Project, ref: ref}
+	}
+	return project{name: fmt.Sprintf("%s_%s_%s_%s", b.cfg.ProjectPrefix, ref.Tenant, ref.Environment, ref.Name), ref: ref}
+}
+
+// legacyProject is the name projects had before '_' joined their parts,
+// which deployments applied then keep.
+func (b *Backend) legacyProject(ref core.DeploymentRef) string {
+	return fmt.Sprintf("%s-%s-%s-%s", b.cfg.ProjectPrefix, ref.Tenant, ref.Environment, ref.Name)
 }
 
 func (p project) network() string           { return p.name + "_default" }
@@ -70,9 +85,16 @@ func (p project) labels() map[string]string {
 	}
 }
 
-// filter selects the project's objects; extra narrows it, as "key=value".
+// filter selects the project's objects, and only those labelled with its
+// deployment's tenant, environment and name; extra narrows it, as
+// "key=value".
 func (p project) filter(extra ...string) filters.Args {
-	args := filters.NewArgs(filters.Arg("label", labelProject+"="+p.name))
+	args := filters.NewArgs(
+		filters.Arg("label", labelProject+"="+p.name),
+		filters.Arg("label", labelTenant+"="+p.ref.Tenant),
+		filters.Arg("label", labelEnv+"="+p.ref.Environment),
+		filters.Arg("label", labelDeployment+"="+p.ref.Name),
+	)
 	for _, e := range extra {
 		args.Add("label", e)
 	}

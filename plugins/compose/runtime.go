@@ -23,11 +23,11 @@ func (b *Backend) target(ctx context.Context, ref core.DeploymentRef, stateBlob 
 	if b.docker == nil {
 		return nil, fmt.Errorf("backend is not configured")
 	}
-	st, err := decodeState(stateBlob)
+	st, err := decodeState(stateBlob, b.legacyProject(ref))
 	if err != nil {
 		return nil, err
 	}
-	t := &target{p: b.project(ref), st: st}
+	t := &target{p: b.project(ref, st), st: st}
 	for i := range st.Services {
 		if service == "" || st.Services[i].Name == service {
 			t.services = append(t.services, &st.Services[i])

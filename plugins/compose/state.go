@@ -19,13 +19,21 @@ type state struct {
 	// Salt keys the secret part of the config hash; it is random per
 	// deployment and never leaves the state.
 	Salt string `json:"salt"`
+	// Project is the compose project the deployment was created in; a
+	// state from before it was recorded means the legacy name.
+	Project string `json:"project,omitempty"`
 }
 
-func decodeState(b []byte) (*state, error) {
+// decodeState reads a state blob; legacy names the project of a state
+// written before projects were recorded.
+func decodeState(b []byte, legacy string) (*state, error) {
 	st := &state{}
 	if len(b) > 0 {
 		if err := json.Unmarshal(b, st); err != nil {
 			return nil, fmt.Errorf("decode state: %w", err)
+		}
+		if st.Project == "" {
+			st.Project = legacy
 		}
 	}
 	if st.Salt == "" {

@@ -133,7 +133,7 @@ func TestComposeEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := twoServices(fmt.Sprintf("shop%x", rand.Uint32()), echoV1)
-	project := "e2e-" + spec.Tenant + "-" + spec.Environment + "-" + spec.Name
+	project := "e2e_" + spec.Tenant + "_" + spec.Environment + "_" + spec.Name
 	d := &deployment{t: t, ctx: ctx, c: c, spec: spec}
 	t.Cleanup(func() {
 		c.Destroy(context.Background(), &sdk.DestroyRequest{Deployment: spec.Ref(), RemoveData: true})

@@ -69,7 +69,7 @@ func TestHostKilledBeforeTheRecordAdoptsWhatRuns(t *testing.T) {
 	t.Setenv("ALPHASWARM_CONTROLLER_URL", d.url)
 	t.Setenv("ALPHASWARM_TOKEN", d.token)
 	prefix := fmt.Sprintf("k%x", rand.Uint32())
-	project := prefix + "-demo-dev-hello"
+	project := prefix + "_demo_dev_hello"
 	src, err := os.ReadFile("../../../examples/topologies/quickstart-compose/main.hcl")
 	if err != nil {
 		t.Fatal(err)
