@@ -135,3 +135,25 @@ func TestBackendBlocksAloneStartNoPlugin(t *testing.T) {
 		t.Errorf("%d plugin processes started for a file without deployments", launches)
 	}
 }
+
+// TestHostileTopologiesGetDiagnostics plans topologies built to take the
+// host's stack, memory or time: each answers 400 with the limit it
+// reached, and the host plans a good topology right after.
+func TestHostileTopologiesGetDiagnostics(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	admin := h.admin("acme")
+	for name, tc := range map[string]struct{ src, want string }{
+		"parentheses 200,000 deep": {"locals {\n  x = " + strings.Repeat("(", 200_000) + "1" + strings.Repeat(")", 200_000) + "\n}\n", "Nesting too deep"},
+		"fors over ranges":         {"locals {\n  x = [for i in range(1024): [for j in range(1024): j]]\n}\n", "Value too large"},
+		"a range of a billion":     {"locals {\n  x = range(1000000000)\n}\n", "range() would make 1000000000 elements"},
+	} {
+		code, out := h.do("POST", "/v1/plan", admin, map[string]any{"files": map[string]string{"main.hcl": tc.src}})
+		if code != http.StatusBadRequest || !strings.Contains(string(out), tc.want) {
+			t.Errorf("%s: %d %.300s", name, code, out)
+		}
+	}
+	if code, out := h.do("POST", "/v1/plan", admin, topology("acme", "prod", "web")); code != http.StatusOK {
+		t.Errorf("a good plan afterwards: %d %s", code, out)
+	}
+}

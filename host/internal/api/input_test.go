@@ -29,7 +29,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown field", "POST", "/v1/plan", `{"files": {}, "fiels": {}}`, 400, "fiels", `unknown field "fiels"`},
 		{"wrong type", "POST", "/v1/plan", `{"files": ["main.hcl"]}`, 400, "files", "files must be"},
 		{"no files", "POST", "/v1/plan", `{"files": {}}`, 400, "files", "files is empty"},
-		{"oversized body", "POST", "/v1/apply", huge, 413, "", "exceeds 16777216 bytes"},
+		{"oversized body", "POST", "/v1/apply", huge, 413, "", "exceeds 4194304 bytes"},
 		{"bad file name", "POST", "/v1/plan", map[string]any{"files": map[string]string{"../etc/passwd.hcl": ""}}, 400, "files", "topology has errors"},
 		{"topology error", "POST", "/v1/plan", map[string]any{"files": map[string]string{"main.hcl": "deployment \"x\" {\n  tenant = 42\n"}}, 400, "files", "topology has errors"},
 		{"bad tenant", "GET", "/v1/deployments/Acme!/web", nil, 400, "tenant", "not a valid name"},

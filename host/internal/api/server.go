@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"runtime"
 	"time"
 	"unicode/utf8"
 
@@ -25,7 +26,7 @@ type Config struct {
 	// Ready reports whether the host can serve (store open and answering).
 	Ready  func(context.Context) error
 	Logger hclog.Logger
-	// MaxBodyBytes bounds plan and apply bodies (default 16 MiB); other
+	// MaxBodyBytes bounds plan and apply bodies (default 4 MiB); other
 	// bodies take at most 64 KiB.
 	MaxBodyBytes int64
 	// Heartbeat is the interval of keep-alive comments on event streams
@@ -52,6 +53,10 @@ type Server struct {
 	// token the audit log records, so that anonymous traffic cannot grow
 	// the database without end; the rest are counted in a metric.
 	anonymousAudit *rate.Limiter
+	// evaluations holds a slot per topology being loaded, so that the
+	// memory and cores that evaluation takes stay bounded however many
+	// plans arrive at once.
+	evaluations chan struct{}
 }
 
 // The bounds on what a request can make the host keep or read.
@@ -70,7 +75,7 @@ const smallBody = 64 << 10
 func New(cfg Config) *Server {
 	s := &Server{store: cfg.Store, plugins: cfg.Plugins, verifier: cfg.Verifier, ready: cfg.Ready,
 		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, heartbeat: cfg.Heartbeat, bodyTimeout: cfg.BodyTimeout,
-		anonymousAudit: rate.NewLimiter(10, 100)}
+		anonymousAudit: rate.NewLimiter(10, 100), evaluations: make(chan struct{}, max(2, runtime.NumCPU()))}
 	if s.bodyTimeout <= 0 {
 		s.bodyTimeout = time.Minute
 	}
@@ -78,7 +83,7 @@ func New(cfg Config) *Server {
 		s.log = hclog.NewNullLogger()
 	}
 	if s.maxBody <= 0 {
-		s.maxBody = 16 << 20
+		s.maxBody = 4 << 20
 	}
 	if s.heartbeat <= 0 {
 		s.heartbeat = 15 * time.Second

@@ -86,7 +86,10 @@ func (s *Server) check(r *http.Request, body topologyBody, perm auth.Permission,
 	for name, src := range body.Files {
 		sources[name] = []byte(src)
 	}
-	t, diags := topology.LoadSources("request", sources, topology.Values{Args: variableArgs(body.Variables)})
+	t, diags, err := s.load(r, sources, body.Variables)
+	if err != nil {
+		return nil, err
+	}
 	if diags.HasErrors() {
 		return nil, &apiError{status: http.StatusBadRequest, field: "files", detail: "the topology has errors", diags: diagnostics(diags)}
 	}
@@ -129,6 +132,19 @@ func (s *Server) check(r *http.Request, body topologyBody, perm auth.Permission,
 	res := planResult{Plans: plans, Diagnostics: diagnostics(diags), SourceHash: sourceHash(sources)}
 	res.Hash = planHash(res)
 	return &planned{session: session, result: res}, nil
+}
+
+// load evaluates a topology once a slot is free, or fails when the
+// request ends first.
+func (s *Server) load(r *http.Request, sources map[string][]byte, vars map[string]string) (*topology.Topology, hcl.Diagnostics, error) {
+	select {
+	case s.evaluations <- struct{}{}:
+		defer func() { <-s.evaluations }()
+	case <-r.Context().Done():
+		return nil, nil, &apiError{status: http.StatusServiceUnavailable, detail: "the controller was busy evaluating other topologies until the request ended; try again"}
+	}
+	t, diags := topology.LoadSources("request", sources, topology.Values{Args: variableArgs(vars)})
+	return t, diags, nil
 }
 
 func backendOf(b *topology.Backend, config json.RawMessage) jobs.Backend {

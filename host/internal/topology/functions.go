@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"fmt"
 	"reflect"
 
 	"github.com/zclconf/go-cty/cty"
@@ -28,8 +29,56 @@ var secretFunc = function.New(&function.Spec{
 })
 
 // functions are the functions topology expressions may call: the standard
-// cty library under Terraform's names, and secret().
+// cty library under Terraform's names, and secret(). Every result is
+// bounded (checkValue), and the functions that could make a huge one from
+// small arguments check their arguments first.
 func functions() map[string]function.Function {
+	fs := stdFunctions()
+	for name, f := range fs {
+		fs[name] = bounded(f, preChecks[name])
+	}
+	return fs
+}
+
+// preChecks refuse, before the call, arguments that would make a result
+// too large to build.
+var preChecks = map[string]func(args []cty.Value) error{
+	"range":      checkRange,
+	"format":     checkFormat,
+	"formatlist": checkFormat,
+	"indent":     checkIndent,
+	"join":       checkJoin,
+	"replace":    checkReplace,
+	"jsondecode": checkJSONNesting,
+}
+
+// bounded wraps f: pre, if set, checks the arguments, and the result must
+// pass checkValue.
+func bounded(f function.Function, pre func(args []cty.Value) error) function.Function {
+	return function.New(&function.Spec{
+		Description: f.Description(),
+		Params:      f.Params(),
+		VarParam:    f.VarParam(),
+		Type:        f.ReturnTypeForValues,
+		Impl: func(args []cty.Value, _ cty.Type) (cty.Value, error) {
+			if pre != nil {
+				if err := pre(args); err != nil {
+					return cty.NilVal, err
+				}
+			}
+			v, err := f.Call(args)
+			if err != nil {
+				return v, err
+			}
+			if err := checkValue(v); err != nil {
+				return cty.NilVal, fmt.Errorf("the result would hold %w", err)
+			}
+			return v, nil
+		},
+	})
+}
+
+func stdFunctions() map[string]function.Function {
 	return map[string]function.Function{
 		"abs": stdlib.AbsoluteFunc, "ceil": stdlib.CeilFunc, "floor": stdlib.FloorFunc,
 		"max": stdlib.MaxFunc, "min": stdlib.MinFunc, "parseint": stdlib.ParseIntFunc,

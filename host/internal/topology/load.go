@@ -73,9 +73,9 @@ const MaxFileBytes = 4 << 20
 // Load reads every .hcl file of dir and decodes it. The diagnostics say
 // what is wrong and where; the topology is usable only without errors.
 func Load(dir string, vals Values) (*Topology, hcl.Diagnostics) {
-	parser := hclparse.NewParser()
-	files, diags := parseDir(parser, dir)
-	return load(dir, parser, files, diags, vals)
+	parser, b := hclparse.NewParser(), &budget{}
+	files, diags := parseDir(parser, dir, b)
+	return load(dir, parser, files, diags, vals, b)
 }
 
 // MaxSources bounds how many files LoadSources takes.
@@ -85,12 +85,24 @@ const MaxSources = 256
 // receives them; names are plain file names ending in .hcl. dir is only
 // used to name the topology in messages.
 func LoadSources(dir string, sources map[string][]byte, vals Values) (*Topology, hcl.Diagnostics) {
-	parser := hclparse.NewParser()
-	files, diags := parseSources(parser, sources)
-	return load(dir, parser, files, diags, vals)
+	parser, b := hclparse.NewParser(), &budget{}
+	files, diags := parseSources(parser, sources, b)
+	return load(dir, parser, files, diags, vals, b)
 }
 
-func parseSources(parser *hclparse.Parser, sources map[string][]byte) ([]*hcl.File, hcl.Diagnostics) {
+// parse checks src against the limits, then parses it.
+func parse(parser *hclparse.Parser, src []byte, filename string, b *budget) (*hcl.File, hcl.Diagnostics) {
+	if diags := b.scanConfig(src, filename); diags.HasErrors() {
+		return nil, diags
+	}
+	f, diags := parser.ParseHCL(src, filename)
+	if f != nil && !diags.HasErrors() {
+		diags = append(diags, checkForNesting(f)...)
+	}
+	return f, diags
+}
+
+func parseSources(parser *hclparse.Parser, sources map[string][]byte, b *budget) ([]*hcl.File, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	if len(sources) > MaxSources {
 		return nil, diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Too many topology files",
@@ -110,7 +122,7 @@ func parseSources(parser *hclparse.Parser, sources map[string][]byte) ([]*hcl.Fi
 				Detail: fmt.Sprintf("%s is %d bytes; a topology file may have at most %d.", name, len(src), MaxFileBytes)})
 			continue
 		}
-		f, d := parser.ParseHCL(src, name)
+		f, d := parse(parser, src, name, b)
 		diags = append(diags, d...)
 		if f != nil {
 			files = append(files, f)
@@ -127,7 +139,7 @@ func validSourceName(name string) bool {
 		name != ".hcl" && !strings.HasPrefix(name, ".")
 }
 
-func load(dir string, parser *hclparse.Parser, files []*hcl.File, diags hcl.Diagnostics, vals Values) (*Topology, hcl.Diagnostics) {
+func load(dir string, parser *hclparse.Parser, files []*hcl.File, diags hcl.Diagnostics, vals Values, b *budget) (*Topology, hcl.Diagnostics) {
 	t := &Topology{Dir: dir, Files: parser.Files()}
 	if diags.HasErrors() {
 		return t, diags
@@ -142,7 +154,7 @@ func load(dir string, parser *hclparse.Parser, files []*hcl.File, diags hcl.Diag
 	}
 	l := &loader{t: t, vars: map[string]*variable{}, seen: map[string]hcl.Range{}}
 	diags = append(diags, l.declare(blocks)...)
-	values, d := assign(l.vars, vals, parser)
+	values, d := assign(l.vars, vals, parser, b)
 	diags = append(diags, d...)
 	diags = append(diags, checkValidations(l.vars, values)...)
 	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": cty.ObjectVal(values)}, Functions: functions()}
@@ -162,7 +174,7 @@ func load(dir string, parser *hclparse.Parser, files []*hcl.File, diags hcl.Diag
 }
 
 // parseDir parses the .hcl files of dir, in name order.
-func parseDir(parser *hclparse.Parser, dir string) ([]*hcl.File, hcl.Diagnostics) {
+func parseDir(parser *hclparse.Parser, dir string, b *budget) ([]*hcl.File, hcl.Diagnostics) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read the topology directory", Detail: err.Error() + "."}}
@@ -179,7 +191,7 @@ func parseDir(parser *hclparse.Parser, dir string) ([]*hcl.File, hcl.Diagnostics
 				Detail: fmt.Sprintf("%s is %d bytes; a topology file may have at most %d.", path, info.Size(), MaxFileBytes)})
 			continue
 		}
-		f, d := parser.ParseHCLFile(path)
+		f, d := parseFile(parser, path, b)
 		diags = append(diags, d...)
 		if f != nil {
 			files = append(files, f)
@@ -190,6 +202,16 @@ func parseDir(parser *hclparse.Parser, dir string) ([]*hcl.File, hcl.Diagnostics
 			Detail: fmt.Sprintf("%s has no .hcl files.", dir)})
 	}
 	return files, diags
+}
+
+// parseFile reads and parses the file at path, checking it against the
+// limits first.
+func parseFile(parser *hclparse.Parser, path string, b *budget) (*hcl.File, hcl.Diagnostics) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read a topology file", Detail: err.Error() + "."}}
+	}
+	return parse(parser, src, path, b)
 }
 
 // loader carries the declarations while a topology loads.
@@ -247,59 +269,77 @@ func (l *loader) unique(diags *hcl.Diagnostics, kind, name string, rng hcl.Range
 }
 
 // evalLocals evaluates the locals in dependency order, so that one local
-// may use another; a cycle is reported on each local in it.
+// may use another; a cycle is reported on each local in it. Each local is
+// evaluated once, with only the locals it refers to in its context, so the
+// work is linear in the number of locals and references.
 func (l *loader) evalLocals(ctx *hcl.EvalContext) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	values := map[string]cty.Value{}
-	ctx.Variables["local"] = cty.EmptyObjectVal
-	pending := sortedKeys(l.locals)
-	for len(pending) > 0 {
-		var next []string
-		for _, name := range pending {
-			if !l.localReady(name, values) {
-				next = append(next, name)
-				continue
-			}
-			v, d := l.locals[name].Expr.Value(ctx)
-			diags = append(diags, d...)
-			if d.HasErrors() {
-				v = cty.DynamicVal
-			}
-			values[name] = v
-			ctx.Variables["local"] = cty.ObjectVal(values)
+	values := make(map[string]cty.Value, len(l.locals))
+	deps, users := l.localGraph()
+	waiting := make(map[string]int, len(l.locals))
+	var ready []string
+	for _, name := range sortedKeys(l.locals) {
+		if waiting[name] = len(deps[name]); waiting[name] == 0 {
+			ready = append(ready, name)
 		}
-		if len(next) == len(pending) {
-			for _, name := range next {
-				diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cycle in local values",
-					Detail: fmt.Sprintf("local.%s depends on itself through %s.", name, strings.Join(next, ", ")), Subject: l.locals[name].Expr.Range().Ptr()})
-				values[name] = cty.DynamicVal
-			}
-			ctx.Variables["local"] = cty.ObjectVal(values)
-			break
-		}
-		pending = next
 	}
+	for len(ready) > 0 {
+		name := ready[0]
+		ready = ready[1:]
+		used := make(map[string]cty.Value, len(deps[name]))
+		for _, dep := range deps[name] {
+			used[dep] = values[dep]
+		}
+		child := ctx.NewChild()
+		child.Variables = map[string]cty.Value{"local": cty.ObjectVal(used)}
+		v, d := checkedValue(l.locals[name].Expr, child)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			v = cty.DynamicVal
+		}
+		values[name] = v
+		for _, user := range users[name] {
+			if waiting[user]--; waiting[user] == 0 {
+				ready = append(ready, user)
+			}
+		}
+	}
+	var cycle []string
+	for _, name := range sortedKeys(l.locals) {
+		if _, done := values[name]; !done {
+			cycle = append(cycle, name)
+		}
+	}
+	for _, name := range cycle {
+		diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Cycle in local values",
+			Detail: fmt.Sprintf("local.%s depends on itself through %s.", name, strings.Join(cycle, ", ")), Subject: l.locals[name].Expr.Range().Ptr()})
+		values[name] = cty.DynamicVal
+	}
+	ctx.Variables["local"] = cty.ObjectVal(values)
 	return diags
 }
 
-// localReady reports whether every local that name refers to has a value
-// (references to locals that do not exist are left for evaluation to report).
-func (l *loader) localReady(name string, values map[string]cty.Value) bool {
-	for _, tr := range l.locals[name].Expr.Variables() {
-		if tr.RootName() != "local" || len(tr) < 2 {
-			continue
-		}
-		attr, ok := tr[1].(hcl.TraverseAttr)
-		if !ok {
-			continue
-		}
-		if _, declared := l.locals[attr.Name]; declared {
-			if _, done := values[attr.Name]; !done {
-				return false
+// localGraph returns, for each local, the declared locals it refers to
+// (each once, in order), and the locals that refer to it. References to
+// locals that do not exist are left for evaluation to report.
+func (l *loader) localGraph() (deps, users map[string][]string) {
+	deps, users = map[string][]string{}, map[string][]string{}
+	for _, name := range sortedKeys(l.locals) {
+		seen := map[string]bool{}
+		for _, tr := range l.locals[name].Expr.Variables() {
+			if tr.RootName() != "local" || len(tr) < 2 {
+				continue
 			}
+			ref, ok := tr[1].(hcl.TraverseAttr)
+			if _, declared := l.locals[ref.Name]; !ok || !declared || seen[ref.Name] {
+				continue
+			}
+			seen[ref.Name] = true
+			deps[name] = append(deps[name], ref.Name)
+			users[ref.Name] = append(users[ref.Name], name)
 		}
 	}
-	return true
+	return deps, users
 }
 
 // backendObjects is the value of "backend" in expressions:

@@ -12,7 +12,7 @@ import (
 // eval evaluates an attribute and rejects null and unknown values, which
 // a topology attribute never means.
 func eval(attr *hcl.Attribute, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
-	v, diags := attr.Expr.Value(ctx)
+	v, diags := checkedValue(attr.Expr, ctx)
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}

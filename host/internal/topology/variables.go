@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
@@ -92,21 +93,19 @@ func decodeVariable(block *hcl.Block) (*variable, hcl.Diagnostics) {
 
 // assign gives every declared variable its value: default, then the
 // environment, files and arguments of vals.
-func assign(vars map[string]*variable, vals Values, parser interface {
-	ParseHCLFile(string) (*hcl.File, hcl.Diagnostics)
-}) (map[string]cty.Value, hcl.Diagnostics) {
+func assign(vars map[string]*variable, vals Values, parser *hclparse.Parser, b *budget) (map[string]cty.Value, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	raw := map[string]cty.Value{}
 	for _, kv := range vals.Environ {
 		name, value, ok := strings.Cut(kv, "=")
 		if n, isVar := strings.CutPrefix(name, EnvPrefix); ok && isVar && vars[n] != nil {
-			val, d := parseRawValue(vars[n], value, "the environment variable "+name)
+			val, d := parseRawValue(vars[n], value, "the environment variable "+name, b)
 			diags = append(diags, d...)
 			raw[n] = val
 		}
 	}
 	for _, path := range vals.Files {
-		f, d := parser.ParseHCLFile(path)
+		f, d := parseFile(parser, path, b)
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			continue
@@ -120,7 +119,7 @@ func assign(vars map[string]*variable, vals Values, parser interface {
 					Detail: fmt.Sprintf("The file sets %q, which no variable block declares; the value is ignored.", name), Subject: attr.NameRange.Ptr()})
 				continue
 			}
-			val, d := attr.Expr.Value(nil)
+			val, d := checkedValue(attr.Expr, nil)
 			diags = append(diags, d...)
 			raw[name] = val
 		}
@@ -135,7 +134,7 @@ func assign(vars map[string]*variable, vals Values, parser interface {
 			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Value for undeclared variable",
 				Detail: fmt.Sprintf("-var sets %q, but no variable block declares it. Declare it with variable %q { ... }.", name, name)})
 		default:
-			val, d := parseRawValue(vars[name], value, "-var "+name)
+			val, d := parseRawValue(vars[name], value, "-var "+name, b)
 			diags = append(diags, d...)
 			raw[name] = val
 		}
@@ -166,15 +165,22 @@ func assign(vars map[string]*variable, vals Values, parser interface {
 
 // parseRawValue reads a value given as text: as it is for a string
 // variable, as an HCL expression (a number, a list, a map) otherwise.
-func parseRawValue(v *variable, text, from string) (cty.Value, hcl.Diagnostics) {
+func parseRawValue(v *variable, text, from string, b *budget) (cty.Value, hcl.Diagnostics) {
 	if v.typ == cty.String {
+		if len(text) > MaxStringBytes {
+			return cty.NilVal, hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Value too large",
+				Detail: fmt.Sprintf("The value of %s is %d bytes; at most %d are allowed.", from, len(text), MaxStringBytes)}}
+		}
 		return cty.StringVal(text), nil
+	}
+	if diags := b.scanExpression([]byte(text), from); diags.HasErrors() {
+		return cty.NilVal, diags
 	}
 	expr, diags := hclsyntax.ParseExpression([]byte(text), from, hcl.InitialPos)
 	if diags.HasErrors() {
 		return cty.NilVal, diags
 	}
-	return expr.Value(nil)
+	return checkedValue(expr, nil)
 }
 
 // checkValidations runs each variable's validation blocks.
