@@ -12,7 +12,7 @@ func schemaToPB(s Schema) (*pb.Schema, error) {
 	for _, a := range s.Attributes {
 		pa := &pb.Attribute{
 			Name: a.Name, Type: string(a.Type), Description: a.Description,
-			Required: a.Required, Sensitive: a.Sensitive,
+			Required: a.Required, Sensitive: a.Sensitive, TenantSettable: a.TenantSettable,
 		}
 		if a.Default != nil {
 			def, err := json.Marshal(a.Default)
@@ -41,7 +41,7 @@ func schemaFromPB(s *pb.Schema) (Schema, error) {
 	for _, pa := range s.GetAttributes() {
 		a := Attribute{
 			Name: pa.GetName(), Type: Type(pa.GetType()), Description: pa.GetDescription(),
-			Required: pa.GetRequired(), Sensitive: pa.GetSensitive(),
+			Required: pa.GetRequired(), Sensitive: pa.GetSensitive(), TenantSettable: pa.GetTenantSettable(),
 		}
 		if len(pa.GetDefaultJson()) > 0 {
 			if err := json.Unmarshal(pa.GetDefaultJson(), &a.Default); err != nil {

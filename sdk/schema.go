@@ -59,6 +59,13 @@ type Attribute struct {
 	// Default is used when an optional attribute is absent; it must be a
 	// value of Type as encoding/json would decode it.
 	Default any `json:"default,omitempty"`
+	// TenantSettable attributes may be set by a tenant's topology, in its
+	// reference to a backend an operator registered: mark only those that
+	// reach nothing of the host (no address, path, program, credential,
+	// namespace or name prefix) and no other tenant. Every other attribute
+	// is the operator's alone. A nested block is the tenant's to set when
+	// all its attributes are.
+	TenantSettable bool `json:"tenant_settable,omitempty"`
 }
 
 // Nesting says how many times a nested block may appear.

@@ -12,7 +12,7 @@ import (
 var testSchema = Schema{
 	Attributes: []Attribute{
 		{Name: "address", Type: TypeString, Required: true},
-		{Name: "timeout", Type: TypeString, Default: "30s"},
+		{Name: "timeout", Type: TypeString, Default: "30s", TenantSettable: true},
 		{Name: "qps", Type: TypeNumber, Default: 5},
 		{Name: "labels", Type: MapOf(TypeString)},
 		{Name: "zones", Type: ListOf(TypeString)},

@@ -46,16 +46,16 @@ type config struct {
 
 var schema = sdk.Schema{
 	Attributes: []sdk.Attribute{
-		{Name: "latency", Type: sdk.TypeString, Default: "0s", Description: "Delay added to every operation, as a Go duration."},
-		{Name: "log_interval", Type: sdk.TypeString, Default: "200ms", Description: "How often each simulated replica logs a line."},
-		{Name: "node_name", Type: sdk.TypeString, Default: "memory", Description: "Name of the one simulated node."},
+		{Name: "latency", Type: sdk.TypeString, Default: "0s", TenantSettable: true, Description: "Delay added to every operation, as a Go duration."},
+		{Name: "log_interval", Type: sdk.TypeString, Default: "200ms", TenantSettable: true, Description: "How often each simulated replica logs a line."},
+		{Name: "node_name", Type: sdk.TypeString, Default: "memory", TenantSettable: true, Description: "Name of the one simulated node."},
 	},
 	Blocks: []sdk.Block{{
 		Name: "fault", Nesting: sdk.NestingList, Description: "Make an operation fail, to test how callers cope.",
 		Schema: sdk.Schema{Attributes: []sdk.Attribute{
-			{Name: "op", Type: sdk.TypeString, Required: true, Description: "Operation: apply, destroy, status, restart, ..."},
-			{Name: "kind", Type: sdk.TypeString, Default: "error", Description: "error, unavailable, crash (exit the plugin) or hang."},
-			{Name: "count", Type: sdk.TypeNumber, Default: 0, Description: "Fail this many times, then succeed; 0 fails every time."},
+			{Name: "op", Type: sdk.TypeString, Required: true, TenantSettable: true, Description: "Operation: apply, destroy, status, restart, ..."},
+			{Name: "kind", Type: sdk.TypeString, Default: "error", TenantSettable: true, Description: "error, unavailable, crash (exit the plugin) or hang."},
+			{Name: "count", Type: sdk.TypeNumber, Default: 0, TenantSettable: true, Description: "Fail this many times, then succeed; 0 fails every time."},
 		}},
 	}},
 }

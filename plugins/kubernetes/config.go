@@ -42,7 +42,7 @@ var schema = sdk.Schema{
 		{Name: "field_manager", Type: sdk.TypeString, Default: "alphaswarm", Description: "Field manager of server-side apply."},
 		{Name: "qps", Type: sdk.TypeNumber, Default: 50, Description: "Client-side rate limit, requests per second."},
 		{Name: "burst", Type: sdk.TypeNumber, Default: 100, Description: "Client-side burst above qps."},
-		{Name: "rollout_timeout", Type: sdk.TypeString, Default: "5m",
+		{Name: "rollout_timeout", Type: sdk.TypeString, Default: "5m", TenantSettable: true,
 			Description: "How long apply waits for a rollout; Deployments also get it as progressDeadlineSeconds."},
 	},
 }

@@ -1256,9 +1256,12 @@ type Attribute struct {
 	Required    bool   `protobuf:"varint,4,opt,name=required,proto3" json:"required,omitempty"`
 	Sensitive   bool   `protobuf:"varint,5,opt,name=sensitive,proto3" json:"sensitive,omitempty"`
 	// JSON encoding of the default value; empty when there is none.
-	DefaultJson   []byte `protobuf:"bytes,6,opt,name=default_json,json=defaultJson,proto3" json:"default_json,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	DefaultJson []byte `protobuf:"bytes,6,opt,name=default_json,json=defaultJson,proto3" json:"default_json,omitempty"`
+	// A tenant's topology may set it: it reaches nothing of the host, nor
+	// another tenant. Every other attribute is the operator's.
+	TenantSettable bool `protobuf:"varint,7,opt,name=tenant_settable,json=tenantSettable,proto3" json:"tenant_settable,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Attribute) Reset() {
@@ -1331,6 +1334,13 @@ func (x *Attribute) GetDefaultJson() []byte {
 		return x.DefaultJson
 	}
 	return nil
+}
+
+func (x *Attribute) GetTenantSettable() bool {
+	if x != nil {
+		return x.TenantSettable
+	}
+	return false
 }
 
 type NestedBlock struct {
@@ -4275,14 +4285,15 @@ const file_alphaswarm_backend_v1_backend_proto_rawDesc = "" +
 	"\n" +
 	"attributes\x18\x01 \x03(\v2 .alphaswarm.backend.v1.AttributeR\n" +
 	"attributes\x12:\n" +
-	"\x06blocks\x18\x02 \x03(\v2\".alphaswarm.backend.v1.NestedBlockR\x06blocks\"\xb2\x01\n" +
+	"\x06blocks\x18\x02 \x03(\v2\".alphaswarm.backend.v1.NestedBlockR\x06blocks\"\xdb\x01\n" +
 	"\tAttribute\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12 \n" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x1a\n" +
 	"\brequired\x18\x04 \x01(\bR\brequired\x12\x1c\n" +
 	"\tsensitive\x18\x05 \x01(\bR\tsensitive\x12!\n" +
-	"\fdefault_json\x18\x06 \x01(\fR\vdefaultJson\"\xce\x01\n" +
+	"\fdefault_json\x18\x06 \x01(\fR\vdefaultJson\x12'\n" +
+	"\x0ftenant_settable\x18\a \x01(\bR\x0etenantSettable\"\xce\x01\n" +
 	"\vNestedBlock\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x18\n" +
