@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/alphaswarm/controller/sdk"
 )
@@ -20,6 +21,7 @@ var version = "0.1.0"
 // config is the body of a backend "kubernetes" "<name>" block.
 type config struct {
 	Kubeconfig     string  `json:"kubeconfig"`
+	KubeconfigData string  `json:"kubeconfig_data"`
 	Context        string  `json:"context"`
 	InCluster      bool    `json:"in_cluster"`
 	Namespace      string  `json:"namespace"`
@@ -35,6 +37,8 @@ var schema = sdk.Schema{
 	Attributes: []sdk.Attribute{
 		{Name: "kubeconfig", Type: sdk.TypeString, Default: "",
 			Description: "Path of the kubeconfig file. Empty: $KUBECONFIG when the host passes it, else ~/.kube/config."},
+		{Name: "kubeconfig_data", Type: sdk.TypeString, Default: "", Sensitive: true,
+			Description: "A kubeconfig's content, as an operator's credential(\"...\") gives it. It must be self-contained: no exec or auth-provider credential plugins, no file references."},
 		{Name: "context", Type: sdk.TypeString, Default: "", Description: "Context of the kubeconfig to use; empty: its current context."},
 		{Name: "in_cluster", Type: sdk.TypeBool, Default: false, Description: "Use the pod's service account instead of a kubeconfig."},
 		{Name: "namespace", Type: sdk.TypeString, Default: "",
@@ -61,8 +65,33 @@ func (c *config) check() error {
 	if c.QPS <= 0 || c.Burst < 1 {
 		return sdk.InvalidConfig("qps", "qps must be > 0 and burst >= 1")
 	}
-	if c.InCluster && (c.Kubeconfig != "" || c.Context != "") {
-		return sdk.InvalidConfig("in_cluster", "in_cluster excludes kubeconfig and context")
+	if c.InCluster && (c.Kubeconfig != "" || c.KubeconfigData != "" || c.Context != "") {
+		return sdk.InvalidConfig("in_cluster", "in_cluster excludes kubeconfig, kubeconfig_data and context")
+	}
+	if c.Kubeconfig != "" && c.KubeconfigData != "" {
+		return sdk.InvalidConfig("kubeconfig_data", "kubeconfig_data excludes kubeconfig: give the content or a path, not both")
+	}
+	return nil
+}
+
+// selfContained refuses a kubeconfig given as content that would make the
+// plugin run a program (exec credential plugins, auth providers) or read a
+// file of the host: everything it needs must be in the content.
+func selfContained(kc *clientcmdapi.Config) error {
+	for name, a := range kc.AuthInfos {
+		switch {
+		case a.Exec != nil:
+			return fmt.Errorf("user %q runs an exec credential plugin (%s)", name, a.Exec.Command)
+		case a.AuthProvider != nil:
+			return fmt.Errorf("user %q uses the auth provider %q", name, a.AuthProvider.Name)
+		case a.ClientCertificate != "" || a.ClientKey != "" || a.TokenFile != "":
+			return fmt.Errorf("user %q names a file (client-certificate, client-key or tokenFile); embed the data instead", name)
+		}
+	}
+	for name, cl := range kc.Clusters {
+		if cl.CertificateAuthority != "" {
+			return fmt.Errorf("cluster %q names a file (certificate-authority); embed certificate-authority-data instead", name)
+		}
 	}
 	return nil
 }
@@ -76,11 +105,23 @@ func (c *config) restConfig() (*rest.Config, error) {
 		}
 		return rc, nil
 	}
-	rules := clientcmd.NewDefaultClientConfigLoadingRules()
-	if c.Kubeconfig != "" {
-		rules.ExplicitPath = c.Kubeconfig
+	var loader clientcmd.ClientConfig
+	if c.KubeconfigData != "" {
+		kc, err := clientcmd.Load([]byte(c.KubeconfigData))
+		if err != nil {
+			return nil, sdk.InvalidConfig("kubeconfig_data", "not a kubeconfig: %v", err)
+		}
+		if err := selfContained(kc); err != nil {
+			return nil, sdk.InvalidConfig("kubeconfig_data", "%v", err)
+		}
+		loader = clientcmd.NewNonInteractiveClientConfig(*kc, c.Context, &clientcmd.ConfigOverrides{CurrentContext: c.Context}, nil)
+	} else {
+		rules := clientcmd.NewDefaultClientConfigLoadingRules()
+		if c.Kubeconfig != "" {
+			rules.ExplicitPath = c.Kubeconfig
+		}
+		loader = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: c.Context})
 	}
-	loader := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: c.Context})
 	rc, err := loader.ClientConfig()
 	if err != nil {
 		path := "kubeconfig"

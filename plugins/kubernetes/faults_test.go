@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
@@ -308,5 +310,62 @@ func TestValidateNames(t *testing.T) {
 	}
 	if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Path != "service.1api" || !strings.Contains(resp.Diagnostics[0].Summary, "must start with a letter") {
 		t.Errorf("diagnostics %+v, want one at service.1api", resp.Diagnostics)
+	}
+}
+
+// TestKubeconfigData configures the plugin with a kubeconfig's content, as
+// an operator's credential gives it: a self-contained one reaches the
+// cluster; one that would run a program or read a file of the host is
+// refused at kubeconfig_data, naming what, and the program never runs.
+func TestKubeconfigData(t *testing.T) {
+	t.Parallel()
+	content := func(edit func(*clientcmdapi.Config)) string {
+		t.Helper()
+		cfg, err := clientcmd.LoadFromFile(needCluster(t).Kubeconfig)
+		if err == nil {
+			err = clientcmdapi.FlattenConfig(cfg)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit(cfg)
+		b, err := clientcmd.Write(*cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	if _, err := plugin(t, map[string]any{"kubeconfig_data": content(func(*clientcmdapi.Config) {})}); err != nil {
+		t.Fatalf("a self-contained kubeconfig: %v", err)
+	}
+	marker := filepath.Join(t.TempDir(), "ran")
+	for name, tc := range map[string]struct {
+		edit func(*clientcmdapi.Config)
+		want string
+	}{
+		"an exec plugin": {func(c *clientcmdapi.Config) {
+			for _, u := range c.AuthInfos {
+				u.Token, u.Exec = "", &clientcmdapi.ExecConfig{Command: "/bin/touch", Args: []string{marker}, APIVersion: "client.authentication.k8s.io/v1", InteractiveMode: clientcmdapi.NeverExecInteractiveMode}
+			}
+		}, "runs an exec credential plugin (/bin/touch)"},
+		"a token file": {func(c *clientcmdapi.Config) {
+			for _, u := range c.AuthInfos {
+				u.TokenFile = "/etc/hostname"
+			}
+		}, "names a file"},
+		"a CA file": {func(c *clientcmdapi.Config) {
+			for _, cl := range c.Clusters {
+				cl.CertificateAuthorityData, cl.CertificateAuthority = nil, "/etc/ssl/certs/ca-certificates.crt"
+			}
+		}, "names a file (certificate-authority)"},
+	} {
+		_, err := plugin(t, map[string]any{"kubeconfig_data": content(tc.edit)})
+		var invalid *sdk.InvalidConfigError
+		if !errors.As(err, &invalid) || invalid.Path != "kubeconfig_data" || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error at kubeconfig_data containing %q", name, err, tc.want)
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the exec credential plugin ran")
 	}
 }
