@@ -13,14 +13,15 @@ variable "replicas" {
   }
 }
 
-backend "kubernetes" "dev" {
-  kubeconfig = ".swarm/k8s/kubeconfig"
-}
+# The cluster of make k8s-up. Dev mode registers it as kubernetes.local once
+# .swarm/k8s/kubeconfig exists; swarmctl plan -local finds it through
+# $KUBECONFIG (make k8s-up prints the export).
+backend "kubernetes" "local" {}
 
 deployment "shop" {
   tenant      = "acme"
   environment = "staging"
-  backend     = backend.kubernetes.dev
+  backend     = backend.kubernetes.local
 
   service "web" {
     image    = "registry.example.com/acme/web:2.1.0"

@@ -17,9 +17,10 @@ locals {
   }
 }
 
-backend "compose" "local" {
-  project_prefix = "quick"
-}
+# The local Docker Engine. On a controller the operator registers this
+# backend and sets its configuration (dev mode does, for everyone); a
+# topology only names it. swarmctl plan -local uses the plugin's defaults.
+backend "compose" "local" {}
 
 deployment "hello" {
   tenant      = "demo"

@@ -1,6 +1,4 @@
 # One engine, two tenants: each deployment belongs to its tenant, and the
 # control plane never shows one tenant's deployments to the other.
 
-backend "compose" "shared" {
-  project_prefix = "mt"
-}
+backend "compose" "local" {}

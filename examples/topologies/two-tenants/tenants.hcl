@@ -6,7 +6,7 @@ variable "image" {
 deployment "acme-shop" {
   tenant      = "acme"
   environment = "prod"
-  backend     = backend.compose.shared
+  backend     = backend.compose.local
 
   service "web" {
     image = var.image
@@ -21,7 +21,7 @@ deployment "acme-shop" {
 deployment "globex-shop" {
   tenant      = "globex"
   environment = "prod"
-  backend     = backend.compose.shared
+  backend     = backend.compose.local
 
   service "web" {
     image = var.image

@@ -6,21 +6,29 @@ import (
 	"time"
 
 	"github.com/alphaswarm/controller/core/auth"
+	"github.com/alphaswarm/controller/host/internal/topology"
 	"github.com/alphaswarm/controller/sdk"
 )
 
-// backendView is one installed plugin. Paths on the host are not shown.
+// backendView is one registered backend as a tenant sees it: what it is,
+// where the tenant may deploy to it, and what its plugin can do. Its
+// configuration, which is the operator's, is not shown.
 type backendView struct {
+	ID           string           `json:"id"`
+	Type         string           `json:"type"`
 	Name         string           `json:"name"`
+	Environments []string         `json:"environments"` // granted to the caller's tenant; "*" for all
 	Version      string           `json:"version"`
 	Protocol     int              `json:"protocol"`
 	Capabilities sdk.Capabilities `json:"capabilities"`
 	Health       string           `json:"health"` // "ok" or why not
-	Dev          bool             `json:"dev"`
+	// Settable lists the configuration attributes and blocks a topology
+	// may set in its reference to the backend.
+	Settable []string `json:"settable"`
 }
 
-// backends lists the installed plugins, their versions and capabilities,
-// and whether each starts and answers.
+// backends lists the registered backends granted to the caller's tenant,
+// with their plugins' versions and capabilities and whether each starts.
 func (s *Server) backends(w http.ResponseWriter, r *http.Request) {
 	p := principal(r.Context())
 	if err := s.allow(r, p, auth.BackendsRead, "list backends", "", p.AuthorizeGlobal(auth.BackendsRead)); err != nil {
@@ -28,10 +36,20 @@ func (s *Server) backends(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := []backendView{}
-	for _, pl := range s.plugins.Plugins() {
-		v := backendView{Name: pl.Name, Version: pl.Version, Dev: pl.Dev, Health: "ok"}
-		info, err := s.plugins.Describe(r.Context(), pl)
-		if err != nil {
+	for _, b := range s.registry.List() {
+		granted, envs := b.GrantedTo(p.Tenant)
+		if !granted {
+			continue
+		}
+		v := backendView{ID: b.ID(), Type: b.Type, Name: b.Name, Environments: envs, Health: "ok", Settable: []string{}}
+		part := topology.TenantPart(b.Schema())
+		for _, a := range part.Attributes {
+			v.Settable = append(v.Settable, a.Name)
+		}
+		for _, blk := range part.Blocks {
+			v.Settable = append(v.Settable, blk.Name)
+		}
+		if info, err := s.describe(r, b.Type); err != nil {
 			_, v.Health = status(err)
 		} else {
 			v.Version, v.Protocol, v.Capabilities = info.Version, info.Protocol, info.Capabilities
@@ -39,6 +57,15 @@ func (s *Server) backends(w http.ResponseWriter, r *http.Request) {
 		out = append(out, v)
 	}
 	reply(w, http.StatusOK, map[string]any{"backends": out})
+}
+
+// describe returns what the plugin of a backend type says of itself.
+func (s *Server) describe(r *http.Request, plugin string) (sdk.Info, error) {
+	pl, err := s.plugins.Plugin(plugin)
+	if err != nil {
+		return sdk.Info{}, err
+	}
+	return s.plugins.Describe(r.Context(), pl)
 }
 
 // auditView is one audit entry.

@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"github.com/alphaswarm/controller/host/internal/api"
-	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 )
 
 // auditCount is how many entries the harness's audit log holds.
@@ -75,7 +72,7 @@ func TestAnonymousDenialsAreBoundedInTheAuditLog(t *testing.T) {
 // stops reading at its body deadline and answers 408.
 func TestSlowBodyIsCutOff(t *testing.T) {
 	t.Parallel()
-	h := newHarnessOn(t, "sqlite", func(_ *pluginmgr.Config, c *api.Config) { c.BodyTimeout = 500 * time.Millisecond })
+	h := newHarnessOn(t, "sqlite", func(s *setup) { s.api.BodyTimeout = 500 * time.Millisecond })
 	conn, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
 	if err != nil {
 		t.Fatal(err)
@@ -117,22 +114,28 @@ func TestPlanDecidesThePermissionFirst(t *testing.T) {
 	}
 }
 
-// TestBackendBlocksAloneStartNoPlugin plans a file of many backend blocks
-// and no deployment: no plugin process starts, and each block gets a
-// warning that it was not checked.
+// TestBackendBlocksAloneStartNoPlugin plans a file of backend blocks and
+// no deployment: a registered backend's block gets a warning that it was
+// not checked, blocks of backends no operator registered are refused, and
+// no plugin process starts either way.
 func TestBackendBlocksAloneStartNoPlugin(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
+	before, _ := h.plugins.Stats()
+	code, out := h.do("POST", "/v1/plan", h.admin("acme"), map[string]any{"files": map[string]string{"main.hcl": "backend \"memory\" \"sim\" {}\n"}})
+	if code != http.StatusOK || !strings.Contains(string(out), "Backend not used") {
+		t.Errorf("plan of a registered backend's block alone: %d %.300s", code, out)
+	}
 	var src strings.Builder
 	for i := range 40 {
-		fmt.Fprintf(&src, "backend \"memory\" \"b%d\" {\n  log_interval = \"%dms\"\n}\n", i, 10+i)
+		fmt.Fprintf(&src, "backend \"memory\" \"b%d\" {}\n", i)
 	}
-	code, out := h.do("POST", "/v1/plan", h.admin("acme"), map[string]any{"files": map[string]string{"main.hcl": src.String()}})
-	if code != http.StatusOK || strings.Count(string(out), "Backend not used") != 40 {
-		t.Errorf("plan of backend blocks alone: %d %.300s", code, out)
+	code, out = h.do("POST", "/v1/plan", h.admin("acme"), map[string]any{"files": map[string]string{"main.hcl": src.String()}})
+	if code != http.StatusUnprocessableEntity || strings.Count(string(out), "Backend not registered") != 40 || !strings.Contains(string(out), "Backends tenant acme may use: memory.sim.") {
+		t.Errorf("plan of unregistered backends' blocks: %d %.300s", code, out)
 	}
-	if launches, _ := h.plugins.Stats(); launches != 0 {
-		t.Errorf("%d plugin processes started for a file without deployments", launches)
+	if after, _ := h.plugins.Stats(); after != before {
+		t.Errorf("%d plugin processes started for files without deployments", after-before)
 	}
 }
 

@@ -12,9 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alphaswarm/controller/host/internal/api"
 	"github.com/alphaswarm/controller/host/internal/jobs"
-	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/stacks"
 )
 
@@ -52,9 +50,9 @@ func post(c *http.Client, url, token string, body any) (int, string, error) {
 // ends, each tenant gets plans and applies through, the host still applies
 // afterwards, and no goroutine is left waiting on a plugin-manager lock.
 func TestConcurrentPlansAndAppliesNeverHang(t *testing.T) {
-	h := newHarnessOn(t, "sqlite", func(c *pluginmgr.Config, _ *api.Config) {
-		c.SupersededIdle = 20 * time.Millisecond
-		c.MaxPerGroup = 64
+	h := newHarnessOn(t, "sqlite", func(s *setup) {
+		s.plugins.SupersededIdle = 20 * time.Millisecond
+		s.plugins.MaxPerGroup = 64
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	var workers sync.WaitGroup

@@ -205,7 +205,7 @@ func (s *Server) operation(kind string) http.HandlerFunc {
 				return
 			}
 		}
-		payload, err := operationPayload(kind, d, body)
+		payload, err := s.operationPayload(kind, d, body)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -220,9 +220,12 @@ func (s *Server) operation(kind string) http.HandlerFunc {
 	}
 }
 
-func operationPayload(kind string, d *store.Deployment, body operationBody) (jobs.Payload, error) {
-	backendType, backendName, _ := strings.Cut(d.Backend, ".")
-	p := jobs.Payload{Backend: jobs.Backend{Type: backendType, Name: backendName, Config: d.BackendConfig}, Service: body.Service, RemoveData: body.RemoveData}
+func (s *Server) operationPayload(kind string, d *store.Deployment, body operationBody) (jobs.Payload, error) {
+	backend, err := s.deploymentBackend(d)
+	p := jobs.Payload{Backend: backend, Service: body.Service, RemoveData: body.RemoveData}
+	if err != nil {
+		return p, err
+	}
 	if body.Service != "" && d.Spec.Service(body.Service) == nil {
 		return p, badRequest("service", "deployment %s has no service %q", d.Ref.Name, body.Service)
 	}
@@ -243,10 +246,21 @@ func operationPayload(kind string, d *store.Deployment, body operationBody) (job
 	if body.Replicas != nil {
 		p.Replicas = *body.Replicas
 	}
-	if len(d.BackendConfig) == 0 {
-		return p, &apiError{status: http.StatusConflict, detail: fmt.Sprintf("deployment %s was applied before the host recorded backend configurations: apply it again, then retry %s", d.Ref, kind)}
-	}
 	return p, nil
+}
+
+// deploymentBackend is the registered backend a deployment runs on, with
+// the settings its topology gave it. A backend no longer registered, or no
+// longer granted to the deployment's tenant and environment, is a 409.
+func (s *Server) deploymentBackend(d *store.Deployment) (jobs.Backend, error) {
+	typ, name, _ := strings.Cut(d.Backend, ".")
+	b := jobs.Backend{Type: typ, Name: name, Config: d.BackendConfig}
+	if reg := s.registry.Lookup(d.Backend); reg == nil || !reg.Granted(d.Ref.Tenant, d.Ref.Environment) {
+		return b, &apiError{status: http.StatusConflict, detail: fmt.Sprintf(
+			"deployment %s runs on backend %s, which this controller does not register for tenant %s in environment %s (any more): an operator must register or grant it",
+			d.Ref, d.Backend, d.Ref.Tenant, d.Ref.Environment)}
+	}
+	return b, nil
 }
 
 func firstMissing(b operationBody) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/alphaswarm/controller/core/auth"
 	"github.com/alphaswarm/controller/core/auth/devissuer"
 	"github.com/alphaswarm/controller/host/internal/api"
+	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
@@ -71,8 +72,16 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness { return newHarnessOn(t, "sqlite") }
 
-// option adjusts a harness's plugin manager and API configuration.
-type option func(*pluginmgr.Config, *api.Config)
+// setup is what options adjust before a harness starts: the plugin
+// manager's and the API's configuration, and the host configuration that
+// registers backends (default: memory.sim for everyone).
+type setup struct {
+	plugins  pluginmgr.Config
+	api      api.Config
+	backends string
+}
+
+type option func(*setup)
 
 // newHarnessOn starts a harness on kind's store, with options.
 func newHarnessOn(t *testing.T, kind string, opts ...option) *harness {
@@ -86,13 +95,18 @@ func newHarnessOn(t *testing.T, kind string, opts ...option) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	pc := pluginmgr.Config{PluginDirs: []string{pluginDir}, StartTimeout: 10 * time.Second}
-	ac := api.Config{Store: st, Heartbeat: time.Second}
+	su := setup{plugins: pluginmgr.Config{PluginDirs: []string{pluginDir}, StartTimeout: 10 * time.Second},
+		api: api.Config{Store: st, Heartbeat: time.Second}, backends: backends.ForEveryone("memory.sim")}
 	for _, adjust := range opts {
-		adjust(&pc, &ac)
+		adjust(&su)
 	}
-	m := pluginmgr.New(pc)
+	ac := su.api
+	m := pluginmgr.New(su.plugins)
 	t.Cleanup(m.Close)
+	reg, err := backends.Open(context.Background(), su.backends, "test.hcl", nil, m)
+	if err != nil {
+		t.Fatal(err)
+	}
 	key, err := devissuer.NewKey()
 	if err != nil {
 		t.Fatal(err)
@@ -106,10 +120,10 @@ func newHarnessOn(t *testing.T, kind string, opts ...option) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ac.Plugins, ac.Verifier = m, v
+	ac.Plugins, ac.Verifier, ac.Backends = m, v, reg
 	srv := httptest.NewServer(api.New(ac).Handler())
 	t.Cleanup(srv.Close)
-	w := &jobs.Worker{Store: st, Runner: &jobs.Executor{Store: st, Plugins: m}, Owner: "test", Lease: 5 * time.Second, Poll: 20 * time.Millisecond}
+	w := &jobs.Worker{Store: st, Runner: &jobs.Executor{Store: st, Plugins: m, Backends: reg}, Owner: "test", Lease: 5 * time.Second, Poll: 20 * time.Millisecond}
 	return &harness{t: t, url: srv.URL, iss: iss, store: st, worker: w, plugins: m}
 }
 

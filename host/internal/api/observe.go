@@ -12,7 +12,6 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/core/auth"
-	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/store"
 	"github.com/alphaswarm/controller/sdk"
 )
@@ -23,8 +22,16 @@ const maxTail = 100000
 // client returns the plugin client of the instance that runs d for its
 // tenant, the same instance its jobs use.
 func (s *Server) client(ctx context.Context, d *store.Deployment) (*sdk.Client, error) {
-	typ, name, _ := strings.Cut(d.Backend, ".")
-	inst, err := s.plugins.Start(ctx, jobs.InstanceFor(d.Ref.Tenant, jobs.Backend{Type: typ, Name: name, Config: d.BackendConfig}))
+	b, err := s.deploymentBackend(d)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := s.registry.Instance(ctx, d.Ref.Tenant, b.ID(), b.Config)
+	if err != nil {
+		s.log.Error("configure a registered backend", "backend", b.ID(), "tenant", d.Ref.Tenant, "error", err)
+		return nil, &sdk.UnavailableError{Message: fmt.Sprintf("backend %s cannot be configured on this controller; the operator's log says why", b.ID())}
+	}
+	inst, err := s.plugins.Start(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

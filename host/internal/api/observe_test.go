@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -157,11 +158,13 @@ func TestMetricsNodesAndBackends(t *testing.T) {
 	code, out = h.do("GET", "/v1/backends", tok, nil)
 	backends := decodeJSON[struct {
 		Backends []struct {
-			Name, Health string
-			Protocol     int
+			ID, Health string
+			Protocol   int
+			Settable   []string
 		}
 	}](t, out).Backends
-	if code != 200 || len(backends) != 1 || backends[0].Name != "memory" || backends[0].Health != "ok" || backends[0].Protocol != 1 {
+	if code != 200 || len(backends) != 1 || backends[0].ID != "memory.sim" || backends[0].Health != "ok" || backends[0].Protocol != 1 ||
+		!slices.Equal(backends[0].Settable, []string{"latency", "log_interval", "node_name", "fault"}) {
 		t.Errorf("backends: %d %s", code, out)
 	}
 	if strings.Contains(string(out), pluginDir) {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/alphaswarm/controller/core"
@@ -36,9 +35,13 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	typ, name, _ := strings.Cut(d.Backend, ".")
+	backend, err := s.deploymentBackend(d)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	spec := rev.Spec
-	payload := jobs.Payload{Backend: jobs.Backend{Type: typ, Name: name, Config: d.BackendConfig}, Spec: &spec, SourceHash: rev.SourceHash}
+	payload := jobs.Payload{Backend: backend, Spec: &spec, SourceHash: rev.SourceHash}
 	id, err := s.store.Enqueue(r.Context(), store.NewJob{Deployment: d.Ref, Kind: jobs.KindApply, Payload: payload, CreatedBy: principal(r.Context()).Subject})
 	if err != nil {
 		s.fail(w, r, err)

@@ -14,14 +14,18 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 
 	"github.com/alphaswarm/controller/core/auth"
+	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
 )
 
 // Config configures the API.
 type Config struct {
-	Store    *store.Store
-	Plugins  *pluginmgr.Manager
+	Store   *store.Store
+	Plugins *pluginmgr.Manager
+	// Backends are the backends operators registered, bound to their
+	// plugins; tenants deploy to these alone (nil: none).
+	Backends *backends.Registry
 	Verifier auth.Verifier
 	// Ready reports whether the host can serve (store open and answering).
 	Ready  func(context.Context) error
@@ -41,6 +45,7 @@ type Config struct {
 type Server struct {
 	store     *store.Store
 	plugins   *pluginmgr.Manager
+	registry  *backends.Registry
 	verifier  auth.Verifier
 	ready     func(context.Context) error
 	log       hclog.Logger
@@ -73,7 +78,7 @@ const smallBody = 64 << 10
 
 // New returns a server for cfg.
 func New(cfg Config) *Server {
-	s := &Server{store: cfg.Store, plugins: cfg.Plugins, verifier: cfg.Verifier, ready: cfg.Ready,
+	s := &Server{store: cfg.Store, plugins: cfg.Plugins, registry: cfg.Backends, verifier: cfg.Verifier, ready: cfg.Ready,
 		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, heartbeat: cfg.Heartbeat, bodyTimeout: cfg.BodyTimeout,
 		anonymousAudit: rate.NewLimiter(10, 100), evaluations: make(chan struct{}, max(2, runtime.NumCPU()))}
 	if s.bodyTimeout <= 0 {
@@ -81,6 +86,9 @@ func New(cfg Config) *Server {
 	}
 	if s.log == nil {
 		s.log = hclog.NewNullLogger()
+	}
+	if s.registry == nil {
+		s.registry = backends.New(nil)
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = 4 << 20

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
 	"github.com/alphaswarm/controller/host/internal/topology"
+	"github.com/alphaswarm/controller/sdk"
 )
 
 // topologyBody is the body of plan and apply: the topology files by name,
@@ -98,14 +101,15 @@ func (s *Server) check(r *http.Request, body topologyBody, perm auth.Permission,
 			return nil, err
 		}
 	}
+	if err := s.checkBackends(r, p, t, action); err != nil {
+		return nil, err
+	}
 	recorded, err := s.recorded(r, t)
 	if err != nil {
 		return nil, err
 	}
 	session, more := planner.CheckTopology(r.Context(), t, s.plugins, planner.Options{
-		Instance: func(b *topology.Backend, config json.RawMessage) pluginmgr.InstanceConfig {
-			return jobs.InstanceFor(p.Tenant, backendOf(b, config))
-		},
+		Registered: s.registered(p.Tenant),
 		PriorState: func(ref core.DeploymentRef) []byte {
 			if d := recorded[ref]; d != nil {
 				return d.State
@@ -132,6 +136,61 @@ func (s *Server) check(r *http.Request, body topologyBody, perm auth.Permission,
 	res := planResult{Plans: plans, Diagnostics: diagnostics(diags), SourceHash: sourceHash(sources)}
 	res.Hash = planHash(res)
 	return &planned{session: session, result: res}, nil
+}
+
+// checkBackends refuses a topology that refers to a backend no operator
+// registered (diagnostics at its blocks), or deploys to one that is not
+// granted to the deployment's tenant and environment (403, audited).
+func (s *Server) checkBackends(r *http.Request, p *auth.Principal, t *topology.Topology, action string) error {
+	var diags hcl.Diagnostics
+	for _, b := range t.Backends {
+		if s.registry.Lookup(b.ID()) == nil {
+			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Backend not registered",
+				Detail:  fmt.Sprintf("No operator registered backend %s on this controller. Backends tenant %s may use: %s.", b.ID(), p.Tenant, orNone(s.registry.IDs(p.Tenant))),
+				Subject: b.DeclRange.Ptr()})
+		}
+	}
+	if diags.HasErrors() {
+		return &apiError{status: http.StatusUnprocessableEntity, field: "files", detail: "the topology refers to backends this controller does not have", diags: diagnostics(diags)}
+	}
+	for _, d := range t.Deployments {
+		if d.Backend == nil {
+			continue
+		}
+		ref := d.Spec.Ref()
+		if !s.registry.Lookup(d.Backend.ID()).Granted(ref.Tenant, ref.Environment) {
+			reason := fmt.Sprintf("backend %s is not granted to tenant %s in environment %s", d.Backend.ID(), ref.Tenant, ref.Environment)
+			s.audit(r, p, action, ref.String(), p.Tenant, "deny", reason)
+			return &apiError{status: http.StatusForbidden, field: "files", detail: reason}
+		}
+	}
+	return nil
+}
+
+func orNone(ids []string) string {
+	if len(ids) == 0 {
+		return "none"
+	}
+	return strings.Join(ids, ", ")
+}
+
+// registered makes each backend block of tenant's topology a reference to
+// the registered backend of its name, setting only what the plugin marks
+// tenant-settable.
+func (s *Server) registered(tenant string) func(context.Context, *topology.Backend, sdk.Schema) (pluginmgr.InstanceConfig, json.RawMessage, hcl.Diagnostics) {
+	return func(ctx context.Context, b *topology.Backend, schema sdk.Schema) (pluginmgr.InstanceConfig, json.RawMessage, hcl.Diagnostics) {
+		config, diags := b.DecodeTenantConfig(schema)
+		if diags.HasErrors() {
+			return pluginmgr.InstanceConfig{}, nil, diags
+		}
+		inst, err := s.registry.Instance(ctx, tenant, b.ID(), config)
+		if err != nil {
+			s.log.Error("configure a registered backend", "backend", b.ID(), "tenant", tenant, "error", err)
+			return inst, nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Backend unavailable",
+				Detail: fmt.Sprintf("Backend %s cannot be configured on this controller; the operator's log says why.", b.ID()), Subject: b.DeclRange.Ptr()})
+		}
+		return inst, config, diags
+	}
 }
 
 // load evaluates a topology once a slot is free, or fails when the

@@ -15,6 +15,7 @@ import (
 	"github.com/alphaswarm/controller/core/auth"
 	"github.com/alphaswarm/controller/core/auth/devissuer"
 	"github.com/alphaswarm/controller/host/internal/api"
+	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
@@ -34,6 +35,7 @@ func (v trustAll) Verify(context.Context, string) (*auth.Principal, error) { ret
 type apiEnv struct {
 	store                 *store.Store
 	plugins               *pluginmgr.Manager
+	backends              *backends.Registry
 	authorized, unchecked *httptest.Server
 	token                 string
 	ref                   core.DeploymentRef
@@ -48,6 +50,10 @@ func newAPIEnv(b *testing.B) *apiEnv {
 	b.Cleanup(func() { s.Close() })
 	m := pluginmgr.New(pluginmgr.Config{PluginDirs: []string{filepath.Dir(memoryPlugin)}})
 	b.Cleanup(m.Close)
+	reg, err := backends.Open(ctx, backends.ForEveryone("memory.sim"), "bench.hcl", nil, m)
+	if err != nil {
+		b.Fatal(err)
+	}
 	key, err := devissuer.NewKey()
 	if err != nil {
 		b.Fatal(err)
@@ -67,9 +73,9 @@ func newAPIEnv(b *testing.B) *apiEnv {
 		b.Fatal(err)
 	}
 	p := &auth.Principal{Subject: "bench", Tenant: "bench", Environments: []string{"*"}, Permissions: []auth.Permission{auth.DeploymentsRead, auth.DeploymentsLogs}}
-	e := &apiEnv{store: s, plugins: m, token: token,
-		authorized: httptest.NewServer(api.New(api.Config{Store: s, Plugins: m, Verifier: v}).Handler()),
-		unchecked:  httptest.NewServer(api.New(api.Config{Store: s, Plugins: m, Verifier: trustAll{p}}).Handler())}
+	e := &apiEnv{store: s, plugins: m, backends: reg, token: token,
+		authorized: httptest.NewServer(api.New(api.Config{Store: s, Plugins: m, Backends: reg, Verifier: v}).Handler()),
+		unchecked:  httptest.NewServer(api.New(api.Config{Store: s, Plugins: m, Backends: reg, Verifier: trustAll{p}}).Handler())}
 	b.Cleanup(e.authorized.Close)
 	b.Cleanup(e.unchecked.Close)
 	e.deploy(b)
@@ -80,7 +86,7 @@ func newAPIEnv(b *testing.B) *apiEnv {
 // the last one logs every millisecond, for the log relay.
 func (e *apiEnv) deploy(b *testing.B) {
 	ctx := context.Background()
-	w := &jobs.Worker{Store: e.store, Runner: &jobs.Executor{Store: e.store, Plugins: e.plugins}, Owner: "bench"}
+	w := &jobs.Worker{Store: e.store, Runner: &jobs.Executor{Store: e.store, Plugins: e.plugins, Backends: e.backends}, Owner: "bench"}
 	backend := jobs.Backend{Type: "memory", Name: "sim", Config: json.RawMessage(`{"log_interval": "1ms"}`)}
 	for i := range 20 {
 		spec := core.DeploymentSpec{Tenant: "bench", Environment: "prod", Name: fmt.Sprintf("app-%02d", i),

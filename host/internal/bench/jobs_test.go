@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
@@ -51,7 +52,11 @@ func benchJobs(b *testing.B, name string, cfg store.Config) {
 	defer s.Close()
 	m := pluginmgr.New(pluginmgr.Config{PluginDirs: []string{filepath.Dir(memoryPlugin)}})
 	defer m.Close()
-	w := &jobs.Worker{Store: s, Runner: &jobs.Executor{Store: s, Plugins: m}, Owner: "bench"}
+	reg, err := backends.Open(ctx, backends.ForEveryone("memory.sim"), "bench.hcl", nil, m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := &jobs.Worker{Store: s, Runner: &jobs.Executor{Store: s, Plugins: m, Backends: reg}, Owner: "bench"}
 	backend := jobs.Backend{Type: "memory", Name: "sim", Config: json.RawMessage(`{}`)}
 	spec := core.DeploymentSpec{Tenant: "bench", Environment: "prod", Name: "jobs",
 		Services: []core.ServiceSpec{{Name: "web", Image: "web:1", Replicas: 2}}}

@@ -14,6 +14,7 @@ import (
 	"github.com/alphaswarm/controller/core/auth"
 	"github.com/alphaswarm/controller/core/auth/devissuer"
 	"github.com/alphaswarm/controller/core/credentials"
+	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/daemon"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
@@ -49,6 +50,7 @@ func runDev(e env, args []string) int {
 	issuerListen := fs.String("issuer-listen", "127.0.0.1:7374", "address of the local token issuer (loopback)")
 	tenant := fs.String("tenant", "demo", "tenant of the printed all-permissions token")
 	ttl := fs.Duration("ttl", 12*time.Hour, "lifetime of the printed token")
+	configFile := fs.String("config", "", "a host configuration file whose backends replace dev mode's own of the same name")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
@@ -81,11 +83,16 @@ func runDev(e env, args []string) int {
 	if err != nil {
 		return e.errorf("%v", err)
 	}
+	registry, err := devBackends(secrets, *dir, *configFile)
+	if err != nil {
+		return e.errorf("%v", err)
+	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "swarmctl", Output: e.stderr, Level: hclog.Info})
 	cfg := daemon.Config{
-		Store:   store.Config{DataDir: filepath.Join(*dir, "data")},
-		Plugins: pluginmgr.Config{PluginDirs: pf.pluginDirs(), Logger: logger.Named("plugins"), StartTimeout: 10 * time.Second},
-		ID:      "dev", Listen: *listen, Logger: logger, Verifier: verifier,
+		Store:    store.Config{DataDir: filepath.Join(*dir, "data")},
+		Plugins:  pluginmgr.Config{PluginDirs: pf.pluginDirs(), Logger: logger.Named("plugins"), StartTimeout: 10 * time.Second},
+		Backends: registry,
+		ID:       "dev", Listen: *listen, Logger: logger, Verifier: verifier,
 		Secrets: &credentials.Resolver{Store: secrets, StoreName: "env"},
 	}
 	ctx, stop := interrupted()
@@ -104,6 +111,37 @@ func runDev(e env, args []string) int {
 		return e.errorf("%v", err)
 	}
 	return exitOK
+}
+
+// devBackends registers dev mode's backends for every tenant and
+// environment: compose.local and memory.sim, and kubernetes.local once make
+// k8s-up has written its kubeconfig under dir. A configuration file's
+// backends come first and replace those of the same name.
+func devBackends(secrets credentials.SecretStore, dir, configFile string) (*backends.Registry, error) {
+	r := backends.New(secrets)
+	if configFile != "" {
+		if err := backends.DiagnosticsError(r.Load(configFile)); err != nil {
+			return nil, err
+		}
+	}
+	builtin := backends.New(secrets)
+	src := backends.ForEveryone("compose.local", "memory.sim")
+	if kubeconfig, err := filepath.Abs(filepath.Join(dir, "k8s", "kubeconfig")); err == nil {
+		if _, err := os.Stat(kubeconfig); err == nil {
+			src += strings.Replace(backends.ForEveryone("kubernetes.local"), "  grant {", fmt.Sprintf("  config {\n    kubeconfig = %q\n  }\n  grant {", kubeconfig), 1)
+		}
+	}
+	if err := backends.DiagnosticsError(builtin.Parse([]byte(src), "dev mode")); err != nil {
+		return nil, err
+	}
+	for _, b := range builtin.List() {
+		if r.Lookup(b.ID()) == nil {
+			if err := r.Add(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return r, nil
 }
 
 // runDevToken mints a token from the key of dev mode in -dir.

@@ -17,6 +17,7 @@ import (
 	"github.com/alphaswarm/controller/core/auth"
 	"github.com/alphaswarm/controller/core/connectivity"
 	"github.com/alphaswarm/controller/core/credentials"
+	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/daemon"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
@@ -37,6 +38,7 @@ func runServer(e env, args []string) int {
 	id := fs.String("id", fmt.Sprintf("%s-%d", hostname, os.Getpid()), "this host's name in job leases")
 	secretStore := fs.String("secret-store", "env", "where secret(\"...\") values come from: env ($ALPHASWARM_TENANT_SECRET_<TENANT>__<NAME>) or dir (<secret-dir>/tenants/<tenant>/<name>)")
 	secretDir := fs.String("secret-dir", "", "the directory of the dir secret store, one file per secret")
+	configFile := fs.String("config", os.Getenv("ALPHASWARM_CONFIG"), "the host configuration file: the backends operators register, and who may use them ($ALPHASWARM_CONFIG)")
 	var af authFlags
 	af.register(fs)
 	if code, ok := parse(fs, args); !ok {
@@ -58,10 +60,17 @@ func runServer(e env, args []string) int {
 		return e.errorf("%v", err)
 	}
 	logger := hclog.New(&hclog.LoggerOptions{Name: "swarmctl", Output: e.stderr, Level: hclog.Info})
+	registry := backends.New(secrets)
+	if *configFile == "" {
+		logger.Warn("no host configuration (-config): no backend is registered, so tenants can deploy nowhere")
+	} else if err := backends.DiagnosticsError(registry.Load(*configFile)); err != nil {
+		return e.errorf("%v", err)
+	}
 	cfg := daemon.Config{
-		Store:   store.Config{DataDir: *dataDir, DatabaseURL: *dbURL, StateKeys: splitKeys(os.Getenv("ALPHASWARM_STATE_KEYS"))},
-		Plugins: pluginmgr.Config{PluginDirs: pf.pluginDirs(), Lock: lock, Logger: logger.Named("plugins"), StartTimeout: 10 * time.Second},
-		ID:      *id, Workers: *workers, Lease: *lease, Grace: *grace, Listen: *listen, Logger: logger, Verifier: verifier,
+		Store:    store.Config{DataDir: *dataDir, DatabaseURL: *dbURL, StateKeys: splitKeys(os.Getenv("ALPHASWARM_STATE_KEYS"))},
+		Plugins:  pluginmgr.Config{PluginDirs: pf.pluginDirs(), Lock: lock, Logger: logger.Named("plugins"), StartTimeout: 10 * time.Second},
+		Backends: registry,
+		ID:       *id, Workers: *workers, Lease: *lease, Grace: *grace, Listen: *listen, Logger: logger, Verifier: verifier,
 		Secrets: &credentials.Resolver{Store: secrets, StoreName: *secretStore},
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

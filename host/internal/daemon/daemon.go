@@ -20,6 +20,7 @@ import (
 	"github.com/alphaswarm/controller/core/auth"
 	"github.com/alphaswarm/controller/core/credentials"
 	"github.com/alphaswarm/controller/host/internal/api"
+	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
@@ -29,6 +30,9 @@ import (
 type Config struct {
 	Store   store.Config
 	Plugins pluginmgr.Config
+	// Backends are the backends operators registered; Run binds them to
+	// their plugins and refuses to start when one does not fit.
+	Backends *backends.Registry
 	// ID names this host in job leases; unique per running host.
 	ID string
 	// Workers is how many jobs the host runs at once (default 4).
@@ -94,6 +98,11 @@ func Run(ctx context.Context, cfg Config, ready func(addr net.Addr)) error {
 	d.store = s
 	d.releaseOwnLeases()
 	d.plugins = pluginmgr.New(cfg.Plugins)
+	if err := bind(ctx, cfg.Backends, d.plugins); err != nil {
+		d.plugins.Close()
+		s.Close()
+		return err
+	}
 	d.workers = d.newWorkers()
 	d.opened.Store(s) // publishes the store, plugins and workers to the health handler
 	d.serveAPI()
@@ -117,9 +126,17 @@ func (d *Daemon) releaseOwnLeases() {
 	}
 }
 
+// bind checks the registered backends against their plugins.
+func bind(ctx context.Context, reg *backends.Registry, plugins *pluginmgr.Manager) error {
+	if err := backends.DiagnosticsError(reg.Bind(ctx, plugins)); err != nil {
+		return fmt.Errorf("the host configuration registers backends this host cannot use:\n%w", err)
+	}
+	return nil
+}
+
 // newWorkers makes the job workers, which work runs.
 func (d *Daemon) newWorkers() []*jobs.Worker {
-	exec := &jobs.Executor{Store: d.store, Plugins: d.plugins, Secrets: d.cfg.Secrets}
+	exec := &jobs.Executor{Store: d.store, Plugins: d.plugins, Backends: d.cfg.Backends, Secrets: d.cfg.Secrets}
 	out := make([]*jobs.Worker, d.cfg.Workers)
 	for i := range out {
 		out[i] = &jobs.Worker{Store: d.store, Runner: exec, Owner: fmt.Sprintf("%s/%d", d.cfg.ID, i), Lease: d.cfg.Lease, Logger: d.cfg.Logger.Named("worker")}
@@ -151,7 +168,7 @@ func (d *Daemon) serveAPI() {
 		d.cfg.Logger.Warn("no token issuer is configured: the API is off, only health checks answer")
 		return
 	}
-	h := api.New(api.Config{Store: d.store, Plugins: d.plugins, Verifier: d.cfg.Verifier, Logger: d.cfg.Logger.Named("api"),
+	h := api.New(api.Config{Store: d.store, Plugins: d.plugins, Backends: d.cfg.Backends, Verifier: d.cfg.Verifier, Logger: d.cfg.Logger.Named("api"),
 		Ready: d.ready}).Handler()
 	d.api.Store(&h)
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/store"
 	"github.com/alphaswarm/controller/host/internal/testbin"
@@ -103,8 +104,12 @@ type host struct {
 
 func startHost(t *testing.T, d db, id string, extra ...string) *host {
 	t.Helper()
+	config := filepath.Join(t.TempDir(), "host.hcl")
+	if err := os.WriteFile(config, []byte(backends.ForEveryone("memory.sim")), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	args := append([]string{"server", "-id", id, "-listen", "127.0.0.1:0", "-plugin-dir", pluginDir,
-		"-lock-file", filepath.Join(t.TempDir(), "none.hcl")}, d.args...)
+		"-lock-file", filepath.Join(t.TempDir(), "none.hcl"), "-config", config}, d.args...)
 	cmd := exec.Command(swarmctl, append(args, extra...)...)
 	cmd.Env = append([]string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}, d.env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -168,4 +170,27 @@ func procStat(pid int) (ppid int, state string, ok bool) {
 	}
 	ppid, err = strconv.Atoi(fields[1])
 	return ppid, fields[0], err == nil
+}
+
+// TestServerRefusesAConfigurationItCannotUse starts hosts whose
+// configuration file is wrong: each exits with the file, line and what
+// is wrong, rather than serve tenants a backend it cannot run.
+func TestServerRefusesAConfigurationItCannotUse(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct{ src, want string }{
+		"malformed":          {"backend \"memory\" {}\n", "host.hcl:1,18-19: Missing name for backend"},
+		"a misspelled field": {"backend \"memory\" \"sim\" {\n  config {\n    latncy = \"1s\"\n  }\n}\n", `host.hcl:3,5-11: Unsupported argument: An argument named "latncy" is not expected here`},
+	} {
+		config := filepath.Join(t.TempDir(), "host.hcl")
+		if err := os.WriteFile(config, []byte(tc.src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(swarmctl, "server", "-listen", "127.0.0.1:0", "-plugin-dir", pluginDir, "-data-dir", t.TempDir(),
+			"-lock-file", filepath.Join(t.TempDir(), "none.hcl"), "-config", config)
+		cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
+		out, err := cmd.CombinedOutput()
+		if err == nil || !strings.Contains(string(out), tc.want) {
+			t.Errorf("%s: %v\n%s\nwant %q", name, err, out, tc.want)
+		}
+	}
 }

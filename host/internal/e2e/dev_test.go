@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/cli"
 	"github.com/alphaswarm/controller/host/internal/testbin"
 )
@@ -64,17 +65,30 @@ func startDevIn(t *testing.T, tmp string, env ...string) *devServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := launchDev(t, filepath.Join(bin, "swarmctl"), tmp, env...)
+	d := launchDev(t, filepath.Join(bin, "swarmctl"), tmp, nil, env...)
 	d.waitReady(t)
 	return d
 }
 
+// composePrefixConfig writes a host configuration that registers
+// compose.local for everyone with project prefix prefix, so that a test's
+// projects are its own, and returns dev mode's flag for it.
+func composePrefixConfig(t *testing.T, prefix string) []string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "host.hcl")
+	src := strings.Replace(backends.ForEveryone("compose.local"), "  grant {", fmt.Sprintf("  config {\n    project_prefix = %q\n  }\n  grant {", prefix), 1)
+	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"-config", path}
+}
+
 // launchDev starts swarmctl dev in a process group of its own, which the
 // test's cleanup kills whole: the server and its plugins.
-func launchDev(t *testing.T, swarmctlBin, tmp string, env ...string) *devServer {
+func launchDev(t *testing.T, swarmctlBin, tmp string, args []string, env ...string) *devServer {
 	t.Helper()
 	d := &devServer{dir: filepath.Join(tmp, ".swarm"), log: &bytes.Buffer{}}
-	d.cmd = exec.Command(swarmctlBin, "dev", "-dir", d.dir, "-listen", "127.0.0.1:0", "-issuer-listen", "127.0.0.1:0")
+	d.cmd = exec.Command(swarmctlBin, append([]string{"dev", "-dir", d.dir, "-listen", "127.0.0.1:0", "-issuer-listen", "127.0.0.1:0"}, args...)...)
 	d.cmd.Dir = tmp
 	d.cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + tmp}, env...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
@@ -217,7 +231,12 @@ deployment "web" {
 // through dev mode, as make dev does, and gets an answer over HTTP from
 // its published service.
 func TestDevModeQuickstart(t *testing.T) {
-	d := startDev(t)
+	bin, err := buildDevBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := launchDev(t, filepath.Join(bin, "swarmctl"), t.TempDir(), composePrefixConfig(t, fmt.Sprintf("d%x", rand.Uint32())))
+	d.waitReady(t)
 	t.Setenv("ALPHASWARM_CONTROLLER_URL", d.url)
 	t.Setenv("ALPHASWARM_TOKEN", d.token)
 	src, err := os.ReadFile("../../../examples/topologies/quickstart-compose/main.hcl")
@@ -225,8 +244,7 @@ func TestDevModeQuickstart(t *testing.T) {
 		t.Fatal(err)
 	}
 	port := freePort(t)
-	topo := strings.Replace(string(src), `project_prefix = "quick"`, fmt.Sprintf(`project_prefix = "d%x"`, rand.Uint32()), 1)
-	dir := writeTopology(t, topo)
+	dir := writeTopology(t, string(src))
 	args := []string{"-var", "tag=e2e-v1", "-var", fmt.Sprintf("web_port=%d", port)}
 	t.Cleanup(func() { swarmctl(t, "destroy", "-auto-approve", "-remove-data", "demo/hello") })
 	if code, out, errOut := swarmctl(t, append(append([]string{"apply", "-auto-approve"}, args...), dir)...); code != 0 {

@@ -28,7 +28,7 @@ func TestPlanQuickstart(t *testing.T) {
 	}
 	prefix := fmt.Sprintf("q%x", rand.Uint32())
 	dir := t.TempDir()
-	topo := strings.Replace(string(src), `project_prefix = "quick"`, `project_prefix = "`+prefix+`"`, 1)
+	topo := strings.Replace(string(src), `backend "compose" "local" {}`, "backend \"compose\" \"local\" {\n  project_prefix = \""+prefix+"\"\n}", 1)
 	topo = strings.Replace(topo, "default     = 18080", fmt.Sprintf("default     = %d", freePort(t)), 1) // make dev may hold 18080
 	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(topo), 0o644); err != nil {
 		t.Fatal(err)

@@ -64,17 +64,18 @@ func TestHostKilledBeforeTheRecordAdoptsWhatRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	tmp := t.TempDir()
-	d := launchDev(t, bin, tmp, "ALPHASWARM_FAILPOINT=before-record-apply")
+	prefix := fmt.Sprintf("k%x", rand.Uint32())
+	config := composePrefixConfig(t, prefix)
+	d := launchDev(t, bin, tmp, config, "ALPHASWARM_FAILPOINT=before-record-apply")
 	d.waitReady(t)
 	t.Setenv("ALPHASWARM_CONTROLLER_URL", d.url)
 	t.Setenv("ALPHASWARM_TOKEN", d.token)
-	prefix := fmt.Sprintf("k%x", rand.Uint32())
 	project := prefix + "_demo_dev_hello"
 	src, err := os.ReadFile("../../../examples/topologies/quickstart-compose/main.hcl")
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := writeTopology(t, strings.Replace(string(src), `project_prefix = "quick"`, fmt.Sprintf(`project_prefix = %q`, prefix), 1))
+	dir := writeTopology(t, string(src))
 	port := freePort(t)
 	args := []string{"apply", "-auto-approve", "-detach", "-var", "tag=e2e-v1", "-var", fmt.Sprintf("web_port=%d", port), dir}
 	t.Cleanup(func() { removeContainers(t, project) })
@@ -95,7 +96,12 @@ func TestHostKilledBeforeTheRecordAdoptsWhatRuns(t *testing.T) {
 	}
 	syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL) // its orphaned plugins, as a machine crash would
 
-	d = startDevIn(t, tmp)
+	devBin, err := buildDevBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d = launchDev(t, filepath.Join(devBin, "swarmctl"), tmp, config)
+	d.waitReady(t)
 	t.Setenv("ALPHASWARM_CONTROLLER_URL", d.url)
 	t.Setenv("ALPHASWARM_TOKEN", d.token)
 	var status string

@@ -8,6 +8,7 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/core/credentials"
+	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
 	"github.com/alphaswarm/controller/sdk"
@@ -48,6 +49,10 @@ type Payload struct {
 type Executor struct {
 	Store   *store.Store
 	Plugins *pluginmgr.Manager
+	// Backends are the registered backends: a job runs on the one it names,
+	// configured by the operator, if it is still granted to the job's
+	// tenant and environment.
+	Backends *backends.Registry
 	// Secrets resolves secret references at the moment of apply; nil
 	// fails any apply that has some.
 	Secrets *credentials.Resolver
@@ -63,7 +68,11 @@ func (e *Executor) Run(ctx context.Context, job *store.Job, report func(core.Eve
 	if err := json.Unmarshal(job.Payload, &p); err != nil {
 		return fmt.Errorf("%w: decode payload of job %d: %v", errInvalidJob, job.ID, err)
 	}
-	inst, err := e.Plugins.Start(ctx, InstanceFor(job.Deployment.Tenant, p.Backend))
+	cfg, err := e.instance(ctx, job.Deployment, p.Backend)
+	if err != nil {
+		return err
+	}
+	inst, err := e.Plugins.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -226,9 +235,12 @@ func (e *Executor) refreshStatus(ctx context.Context, c *sdk.Client, ref core.De
 	}
 }
 
-// InstanceFor is the plugin instance that runs a tenant's jobs on backend:
-// each tenant gets its own processes, so no plugin ever holds two tenants'
-// configuration or credentials.
-func InstanceFor(tenant string, b Backend) pluginmgr.InstanceConfig {
-	return pluginmgr.InstanceConfig{Name: tenant + "/" + b.ID(), Plugin: b.Type, Config: b.Config}
+// instance is the plugin instance that runs a deployment's job on its
+// registered backend: each tenant gets its own processes, so no plugin
+// ever holds two tenants' configuration or credentials.
+func (e *Executor) instance(ctx context.Context, ref core.DeploymentRef, b Backend) (pluginmgr.InstanceConfig, error) {
+	if reg := e.Backends.Lookup(b.ID()); reg == nil || !reg.Granted(ref.Tenant, ref.Environment) {
+		return pluginmgr.InstanceConfig{}, fmt.Errorf("run on backend %s: it is not registered on this controller for tenant %s in environment %s", b.ID(), ref.Tenant, ref.Environment)
+	}
+	return e.Backends.Instance(ctx, ref.Tenant, b.ID(), b.Config)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
 	"github.com/alphaswarm/controller/host/internal/testbin"
@@ -45,10 +46,11 @@ func TestMain(m *testing.M) {
 
 // env is a store, a plugin manager and a worker running on them.
 type env struct {
-	store   *store.Store
-	plugins *pluginmgr.Manager
-	worker  *Worker
-	rawDB   func() *sql.DB // the database under the store, to damage it
+	store    *store.Store
+	plugins  *pluginmgr.Manager
+	backends *backends.Registry
+	worker   *Worker
+	rawDB    func() *sql.DB // the database under the store, to damage it
 }
 
 // stores runs fn on SQLite and on PostgreSQL.
@@ -70,7 +72,11 @@ func stores(t *testing.T, fn func(t *testing.T, e *env)) {
 			t.Cleanup(func() { s.Close() })
 			m := pluginmgr.New(pluginmgr.Config{PluginDirs: []string{pluginDir}, StartTimeout: 10 * time.Second})
 			t.Cleanup(m.Close)
-			e := &env{store: s, plugins: m, rawDB: func() *sql.DB {
+			reg, err := backends.Open(context.Background(), backends.ForEveryone("memory.sim"), "test.hcl", nil, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := &env{store: s, plugins: m, backends: reg, rawDB: func() *sql.DB {
 				db, err := sql.Open(driver, dsn)
 				if err != nil {
 					t.Fatal(err)
@@ -78,7 +84,7 @@ func stores(t *testing.T, fn func(t *testing.T, e *env)) {
 				t.Cleanup(func() { db.Close() })
 				return db
 			}}
-			e.worker = &Worker{Store: s, Runner: &Executor{Store: s, Plugins: m}, Owner: "test-" + kind, Lease: 3 * time.Second, Poll: 20 * time.Millisecond}
+			e.worker = &Worker{Store: s, Runner: &Executor{Store: s, Plugins: m, Backends: reg}, Owner: "test-" + kind, Lease: 3 * time.Second, Poll: 20 * time.Millisecond}
 			fn(t, e)
 		})
 	}

@@ -78,7 +78,7 @@ func TestSecretsAreTheTenantsOwn(t *testing.T) {
 			"ALPHASWARM_SECRET_DB":              "operator-value",
 		}
 		resolver := &credentials.Resolver{Store: &credentials.EnvStore{Getenv: func(k string) string { return vars[k] }}, StoreName: "env"}
-		e.worker.Runner = &Executor{Store: e.store, Plugins: e.plugins, Secrets: resolver}
+		e.worker.Runner = &Executor{Store: e.store, Plugins: e.plugins, Backends: e.backends, Secrets: resolver}
 		ids := map[string]int64{}
 		for _, tenant := range []string{"acme", "globex"} {
 			spec := shop("with-secret")

@@ -40,6 +40,13 @@ type Options struct {
 	// deployment uses, as the API does: a file of backend blocks alone
 	// starts nothing. The others get a warning.
 	UsedBackendsOnly bool
+	// Registered, when set, makes a backend block a reference to a backend
+	// an operator registered, as the controller has it: it returns the
+	// plugin instance to run, and the part of the configuration the block
+	// itself sets, which is what jobs carry; diagnostics say what the
+	// block may not set or refer to. Without it, the block is the whole
+	// configuration (swarmctl plan -local).
+	Registered func(ctx context.Context, b *topology.Backend, schema sdk.Schema) (pluginmgr.InstanceConfig, json.RawMessage, hcl.Diagnostics)
 }
 
 // Check loads dir, configures a plugin instance per backend block, and has
@@ -83,11 +90,17 @@ func CheckTopology(ctx context.Context, t *topology.Topology, m *pluginmgr.Manag
 // nil when its plugin is not installed.
 func (s *Session) BackendConfig(id string) json.RawMessage { return s.configs[id] }
 
-func (s *Session) instance(b *topology.Backend, config json.RawMessage) pluginmgr.InstanceConfig {
-	if s.opts.Instance != nil {
-		return s.opts.Instance(b, config)
+// configure returns the plugin instance of a backend block, and the
+// configuration the block sets.
+func (s *Session) configure(ctx context.Context, b *topology.Backend, schema sdk.Schema) (pluginmgr.InstanceConfig, json.RawMessage, hcl.Diagnostics) {
+	if s.opts.Registered != nil {
+		return s.opts.Registered(ctx, b, schema)
 	}
-	return pluginmgr.InstanceConfig{Name: b.ID(), Plugin: b.Type, Config: config}
+	config, diags := b.DecodeConfig(schema)
+	if s.opts.Instance != nil {
+		return s.opts.Instance(b, config), config, diags
+	}
+	return pluginmgr.InstanceConfig{Name: b.ID(), Plugin: b.Type, Config: config}, config, diags
 }
 
 func (s *Session) startBackend(ctx context.Context, b *topology.Backend, m *pluginmgr.Manager) hcl.Diagnostics {
@@ -101,12 +114,12 @@ func (s *Session) startBackend(ctx context.Context, b *topology.Backend, m *plug
 	if err != nil {
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Backend plugin failed", Detail: err.Error() + ".", Subject: b.DeclRange.Ptr()}}
 	}
-	config, diags := b.DecodeConfig(info.ConfigSchema)
+	cfg, config, diags := s.configure(ctx, b, info.ConfigSchema)
 	if diags.HasErrors() {
 		return diags
 	}
 	s.configs[b.ID()] = config
-	inst, err := m.Start(ctx, s.instance(b, config))
+	inst, err := m.Start(ctx, cfg)
 	if err != nil {
 		var invalid *sdk.InvalidConfigError
 		if errors.As(err, &invalid) {

@@ -242,13 +242,13 @@ func TestDeploymentRanges(t *testing.T) {
 	}
 	d := top.Deployments[0]
 	cases := map[string]int{ // path -> line in main.hcl
-		"service.api.replicas":            46,
-		"service.api.depends_on":          48,
-		"service.api.port.http.container": 51,
-		"service.api.port.http.host":      50, // not written: the port block
-		"service.api.resources.memory":    56,
-		"service.api.health.interval":     62,
-		"service.nope.image":              24, // unknown: the deployment
+		"service.api.replicas":            47,
+		"service.api.depends_on":          49,
+		"service.api.port.http.container": 52,
+		"service.api.port.http.host":      51, // not written: the port block
+		"service.api.resources.memory":    57,
+		"service.api.health.interval":     63,
+		"service.nope.image":              25, // unknown: the deployment
 	}
 	for path, line := range cases {
 		if got := d.Range(path).Start.Line; got != line {
