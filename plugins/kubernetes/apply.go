@@ -40,7 +40,7 @@ func (b *Backend) Validate(_ context.Context, req *sdk.ValidateRequest) (*sdk.Va
 				Summary: fmt.Sprintf("service %q has ports, and a Kubernetes Service name must start with a letter", s.Name)})
 		}
 	}
-	t := b.target(req.Deployment.Ref())
+	t := b.target(req.Deployment.Ref(), nil)
 	if !t.shared && len(t.namespace) > 0 && t.namespace != req.Deployment.Tenant+"-"+req.Deployment.Environment+"-"+req.Deployment.Name {
 		diags = append(diags, sdk.Diagnostic{Severity: sdk.SeverityWarning, Path: "",
 			Summary: fmt.Sprintf("the namespace name is shortened to %s", t.namespace)})
@@ -54,7 +54,11 @@ func (b *Backend) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResp
 	if b.client == nil {
 		return nil, errors.New("backend is not configured")
 	}
-	t := b.target(req.Deployment.Ref())
+	st, err := decodeState(req.PriorState)
+	if err != nil {
+		return nil, err
+	}
+	t := b.target(req.Deployment.Ref(), st)
 	running, err := b.runningServices(ctx, t)
 	if err != nil {
 		return nil, err
@@ -110,7 +114,7 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progress sdk
 	if err != nil {
 		return nil, err
 	}
-	t := b.target(req.Deployment.Ref())
+	t := b.target(req.Deployment.Ref(), st)
 	report := reporter(progress)
 	err = b.converge(ctx, t, &req.Deployment, req.Secrets, st, report)
 	// The state records the spec even after a failure: labels let destroy
@@ -264,7 +268,11 @@ func (b *Backend) Destroy(ctx context.Context, req *sdk.DestroyRequest) (*sdk.De
 	if b.client == nil {
 		return nil, errors.New("backend is not configured")
 	}
-	t := b.target(req.Deployment)
+	st, err := decodeState(req.State)
+	if err != nil {
+		st = nil // destroy anyway: deletion goes by label
+	}
+	t := b.target(req.Deployment, st)
 	bg := metav1.DeletePropagationBackground
 	del := metav1.DeleteOptions{PropagationPolicy: &bg}
 	list := metav1.ListOptions{LabelSelector: t.selector("")}

@@ -42,37 +42,65 @@ type target struct {
 	ref       core.DeploymentRef
 	namespace string
 	shared    bool // the namespace is configured, shared by deployments
+	hashed    bool // in a shared namespace, names end with the deployment's hash
 }
 
-func (b *Backend) target(ref core.DeploymentRef) target {
+// target places ref's objects: in a namespace of its own, or in the
+// configured one, shared by deployments of every tenant, where each name
+// ends with a hash of tenant, environment and deployment so that no
+// deployment's object is another's. A deployment whose state predates
+// that naming keeps its names.
+func (b *Backend) target(ref core.DeploymentRef, st *state) target {
 	if b.cfg.Namespace != "" {
-		return target{ref: ref, namespace: b.cfg.Namespace, shared: true}
+		return target{ref: ref, namespace: b.cfg.Namespace, shared: true, hashed: st == nil || st.Naming >= namingHashed}
 	}
 	return target{ref: ref, namespace: shorten(ref.Tenant + "-" + ref.Environment + "-" + ref.Name)}
 }
 
+// hash tells a deployment apart from any other, whatever its parts.
+func (t target) hash() string {
+	sum := sha256.Sum256([]byte(t.ref.Tenant + "\x00" + t.ref.Environment + "\x00" + t.ref.Name))
+	return hex.EncodeToString(sum[:4])
+}
+
+// inShared names an object of the deployment in a shared namespace.
+func (t target) inShared(name string) string {
+	if t.hashed {
+		return shortenTo(t.ref.Name+"-"+name, 63-9) + "-" + t.hash()
+	}
+	return shorten(t.ref.Name + "-" + name)
+}
+
 // shorten keeps a name within 63 characters, ending a long one with a hash
 // of the whole so distinct names stay distinct.
-func shorten(name string) string {
-	if len(name) <= 63 {
+func shorten(name string) string { return shortenTo(name, 63) }
+
+// shortenTo keeps a name within limit characters in the same way.
+func shortenTo(name string, limit int) string {
+	if len(name) <= limit {
 		return name
 	}
 	sum := sha256.Sum256([]byte(name))
-	return strings.TrimRight(name[:54], "-") + "-" + hex.EncodeToString(sum[:4])
+	return strings.TrimRight(name[:limit-9], "-") + "-" + hex.EncodeToString(sum[:4])
 }
 
 // object names a service's Deployment, Service and Secret: the service
 // name in a namespace of its own, prefixed by the deployment in a shared one.
 func (t target) object(service string) string {
 	if t.shared {
-		return shorten(t.ref.Name + "-" + service)
+		return t.inShared(service)
 	}
 	return service
 }
 
 func (t target) secret(service string) string { return shorten(t.object(service) + "-secrets") }
 
-func (t target) volume(name string) string { return shorten(t.ref.Name + "-" + name) }
+func (t target) volume(name string) string {
+	if t.shared {
+		return t.inShared(name)
+	}
+	return shorten(t.ref.Name + "-" + name)
+}
 
 // labels are the labels of every object of the deployment; with service
 // set, of that service's objects.

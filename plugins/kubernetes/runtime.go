@@ -151,7 +151,7 @@ func (b *Backend) operation(ctx context.Context, ref core.DeploymentRef, blob []
 	if err != nil {
 		return nil, target{}, nil, err
 	}
-	t := b.target(ref)
+	t := b.target(ref, st)
 	names, err := b.services(ctx, t, st, service)
 	return st, t, names, err
 }

@@ -17,11 +17,21 @@ type state struct {
 	Services []core.ServiceSpec `json:"services"`
 	Stopped  map[string]int     `json:"stopped,omitempty"`
 	Salt     string             `json:"salt"`
+	// Naming is how the deployment's objects are named (namingHashed for
+	// deployments created since objects in a shared namespace carry a hash
+	// of their deployment; 0 for those before, which keep their names).
+	Naming int `json:"naming,omitempty"`
 }
 
+// namingHashed: in a shared namespace, object names end with a hash of
+// tenant, environment and deployment.
+const namingHashed = 2
+
+// decodeState reads a state blob; no blob is a new deployment's state.
 func decodeState(b []byte) (*state, error) {
-	st := &state{}
+	st := &state{Naming: namingHashed}
 	if len(b) > 0 {
+		st.Naming = 0 // a state from before Naming was recorded says nothing of it
 		if err := json.Unmarshal(b, st); err != nil {
 			return nil, fmt.Errorf("decode state: %w", err)
 		}

@@ -28,7 +28,7 @@ func (b *Backend) Status(ctx context.Context, req *sdk.StatusRequest) (*sdk.Stat
 	if err != nil {
 		return nil, err
 	}
-	t := b.target(req.Deployment)
+	t := b.target(req.Deployment, st)
 	list := metav1.ListOptions{LabelSelector: t.selector("")}
 	deps, err := b.client.AppsV1().Deployments(t.namespace).List(ctx, list)
 	if err != nil && !apierrors.IsNotFound(err) {
