@@ -213,5 +213,10 @@ func (s *Server) nodes(w http.ResponseWriter, r *http.Request) {
 	if nodes == nil {
 		nodes = []core.NodeHealth{}
 	}
+	if reg := s.registry.Lookup(backend); reg == nil || !reg.SharedOpenly {
+		for i := range nodes {
+			nodes[i].Labels = nil // they count every tenant's workloads and name the host's addresses
+		}
+	}
 	reply(w, http.StatusOK, map[string]any{"backend": backend, "nodes": nodes})
 }

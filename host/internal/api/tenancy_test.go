@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -57,6 +58,25 @@ func TestBackendsAreTheOperators(t *testing.T) {
 	for tenant, want := range map[string]string{"acme": `"id":"memory.sim"`, "globex": `"backends":[]`} {
 		if code, out := h.do("GET", "/v1/backends", h.admin(tenant), nil); code != 200 || !strings.Contains(string(out), want) || strings.Contains(string(out), "20ms") {
 			t.Errorf("%s's backends: %d %s", tenant, code, out)
+		}
+	}
+}
+
+// TestNodeDetailsAreTheOperatorsToShare reads the nodes of a backend a
+// tenant deploys to: their details (labels, which count every tenant's
+// workloads) show only when the operator registered the backend as shared
+// openly; name, health and capacity always do.
+func TestNodeDetailsAreTheOperatorsToShare(t *testing.T) {
+	t.Parallel()
+	for _, openly := range []bool{false, true} {
+		h := newHarnessOn(t, "sqlite", func(s *setup) {
+			s.backends = strings.Replace(s.backends, "  grant {", fmt.Sprintf("  shared_openly = %v\n  grant {", openly), 1)
+		})
+		h.deploy("acme", "prod", "web")
+		code, body := h.do("GET", "/v1/nodes?backend=memory.sim", h.admin("acme"), nil)
+		out := string(body)
+		if code != 200 || !strings.Contains(out, `"health":"ready"`) || !strings.Contains(out, `"cpus"`) || strings.Contains(out, `"simulated"`) != openly {
+			t.Errorf("shared openly %v: %d %s", openly, code, out)
 		}
 	}
 }

@@ -28,6 +28,7 @@ import (
 //	    tenants      = ["acme", "globex"]   # "*": every tenant
 //	    environments = ["prod"]             # "*": every environment
 //	  }
+//	  shared_openly = false                 # true: tenants see node details
 //	}
 //
 // config holds the plugin's configuration, checked against the schema the
@@ -37,7 +38,10 @@ import (
 
 var fileSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "backend", LabelNames: []string{"type", "name"}}}}
 
-var backendSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{{Type: "config"}, {Type: "grant"}}}
+var backendSchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "shared_openly"}},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "config"}, {Type: "grant"}},
+}
 
 type grantBody struct {
 	Tenants      []string `hcl:"tenants"`
@@ -89,6 +93,9 @@ func parseBackend(block *hcl.Block) (*Backend, hcl.Diagnostics) {
 	diags = append(diags, d...)
 	if diags.HasErrors() {
 		return nil, diags
+	}
+	if attr, ok := content.Attributes["shared_openly"]; ok {
+		diags = append(diags, gohcl.DecodeExpression(attr.Expr, nil, &b.SharedOpenly)...)
 	}
 	for _, inner := range content.Blocks {
 		switch inner.Type {

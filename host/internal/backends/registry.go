@@ -51,6 +51,10 @@ type Backend struct {
 	Grants     []Grant
 	// DeclRange is where the configuration file declares it.
 	DeclRange hcl.Range
+	// SharedOpenly lets its tenants see the details of its nodes (labels,
+	// which count every tenant's workloads and name the host's addresses);
+	// otherwise they see each node's name, health and capacity.
+	SharedOpenly bool
 
 	body   hcl.Body        // the config block, decoded by Bind
 	config json.RawMessage // decoded; credentials as references
