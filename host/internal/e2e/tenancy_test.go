@@ -59,7 +59,9 @@ func (c *tenantClient) call(method, path string, body any) (int, string) {
 }
 
 // files is a plan or apply body of one main.hcl.
-func files(src string) map[string]any { return map[string]any{"files": map[string]string{"main.hcl": src}} }
+func files(src string) map[string]any {
+	return map[string]any{"files": map[string]string{"main.hcl": src}}
+}
 
 // echoDeployment is a one-service deployment on compose.local, whose block
 // holds extra (a backend setting a tenant tries).
