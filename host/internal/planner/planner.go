@@ -30,9 +30,6 @@ type Session struct {
 
 // Options adjust a session for the API, which plans on behalf of a tenant.
 type Options struct {
-	// Instance names the plugin instance of a backend block (default: its
-	// ID); the API gives each tenant its own.
-	Instance func(b *topology.Backend, config json.RawMessage) pluginmgr.InstanceConfig
 	// PriorState returns the stored state of a deployment, for plans made
 	// against what the host already applied; nil plans from nothing.
 	PriorState func(core.DeploymentRef) []byte
@@ -97,9 +94,6 @@ func (s *Session) configure(ctx context.Context, b *topology.Backend, schema sdk
 		return s.opts.Registered(ctx, b, schema)
 	}
 	config, diags := b.DecodeConfig(schema)
-	if s.opts.Instance != nil {
-		return s.opts.Instance(b, config), config, diags
-	}
 	return pluginmgr.InstanceConfig{Name: b.ID(), Plugin: b.Type, Config: config}, config, diags
 }
 
