@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -193,8 +194,12 @@ func (s *Server) registered(tenant string) func(context.Context, *topology.Backe
 	}
 }
 
+// evaluationTime bounds the evaluation of one topology.
+const evaluationTime = 30 * time.Second
+
 // load evaluates a topology once a slot is free, or fails when the
-// request ends first.
+// request ends first; evaluation stops when the request ends or after
+// evaluationTime.
 func (s *Server) load(r *http.Request, sources map[string][]byte, vars map[string]string) (*topology.Topology, hcl.Diagnostics, error) {
 	select {
 	case s.evaluations <- struct{}{}:
@@ -202,7 +207,9 @@ func (s *Server) load(r *http.Request, sources map[string][]byte, vars map[strin
 	case <-r.Context().Done():
 		return nil, nil, &apiError{status: http.StatusServiceUnavailable, detail: "the controller was busy evaluating other topologies until the request ended; try again"}
 	}
-	t, diags := topology.LoadSources("request", sources, topology.Values{Args: variableArgs(vars)})
+	ctx, cancel := context.WithTimeoutCause(r.Context(), evaluationTime, fmt.Errorf("evaluation took more than %s", evaluationTime))
+	defer cancel()
+	t, diags := topology.LoadSources("request", sources, topology.Values{Args: variableArgs(vars), Context: ctx})
 	return t, diags, nil
 }
 

@@ -1,6 +1,8 @@
 package topology
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -62,5 +64,22 @@ func TestManyLocalsLoadInLinearWork(t *testing.T) {
 	top, _ := LoadSources("t", map[string][]byte{"main.hcl": []byte(src.String() + "deployment \"d\" {\n  tenant = \"a\"\n  environment = \"e\"\n  service \"s\" {\n    image = \"i:${local.l15999}\"\n  }\n}\n")}, Values{})
 	if d := top.Deployment("d"); d == nil || d.Spec.Services[0].Image != "i:15999" {
 		t.Errorf("the last local's value did not reach the deployment: %+v", d)
+	}
+}
+
+// TestEvaluationStopsWithItsContext loads a topology whose context has
+// ended (the request left, or its time ran out): the loader stops before
+// evaluating it, saying why.
+func TestEvaluationStopsWithItsContext(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("the request ended"))
+	src := "locals {\n  a = 1\n  b = local.a + 1\n}\ndeployment \"d\" {\n  tenant = \"t\"\n  environment = \"e\"\n  service \"s\" {\n    image = \"i\"\n  }\n}\n"
+	top, diags := LoadSources("t", map[string][]byte{"main.hcl": []byte(src)}, Values{Context: ctx})
+	if got := render(diags); !strings.Contains(got, "Evaluation stopped: The topology was not evaluated to the end: the request ended.") {
+		t.Errorf("diagnostics:\n%s", got)
+	}
+	if len(top.Deployments) != 0 {
+		t.Errorf("%d deployments evaluated after the context ended", len(top.Deployments))
 	}
 }

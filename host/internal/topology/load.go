@@ -158,12 +158,18 @@ func load(dir string, parser *hclparse.Parser, files []*hcl.File, diags hcl.Diag
 	diags = append(diags, d...)
 	diags = append(diags, checkValidations(l.vars, values)...)
 	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": cty.ObjectVal(values)}, Functions: functions()}
-	diags = append(diags, l.evalLocals(ctx)...)
+	diags = append(diags, l.evalLocals(ctx, vals)...)
+	if stop := vals.stopped(); stop != nil {
+		return t, append(diags, stop...)
+	}
 	ctx.Variables["backend"] = l.backendObjects()
 	for _, b := range t.Backends {
 		b.ctx = ctx
 	}
 	for _, b := range l.deployments {
+		if stop := vals.stopped(); stop != nil {
+			return t, append(diags, stop...)
+		}
 		dep, d := decodeDeployment(b, ctx, l.backendsByID())
 		diags = append(diags, d...)
 		if dep != nil {
@@ -272,7 +278,7 @@ func (l *loader) unique(diags *hcl.Diagnostics, kind, name string, rng hcl.Range
 // may use another; a cycle is reported on each local in it. Each local is
 // evaluated once, with only the locals it refers to in its context, so the
 // work is linear in the number of locals and references.
-func (l *loader) evalLocals(ctx *hcl.EvalContext) hcl.Diagnostics {
+func (l *loader) evalLocals(ctx *hcl.EvalContext, vals Values) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	values := make(map[string]cty.Value, len(l.locals))
 	deps, users := l.localGraph()
@@ -283,7 +289,7 @@ func (l *loader) evalLocals(ctx *hcl.EvalContext) hcl.Diagnostics {
 			ready = append(ready, name)
 		}
 	}
-	for len(ready) > 0 {
+	for len(ready) > 0 && vals.stopped() == nil {
 		name := ready[0]
 		ready = ready[1:]
 		used := make(map[string]cty.Value, len(deps[name]))
@@ -303,6 +309,10 @@ func (l *loader) evalLocals(ctx *hcl.EvalContext) hcl.Diagnostics {
 				ready = append(ready, user)
 			}
 		}
+	}
+	if stop := vals.stopped(); stop != nil {
+		ctx.Variables["local"] = cty.ObjectVal(values)
+		return append(diags, stop...)
 	}
 	var cycle []string
 	for _, name := range sortedKeys(l.locals) {

@@ -1,6 +1,7 @@
 package topology
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -24,6 +25,19 @@ type Values struct {
 	Environ []string // NAME=value pairs, as os.Environ gives them
 	Files   []string // -var-file paths
 	Args    []string // -var name=value arguments
+	// Context, when set, stops the evaluation once it ends: the loader
+	// checks it between locals and between deployments (one expression is
+	// bounded by the limits).
+	Context context.Context
+}
+
+// stopped is a diagnostic when vals' context has ended, nil otherwise.
+func (vals Values) stopped() hcl.Diagnostics {
+	if vals.Context == nil || vals.Context.Err() == nil {
+		return nil
+	}
+	return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Evaluation stopped",
+		Detail: fmt.Sprintf("The topology was not evaluated to the end: %v.", context.Cause(vals.Context))}}
 }
 
 type variable struct {
