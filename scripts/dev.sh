@@ -60,7 +60,7 @@ running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 # the labels the compose backend gives them.
 example_containers() {
 	docker ps -aq --filter label=io.alphaswarm.tenant=demo --filter label=io.alphaswarm.environment=dev \
-		--filter label=io.alphaswarm.deployment=hello --filter label=com.docker.compose.project=as_demo_dev_hello 2>/dev/null || true
+		--filter label=io.alphaswarm.deployment=hello --filter label=com.docker.compose.project=quick_demo_dev_hello 2>/dev/null || true
 }
 
 if [ "${1:-}" = "stop" ]; then

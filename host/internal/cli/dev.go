@@ -125,10 +125,12 @@ func devBackends(secrets credentials.SecretStore, dir, configFile string) (*back
 		}
 	}
 	builtin := backends.New(secrets)
-	src := backends.ForEveryone("compose.local", "memory.sim")
+	// compose.local keeps the project prefix the quickstart once set itself,
+	// so that examples applied before backends were registered stay theirs.
+	src := withConfig(backends.ForEveryone("compose.local"), `project_prefix = "quick"`) + backends.ForEveryone("memory.sim")
 	if kubeconfig, err := filepath.Abs(filepath.Join(dir, "k8s", "kubeconfig")); err == nil {
 		if _, err := os.Stat(kubeconfig); err == nil {
-			src += strings.Replace(backends.ForEveryone("kubernetes.local"), "  grant {", fmt.Sprintf("  config {\n    kubeconfig = %q\n  }\n  grant {", kubeconfig), 1)
+			src += withConfig(backends.ForEveryone("kubernetes.local"), fmt.Sprintf("kubeconfig = %q", kubeconfig))
 		}
 	}
 	if err := backends.DiagnosticsError(builtin.Parse([]byte(src), "dev mode")); err != nil {
@@ -142,6 +144,12 @@ func devBackends(secrets credentials.SecretStore, dir, configFile string) (*back
 		}
 	}
 	return r, nil
+}
+
+// withConfig adds a config block of one attribute to a backend of
+// ForEveryone's.
+func withConfig(backend, attribute string) string {
+	return strings.Replace(backend, "  grant {", "  config {\n    "+attribute+"\n  }\n  grant {", 1)
 }
 
 // runDevToken mints a token from the key of dev mode in -dir.

@@ -55,7 +55,7 @@ func devPortsFree(t *testing.T) {
 		}
 		l.Close()
 	}
-	if ids := containerIDs(t, "as_demo_dev_hello"); len(ids) > 0 {
+	if ids := containerIDs(t, "quick_demo_dev_hello"); len(ids) > 0 {
 		needFree(t, "the quickstart's containers run already (make dev-stop removes them)")
 	}
 }
@@ -103,7 +103,7 @@ func devServerPid(t *testing.T, root string) int {
 func TestMakeDevCycle(t *testing.T) {
 	devPortsFree(t)
 	root := devRoot(t)
-	const project, url = "as_demo_dev_hello", "http://127.0.0.1:18080/"
+	const project, url = "quick_demo_dev_hello", "http://127.0.0.1:18080/"
 	t.Cleanup(func() {
 		if _, err := os.Stat(filepath.Join(root, ".swarm/dev/server.pid")); err == nil {
 			syscall.Kill(-devServerPid(t, root), syscall.SIGKILL)
