@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 
 	"github.com/zclconf/go-cty/cty"
@@ -32,11 +33,12 @@ var secretFunc = function.New(&function.Spec{
 // cty library under Terraform's names, and secret(). Every result is
 // bounded (checkValue), and the functions that could make a huge one from
 // small arguments check their arguments first.
-func functions() map[string]function.Function {
+func functions(b *evalBudget) map[string]function.Function {
 	fs := stdFunctions()
 	for name, f := range fs {
-		fs[name] = bounded(f, preChecks[name])
+		fs[name] = bounded(f, preChecks[name], b)
 	}
+	maps.Copy(fs, b.functions())
 	return fs
 }
 
@@ -52,9 +54,9 @@ var preChecks = map[string]func(args []cty.Value) error{
 	"jsondecode": checkJSONNesting,
 }
 
-// bounded wraps f: pre, if set, checks the arguments, and the result must
-// pass checkValue.
-func bounded(f function.Function, pre func(args []cty.Value) error) function.Function {
+// bounded wraps f: pre, if set, checks the arguments, the result must pass
+// checkValue, and its strings count against the evaluation's budget.
+func bounded(f function.Function, pre func(args []cty.Value) error, b *evalBudget) function.Function {
 	return function.New(&function.Spec{
 		Description: f.Description(),
 		Params:      f.Params(),
@@ -70,8 +72,12 @@ func bounded(f function.Function, pre func(args []cty.Value) error) function.Fun
 			if err != nil {
 				return v, err
 			}
-			if err := checkValue(v); err != nil {
+			bytes, err := measure(v)
+			if err != nil {
 				return cty.NilVal, fmt.Errorf("the result would hold %w", err)
+			}
+			if err := b.spend(bytes); err != nil {
+				return cty.NilVal, err
 			}
 			return v, nil
 		},

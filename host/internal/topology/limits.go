@@ -38,8 +38,12 @@ const (
 	MaxValueBytes = 16 << 20
 )
 
-// budget counts what a topology has used of the limits that span files.
-type budget struct{ tokens int }
+// budget counts what a topology has used of the limits that span files,
+// and of its evaluation's.
+type budget struct {
+	tokens int
+	eval   evalBudget
+}
 
 // scanConfig checks the tokens of a configuration file before the parser
 // sees it.
@@ -126,6 +130,13 @@ func limitDiag(summary, detail string, rng hcl.Range) *hcl.Diagnostic {
 // checkValue bounds a value an expression produced: the strings in it,
 // and its elements and attributes through every level.
 func checkValue(v cty.Value) error {
+	_, err := measure(v)
+	return err
+}
+
+// measure returns the bytes of the strings in v, or an error when v
+// exceeds the bounds of one value.
+func measure(v cty.Value) (int, error) {
 	var nodes, bytes int
 	var tooBig error
 	cty.Walk(v, func(_ cty.Path, v cty.Value) (bool, error) {
@@ -148,7 +159,7 @@ func checkValue(v cty.Value) error {
 		}
 		return tooBig == nil, nil
 	})
-	return tooBig
+	return bytes, tooBig
 }
 
 // checkedValue evaluates expr and bounds its value, as a diagnostic at

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/alphaswarm/controller/core"
@@ -146,6 +147,9 @@ func load(dir string, parser *hclparse.Parser, files []*hcl.File, diags hcl.Diag
 	}
 	var blocks hcl.Blocks
 	for _, f := range files {
+		if body, ok := f.Body.(*hclsyntax.Body); ok {
+			rewriteBody(body)
+		}
 		content, d := f.Body.Content(rootSchema)
 		diags = append(diags, d...)
 		if content != nil {
@@ -156,8 +160,8 @@ func load(dir string, parser *hclparse.Parser, files []*hcl.File, diags hcl.Diag
 	diags = append(diags, l.declare(blocks)...)
 	values, d := assign(l.vars, vals, parser, b)
 	diags = append(diags, d...)
-	diags = append(diags, checkValidations(l.vars, values)...)
-	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": cty.ObjectVal(values)}, Functions: functions()}
+	diags = append(diags, checkValidations(l.vars, values, &b.eval)...)
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": cty.ObjectVal(values)}, Functions: functions(&b.eval)}
 	diags = append(diags, l.evalLocals(ctx, vals)...)
 	if stop := vals.stopped(); stop != nil {
 		return t, append(diags, stop...)

@@ -198,14 +198,14 @@ func parseRawValue(v *variable, text, from string, b *budget) (cty.Value, hcl.Di
 }
 
 // checkValidations runs each variable's validation blocks.
-func checkValidations(vars map[string]*variable, values map[string]cty.Value) hcl.Diagnostics {
+func checkValidations(vars map[string]*variable, values map[string]cty.Value, eb *evalBudget) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, name := range sortedKeys(vars) {
 		v := vars[name]
 		if !values[name].IsWhollyKnown() {
 			continue
 		}
-		ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": cty.ObjectVal(map[string]cty.Value{name: values[name]})}, Functions: functions()}
+		ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": cty.ObjectVal(map[string]cty.Value{name: values[name]})}, Functions: functions(eb)}
 		for _, val := range v.validations {
 			ok, d := val.condition.Value(ctx)
 			diags = append(diags, d...)
