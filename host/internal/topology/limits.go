@@ -45,46 +45,30 @@ type budget struct {
 	eval   evalBudget
 }
 
-// scanConfig checks the tokens of a configuration file before the parser
-// sees it.
+// scanConfig checks a configuration file before the parser sees it.
 func (b *budget) scanConfig(src []byte, filename string) hcl.Diagnostics {
-	tokens, _ := hclsyntax.LexConfig(src, filename, hcl.InitialPos) // the parser reports lexical errors
-	return b.scan(tokens)
+	return b.scan(newScan(src, filename, MaxNesting, MaxUnaryRun))
 }
 
-// scanExpression checks the tokens of an expression given as text (a
-// variable's value) before the parser sees it.
+// scanExpression checks an expression given as text (a variable's value)
+// before the parser sees it.
 func (b *budget) scanExpression(src []byte, filename string) hcl.Diagnostics {
-	tokens, _ := hclsyntax.LexExpression(src, filename, hcl.InitialPos)
-	return b.scan(tokens)
+	return b.scan(newScan(src, filename, MaxNesting, MaxUnaryRun))
 }
 
-// scan counts tokens, and measures nesting and runs of unary operators,
-// which the parser would otherwise follow as deep as they go.
-func (b *budget) scan(tokens hclsyntax.Tokens) hcl.Diagnostics {
-	depth, unary := 0, 0
-	for _, t := range tokens {
-		switch t.Type {
-		case hclsyntax.TokenOBrace, hclsyntax.TokenOBrack, hclsyntax.TokenOParen, hclsyntax.TokenOQuote,
-			hclsyntax.TokenOHeredoc, hclsyntax.TokenTemplateInterp, hclsyntax.TokenTemplateControl:
-			if depth++; depth > MaxNesting {
-				return hcl.Diagnostics{limitDiag("Nesting too deep", fmt.Sprintf("Brackets, braces, parentheses, quotes and interpolations nest more than %d deep here.", MaxNesting), t.Range)}
-			}
-		case hclsyntax.TokenCBrace, hclsyntax.TokenCBrack, hclsyntax.TokenCParen, hclsyntax.TokenCQuote,
-			hclsyntax.TokenCHeredoc, hclsyntax.TokenTemplateSeqEnd:
-			depth = max(depth-1, 0)
-		}
-		if t.Type == hclsyntax.TokenBang || t.Type == hclsyntax.TokenMinus {
-			if unary++; unary > MaxUnaryRun {
-				return hcl.Diagnostics{limitDiag("Too many operators in a row", fmt.Sprintf("More than %d '!' or '-' follow each other here.", MaxUnaryRun), t.Range)}
-			}
-		} else {
-			unary = 0
-		}
+// scan runs a scanner over its source: nesting and runs of unary
+// operators, which the parser would otherwise follow as deep as they go,
+// and the tokens the topology has so far.
+func (b *budget) scan(s *scanLimits) hcl.Diagnostics {
+	tooDeep, tooManyUnary := s.run()
+	switch {
+	case tooDeep:
+		return hcl.Diagnostics{limitDiag("Nesting too deep", fmt.Sprintf("Brackets, braces, parentheses, quotes and interpolations nest more than %d deep here.", MaxNesting), s.rng(s.deepAt))}
+	case tooManyUnary:
+		return hcl.Diagnostics{limitDiag("Too many operators in a row", fmt.Sprintf("More than %d '!' or '-' follow each other here.", MaxUnaryRun), s.rng(s.unaryAt))}
 	}
-	if b.tokens += len(tokens); b.tokens > MaxTokens {
-		past := tokens[max(len(tokens)-(b.tokens-MaxTokens), 0)] // the first token over the limit
-		return hcl.Diagnostics{limitDiag("Topology too large", fmt.Sprintf("The topology has more than %d tokens (names, numbers, strings, operators); send less.", MaxTokens), past.Range)}
+	if b.tokens += s.tokens; b.tokens > MaxTokens {
+		return hcl.Diagnostics{limitDiag("Topology too large", fmt.Sprintf("The topology has more than %d tokens (names, numbers, strings, operators); send less.", MaxTokens), s.rng(s.pos()))}
 	}
 	return nil
 }

@@ -22,6 +22,7 @@ func TestLimits(t *testing.T) {
 		{"nesting a little too deep", "locals {\n  x = " + deep(70) + "\n}\n", nil, "main.hcl:2,70: error: Nesting too deep"},
 		{"nesting that would overflow the stack", "locals {\n  x = " + deep(500_000) + "\n}\n", nil, "error: Nesting too deep"},
 		{"templates inside each other", "locals {\n  x = " + strings.Repeat(`"${`, 40) + "1" + strings.Repeat(`}"`, 40) + "\n}\n", nil, "error: Nesting too deep"},
+		{"negations across lines", "locals {\n  x = (" + strings.Repeat("!\n", 100_000) + "true)\n}\n", nil, "error: Too many operators in a row"},
 		{"a run of negations", "locals {\n  x = " + strings.Repeat("!", 500_000) + "true\n}\n", nil, "error: Too many operators in a row"},
 		{"too many tokens", "locals {\n  x = [" + strings.Repeat("1,", MaxTokens/2+1) + "]\n}\n", nil, "error: Topology too large"},
 		{"for expressions three deep", "locals {\n  x = [for a in [1]: [for b in [1]: [for c in [1]: c]]]\n}\n", nil, "main.hcl:2,37: error: For expressions nest too deep"},
