@@ -41,7 +41,7 @@ func (b *Backend) Validate(_ context.Context, req *sdk.ValidateRequest) (*sdk.Va
 		}
 	}
 	t := b.target(req.Deployment.Ref(), nil)
-	if !t.shared && len(t.namespace) > 0 && t.namespace != req.Deployment.Tenant+"-"+req.Deployment.Environment+"-"+req.Deployment.Name {
+	if !t.shared && !strings.HasPrefix(t.namespace, req.Deployment.Tenant+"-"+req.Deployment.Environment+"-"+req.Deployment.Name+"-") {
 		diags = append(diags, sdk.Diagnostic{Severity: sdk.SeverityWarning, Path: "",
 			Summary: fmt.Sprintf("the namespace name is shortened to %s", t.namespace)})
 	}

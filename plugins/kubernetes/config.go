@@ -42,7 +42,7 @@ var schema = sdk.Schema{
 		{Name: "context", Type: sdk.TypeString, Default: "", Description: "Context of the kubeconfig to use; empty: its current context."},
 		{Name: "in_cluster", Type: sdk.TypeBool, Default: false, Description: "Use the pod's service account instead of a kubeconfig."},
 		{Name: "namespace", Type: sdk.TypeString, Default: "",
-			Description: "Namespace of every deployment; empty: one per deployment, <tenant>-<environment>-<deployment>, created and labelled by apply."},
+			Description: "Namespace of every deployment; empty: one per deployment, <tenant>-<environment>-<deployment>-<hash>, created and labelled by apply."},
 		{Name: "field_manager", Type: sdk.TypeString, Default: "alphaswarm", Description: "Field manager of server-side apply."},
 		{Name: "qps", Type: sdk.TypeNumber, Default: 50, Description: "Client-side rate limit, requests per second."},
 		{Name: "burst", Type: sdk.TypeNumber, Default: 100, Description: "Client-side burst above qps."},

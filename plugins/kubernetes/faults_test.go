@@ -20,6 +20,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/alphaswarm/controller/core"
+	k8splugin "github.com/alphaswarm/controller/plugins/kubernetes"
 	"github.com/alphaswarm/controller/sdk"
 	"github.com/alphaswarm/controller/sdk/backendtest"
 )
@@ -178,19 +179,21 @@ func mustCreate(t *testing.T, create func() error) {
 func TestNamespaceOwnedBySomeoneElse(t *testing.T) {
 	t.Parallel()
 	a := admin(t)
+	spec := deployment("faults", "owned", 1)
+	ns := k8splugin.NamespaceOf(spec.Ref())
 	mustCreate(t, func() error {
-		_, err := a.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "faults-test-owned"}}, metav1.CreateOptions{})
+		_, err := a.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
 		return err
 	})
 	c, err := plugin(t, map[string]any{"kubeconfig": needCluster(t).Kubeconfig})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = apply(t, c, deployment("faults", "owned", 1), nil, nil)
-	if err == nil || !strings.Contains(err.Error(), "namespace faults-test-owned exists and is not this deployment's") {
+	_, err = apply(t, c, spec, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "namespace "+ns+" exists and is not this deployment's") {
 		t.Fatalf("apply into a foreign namespace: %v", err)
 	}
-	if d, _ := a.AppsV1().Deployments("faults-test-owned").List(context.Background(), metav1.ListOptions{}); d != nil && len(d.Items) > 0 {
+	if d, _ := a.AppsV1().Deployments(ns).List(context.Background(), metav1.ListOptions{}); d != nil && len(d.Items) > 0 {
 		t.Errorf("apply wrote into the foreign namespace: %d Deployments", len(d.Items))
 	}
 }
@@ -213,7 +216,8 @@ func TestQuotaRejectsPodsAndDestroyFindsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := a.AppsV1().Deployments("faults-test-quota").Get(ctx, "api", metav1.GetOptions{})
+	ns := k8splugin.NamespaceOf(spec.Ref())
+	d, err := a.AppsV1().Deployments(ns).Get(ctx, "api", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +225,7 @@ func TestQuotaRejectsPodsAndDestroyFindsEverything(t *testing.T) {
 		t.Fatal("the Deployment holds a secret value")
 	}
 	mustCreate(t, func() error {
-		_, err := a.CoreV1().ResourceQuotas("faults-test-quota").Create(ctx, &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "two-pods"},
+		_, err := a.CoreV1().ResourceQuotas(ns).Create(ctx, &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: "two-pods"},
 			Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{corev1.ResourcePods: resource.MustParse("2")}}}, metav1.CreateOptions{})
 		return err
 	})

@@ -42,19 +42,27 @@ type target struct {
 	ref       core.DeploymentRef
 	namespace string
 	shared    bool // the namespace is configured, shared by deployments
-	hashed    bool // in a shared namespace, names end with the deployment's hash
+	hashed    bool // names end with the deployment's hash (see target)
 }
 
-// target places ref's objects: in a namespace of its own, or in the
-// configured one, shared by deployments of every tenant, where each name
-// ends with a hash of tenant, environment and deployment so that no
-// deployment's object is another's. A deployment whose state predates
-// that naming keeps its names.
+// target places ref's objects: in a namespace of its own,
+// <tenant>-<environment>-<deployment>-<hash>, or in the configured one,
+// shared by deployments of every tenant, where each name ends with the
+// hash. The hash, of tenant, environment and deployment, keeps apart the
+// deployments whose parts join alike (tenant a, environment b-c and tenant
+// a-b, environment c). A deployment whose state predates that naming keeps
+// its namespace and names.
 func (b *Backend) target(ref core.DeploymentRef, st *state) target {
-	if b.cfg.Namespace != "" {
-		return target{ref: ref, namespace: b.cfg.Namespace, shared: true, hashed: st == nil || st.Naming >= namingHashed}
+	t := target{ref: ref, hashed: st == nil || st.Naming >= namingHashed}
+	switch {
+	case b.cfg.Namespace != "":
+		t.namespace, t.shared = b.cfg.Namespace, true
+	case t.hashed:
+		t.namespace = shortenTo(ref.Tenant+"-"+ref.Environment+"-"+ref.Name, 63-9) + "-" + t.hash()
+	default:
+		t.namespace = shorten(ref.Tenant + "-" + ref.Environment + "-" + ref.Name)
 	}
-	return target{ref: ref, namespace: shorten(ref.Tenant + "-" + ref.Environment + "-" + ref.Name)}
+	return t
 }
 
 // hash tells a deployment apart from any other, whatever its parts.

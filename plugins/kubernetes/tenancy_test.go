@@ -10,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/alphaswarm/controller/core"
+	k8splugin "github.com/alphaswarm/controller/plugins/kubernetes"
 	"github.com/alphaswarm/controller/sdk"
 )
 
@@ -97,7 +99,7 @@ func TestTenantsGetNamespacesOfTheirOwn(t *testing.T) {
 	t.Cleanup(func() {
 		c.Destroy(context.Background(), &sdk.DestroyRequest{Deployment: second.Ref(), State: stSecond})
 	})
-	for _, ns := range []string{"acme-test-" + name, "globex-test-" + name} {
+	for _, ns := range []string{k8splugin.NamespaceOf(first.Ref()), k8splugin.NamespaceOf(second.Ref())} {
 		if list, err := a.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{}); err != nil || len(list.Items) != 1 {
 			t.Fatalf("namespace %s: %v", ns, err)
 		}
@@ -105,7 +107,23 @@ func TestTenantsGetNamespacesOfTheirOwn(t *testing.T) {
 	if _, err := c.Destroy(ctx, &sdk.DestroyRequest{Deployment: first.Ref(), State: stFirst}); err != nil {
 		t.Fatal(err)
 	}
-	if list, err := a.AppsV1().Deployments("globex-test-"+name).List(ctx, metav1.ListOptions{}); err != nil || len(list.Items) != 1 {
+	if list, err := a.AppsV1().Deployments(k8splugin.NamespaceOf(second.Ref())).List(ctx, metav1.ListOptions{}); err != nil || len(list.Items) != 1 {
 		t.Errorf("destroying acme's deployment touched globex's namespace: %v", err)
+	}
+}
+
+// TestNamespacesOfDeploymentsThatJoinAlikeDiffer names the namespaces of
+// two deployments whose tenant, environment and name join alike with '-':
+// they differ, so neither tenant can take the other's.
+func TestNamespacesOfDeploymentsThatJoinAlikeDiffer(t *testing.T) {
+	t.Parallel()
+	a := k8splugin.NamespaceOf(core.DeploymentRef{Tenant: "a", Environment: "b-c", Name: "x"})
+	b := k8splugin.NamespaceOf(core.DeploymentRef{Tenant: "a-b", Environment: "c", Name: "x"})
+	if a == b || !strings.HasPrefix(a, "a-b-c-x-") || len(a) > 63 {
+		t.Errorf("namespaces %q and %q", a, b)
+	}
+	long := k8splugin.NamespaceOf(core.DeploymentRef{Tenant: strings.Repeat("t", 63), Environment: strings.Repeat("e", 63), Name: strings.Repeat("n", 63)})
+	if len(long) > 63 {
+		t.Errorf("a long namespace has %d characters: %s", len(long), long)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/alphaswarm/controller/core"
+	k8splugin "github.com/alphaswarm/controller/plugins/kubernetes"
 	"github.com/alphaswarm/controller/sdk"
 )
 
@@ -21,29 +22,30 @@ func TestVolumesBecomeClaims(t *testing.T) {
 	t.Parallel()
 	a := admin(t)
 	ctx := context.Background()
+	spec := deployment("volumes", "data", 1)
+	ns := k8splugin.NamespaceOf(spec.Ref())
 	mustCreate(t, func() error {
 		_, err := a.CoreV1().PersistentVolumes().Create(ctx, &corev1.PersistentVolume{ObjectMeta: metav1.ObjectMeta{Name: "volumes-test-cache"},
 			Spec: corev1.PersistentVolumeSpec{Capacity: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")},
 				AccessModes:            []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 				PersistentVolumeSource: corev1.PersistentVolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: t.TempDir()}},
-				ClaimRef:               &corev1.ObjectReference{Namespace: "volumes-test-data", Name: "data-cache"}}}, metav1.CreateOptions{})
+				ClaimRef:               &corev1.ObjectReference{Namespace: ns, Name: "data-cache"}}}, metav1.CreateOptions{})
 		return err
 	})
 	c, err := plugin(t, map[string]any{"kubeconfig": needCluster(t).Kubeconfig})
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := deployment("volumes", "data", 1)
 	spec.Services[0].Volumes = []core.VolumeMount{{Volume: "cache", Path: "/var/cache"}}
 	state, err := apply(t, c, spec, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	claim, err := a.CoreV1().PersistentVolumeClaims("volumes-test-data").Get(ctx, "data-cache", metav1.GetOptions{})
+	claim, err := a.CoreV1().PersistentVolumeClaims(ns).Get(ctx, "data-cache", metav1.GetOptions{})
 	if err != nil || claim.Labels["alphaswarm.io/deployment"] != "data" || claim.Status.Phase != corev1.ClaimBound {
 		t.Fatalf("claim: %+v %v", claim, err)
 	}
-	d, err := a.AppsV1().Deployments("volumes-test-data").Get(ctx, "api", metav1.GetOptions{})
+	d, err := a.AppsV1().Deployments(ns).Get(ctx, "api", metav1.GetOptions{})
 	if err != nil || len(d.Spec.Template.Spec.Containers[0].VolumeMounts) != 1 || d.Spec.Template.Spec.Containers[0].VolumeMounts[0].MountPath != "/var/cache" {
 		t.Fatalf("deployment mounts: %v", err)
 	}
@@ -52,7 +54,7 @@ func TestVolumesBecomeClaims(t *testing.T) {
 	if _, err := c.Destroy(dctx, &sdk.DestroyRequest{Deployment: spec.Ref(), State: state}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.CoreV1().PersistentVolumeClaims("volumes-test-data").Get(ctx, "data-cache", metav1.GetOptions{}); err != nil {
+	if _, err := a.CoreV1().PersistentVolumeClaims(ns).Get(ctx, "data-cache", metav1.GetOptions{}); err != nil {
 		t.Errorf("destroy without remove_data lost the claim: %v", err)
 	}
 	if _, err := c.Destroy(dctx, &sdk.DestroyRequest{Deployment: spec.Ref(), State: state, RemoveData: true}); err != nil {

@@ -1,6 +1,6 @@
 # The same kind of application on a Kubernetes cluster: make k8s-up starts
 # a local control plane and writes .swarm/k8s/kubeconfig. Each service is a
-# Deployment and a Service in namespace acme-staging-shop, which apply
+# Deployment and a Service in namespace acme-staging-shop-<hash>, which apply
 # creates; the secret becomes a Secret read through secretKeyRef.
 
 variable "replicas" {

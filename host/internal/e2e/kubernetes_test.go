@@ -84,7 +84,11 @@ func TestKubernetesExample(t *testing.T) {
 	if !strings.Contains(out, "acme/staging/shop: web: rolled out") {
 		t.Errorf("apply output lacks the rollout:\n%s", out)
 	}
-	ns := []string{"-n", "acme-staging-shop"}
+	namespace, err := kubectl("get", "ns", "-l", "alphaswarm.io/tenant=acme,alphaswarm.io/environment=staging,alphaswarm.io/deployment=shop", "-o", "jsonpath={.items[*].metadata.name}")
+	if err != nil || !strings.HasPrefix(namespace, "acme-staging-shop-") || strings.Contains(namespace, " ") {
+		t.Fatalf("the deployment's namespace: %q %v", namespace, err)
+	}
+	ns := []string{"-n", namespace}
 	waitKubectl("web 3/3", append(ns, "get", "deploy", "-o", `jsonpath={range .items[*]}{.metadata.name} {.status.readyReplicas}/{.spec.replicas}{end}`)...)
 	if deploy, _ := kubectl(append(ns, "get", "deploy", "web", "-o", "json")...); strings.Contains(deploy, sessionKey) || !strings.Contains(deploy, `"secretKeyRef"`) {
 		t.Errorf("the Deployment holds the secret value, or no secretKeyRef:\n%s", deploy)
