@@ -41,6 +41,10 @@ func (b *Backend) Validate(_ context.Context, req *sdk.ValidateRequest) (*sdk.Va
 		}
 	}
 	t := b.target(req.Deployment.Ref(), nil)
+	if t.shared && !isDNSLabel(t.namespace) {
+		diags = append(diags, sdk.Diagnostic{Severity: sdk.SeverityError, Path: "",
+			Summary: fmt.Sprintf("the backend's namespace template gives %q for this deployment, which is not a valid namespace name", t.namespace)})
+	}
 	if !t.shared && !strings.HasPrefix(t.namespace, req.Deployment.Tenant+"-"+req.Deployment.Environment+"-"+req.Deployment.Name+"-") {
 		diags = append(diags, sdk.Diagnostic{Severity: sdk.SeverityWarning, Path: "",
 			Summary: fmt.Sprintf("the namespace name is shortened to %s", t.namespace)})

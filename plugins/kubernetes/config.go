@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
 )
 
@@ -42,7 +43,7 @@ var schema = sdk.Schema{
 		{Name: "context", Type: sdk.TypeString, Default: "", Description: "Context of the kubeconfig to use; empty: its current context."},
 		{Name: "in_cluster", Type: sdk.TypeBool, Default: false, Description: "Use the pod's service account instead of a kubeconfig."},
 		{Name: "namespace", Type: sdk.TypeString, Default: "",
-			Description: "Namespace of every deployment; empty: one per deployment, <tenant>-<environment>-<deployment>-<hash>, created and labelled by apply."},
+			Description: "Namespace of every deployment, or a template of it with {tenant}, {environment} and {deployment} (such as t-{tenant}); it must exist, and deployments share it. Empty: one per deployment, <tenant>-<environment>-<deployment>-<hash>, created and labelled by apply."},
 		{Name: "field_manager", Type: sdk.TypeString, Default: "alphaswarm", Description: "Field manager of server-side apply."},
 		{Name: "qps", Type: sdk.TypeNumber, Default: 50, Description: "Client-side rate limit, requests per second."},
 		{Name: "burst", Type: sdk.TypeNumber, Default: 100, Description: "Client-side burst above qps."},
@@ -56,8 +57,8 @@ func (c *config) check() error {
 	if c.rolloutTimeout, err = time.ParseDuration(c.RolloutTimeout); err != nil || c.rolloutTimeout <= 0 {
 		return sdk.InvalidConfig("rollout_timeout", "%q is not a positive duration such as \"5m\"", c.RolloutTimeout)
 	}
-	if c.Namespace != "" && !isDNSLabel(c.Namespace) {
-		return sdk.InvalidConfig("namespace", "%q is not a valid namespace name (lower-case letters, digits and '-', at most 63)", c.Namespace)
+	if sample := namespaceFor(c.Namespace, core.DeploymentRef{Tenant: "t", Environment: "e", Name: "d"}); c.Namespace != "" && !isDNSLabel(sample) {
+		return sdk.InvalidConfig("namespace", "%q is not a valid namespace name or template (lower-case letters, digits, '-' and the placeholders {tenant}, {environment}, {deployment}; at most 63)", c.Namespace)
 	}
 	if c.FieldManager == "" || len(c.FieldManager) > 128 {
 		return sdk.InvalidConfig("field_manager", "must be 1..128 characters")

@@ -56,13 +56,19 @@ func (b *Backend) target(ref core.DeploymentRef, st *state) target {
 	t := target{ref: ref, hashed: st == nil || st.Naming >= namingHashed}
 	switch {
 	case b.cfg.Namespace != "":
-		t.namespace, t.shared = b.cfg.Namespace, true
+		t.namespace, t.shared = namespaceFor(b.cfg.Namespace, ref), true
 	case t.hashed:
 		t.namespace = shortenTo(ref.Tenant+"-"+ref.Environment+"-"+ref.Name, 63-9) + "-" + t.hash()
 	default:
 		t.namespace = shorten(ref.Tenant + "-" + ref.Environment + "-" + ref.Name)
 	}
 	return t
+}
+
+// namespaceFor expands an operator's namespace template for ref; a name
+// without placeholders is itself.
+func namespaceFor(template string, ref core.DeploymentRef) string {
+	return strings.NewReplacer("{tenant}", ref.Tenant, "{environment}", ref.Environment, "{deployment}", ref.Name).Replace(template)
 }
 
 // hash tells a deployment apart from any other, whatever its parts.

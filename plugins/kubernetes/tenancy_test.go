@@ -127,3 +127,39 @@ func TestNamespacesOfDeploymentsThatJoinAlikeDiffer(t *testing.T) {
 		t.Errorf("a long namespace has %d characters: %s", len(long), long)
 	}
 }
+
+// TestNamespaceTemplatePlacesEachTenant registers the backend with the
+// namespace template tpl-{tenant}: each tenant's deployment lands in its
+// tenant's namespace, which the operator made.
+func TestNamespaceTemplatePlacesEachTenant(t *testing.T) {
+	t.Parallel()
+	a := admin(t)
+	ctx := context.Background()
+	prefix := fmt.Sprintf("tpl%x", rand.Uint32())
+	for _, tenant := range []string{"acme", "globex"} {
+		mustCreate(t, func() error {
+			_, err := a.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: prefix + "-" + tenant}}, metav1.CreateOptions{})
+			return err
+		})
+	}
+	c, err := plugin(t, map[string]any{"kubeconfig": needCluster(t).Kubeconfig, "namespace": prefix + "-{tenant}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tenant := range []string{"acme", "globex"} {
+		spec := deployment(tenant, "shop", 1)
+		st, err := apply(t, c, spec, nil, nil)
+		if err != nil {
+			t.Fatalf("apply for %s: %v", tenant, err)
+		}
+		t.Cleanup(func() { c.Destroy(context.Background(), &sdk.DestroyRequest{Deployment: spec.Ref(), State: st}) })
+		list, err := a.AppsV1().Deployments(prefix+"-"+tenant).List(ctx, metav1.ListOptions{LabelSelector: "alphaswarm.io/tenant=" + tenant})
+		if err != nil || len(list.Items) != 1 {
+			t.Errorf("%s's namespace holds %v, %v", tenant, list, err)
+		}
+	}
+	v, err := c.Validate(ctx, &sdk.ValidateRequest{Deployment: deployment(strings.Repeat("t", 63), "shop", 1)})
+	if err != nil || len(v.Diagnostics) == 0 || !strings.Contains(v.Diagnostics[0].Summary, "not a valid namespace name") {
+		t.Errorf("a template that makes a name too long: %+v, %v", v, err)
+	}
+}
