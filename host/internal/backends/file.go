@@ -170,7 +170,11 @@ func (r *Registry) evalContext() *hcl.EvalContext {
 // empty lists, which would grant nothing while looking like a grant.
 func checkGrant(g grantBody, block *hcl.Block) hcl.Diagnostics {
 	var diags hcl.Diagnostics
-	for field, names := range map[string][]string{"tenants": g.Tenants, "environments": g.Environments} {
+	for _, f := range []struct {
+		field string
+		names []string
+	}{{"tenants", g.Tenants}, {"environments", g.Environments}} {
+		field, names := f.field, f.names
 		if len(names) == 0 {
 			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Empty grant",
 				Detail: fmt.Sprintf("%s is empty: name some, or \"*\" for all.", field), Subject: block.DefRange.Ptr()})
