@@ -45,6 +45,48 @@
 // deployments against core.DeploymentSpec.Validate, capabilities against the
 // interfaces you implement.
 //
+// # Helpers
+//
+// What every backend needs, so that no plugin writes it again:
+//
+//   - State blob: StateFormat[T] encodes your state type T with a version
+//     and the deployment's Salt, and decodes it back into a State[T]. A blob
+//     of a version the plugin cannot read, or one that is not a state, fails
+//     with a *StateError that wraps ErrStateVersion (naming the version found
+//     and the one wanted) or ErrStateCorrupt. A blob without a version, as
+//     plugins stored before they used StateFormat, decodes as version 0, so
+//     deployments made then keep working. Embed Salted in T to carry the salt
+//     with st.Salt() (the example below).
+//   - Secrets in config hashes: Salt.HashSecrets is an HMAC of a service's
+//     secret values keyed by the deployment's salt, to put in a config hash,
+//     label or annotation so that a changed value rolls the workload while
+//     the hash reveals nothing.
+//   - Progress: NewProgress wraps the ProgressFunc that Apply receives. It is
+//     safe for concurrent use (goroutines that converge services side by side
+//     share one; the ProgressFunc sees one event at a time) and stamps each
+//     event's Time, in UTC, when it is reported.
+//   - Log history: MergeLogHistory merges the history of several replicas by
+//     time, applying LogsRequest.Since and then Tail to each replica;
+//     SendLogs sends it.
+//   - Polling: Poll calls a check with exponential backoff and jitter until it
+//     is done, for operations a backend finishes later (a cloud API's
+//     long-running operation, a rollout). It honours the context and ends
+//     with ErrPollTimeout after PollOptions.Timeout.
+//
+// A state blob, decoded and encoded:
+//
+//	type state struct {
+//		sdk.Salted
+//		Services []core.ServiceSpec `json:"services"`
+//	}
+//
+//	var stateFormat = sdk.StateFormat[state]{Version: 1}
+//
+//	s, err := stateFormat.Decode(req.PriorState) // no blob: s.New, a fresh salt
+//	st := s.Value                                // st.Salt() is the blob's salt
+//	...
+//	blob, err := stateFormat.Encode(st, st.Salt())
+//
 // # Serving
 //
 //	func main() { sdk.Serve(mybackend.New()) }
