@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"sync"
-	"time"
 
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
@@ -17,16 +16,6 @@ import (
 	"github.com/alphaswarm/controller/sdk"
 )
 
-// reportFunc reports one step of progress.
-type reportFunc func(service, replica, format string, args ...any)
-
-func reporter(progress sdk.ProgressFunc) reportFunc {
-	return func(service, replica, format string, args ...any) {
-		progress(core.Event{Time: time.Now().UTC(), Level: core.EventInfo, Service: service, Replica: replica,
-			Message: fmt.Sprintf(format, args...)})
-	}
-}
-
 func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progress sdk.ProgressFunc) (*sdk.ApplyResponse, error) {
 	st, err := decodeState(req.PriorState, b.legacyProject(req.Deployment.Ref()))
 	if err != nil {
@@ -34,22 +23,22 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progress sdk
 	}
 	p := b.project(req.Deployment.Ref(), st)
 	st.Project = p.name
-	report := reporter(progress)
+	report := sdk.NewProgress(progress)
 	err = b.converge(ctx, p, &req.Deployment, req.Secrets, st, report)
 	// The state records the spec even after a failure: the labels let
 	// destroy find whatever was created, and a retry converges again.
 	st.Services, st.Stopped = req.Deployment.Services, map[string]int{}
-	if err != nil {
-		return &sdk.ApplyResponse{State: st.encode()}, err
+	if err == nil {
+		report.Infof("", "", "project %s converged: %d services", p.name, len(req.Deployment.Services))
 	}
-	report("", "", "project %s converged: %d services", p.name, len(req.Deployment.Services))
-	return &sdk.ApplyResponse{State: st.encode()}, nil
+	blob, err := st.blob(err)
+	return &sdk.ApplyResponse{State: blob}, err
 }
 
 // converge makes the engine run spec: network and volumes first, then each
 // service once the services it depends on are ready (independent services
 // in parallel), then removal of services the spec dropped.
-func (b *Backend) converge(ctx context.Context, p project, spec *core.DeploymentSpec, secrets sdk.SecretValues, st *state, report reportFunc) error {
+func (b *Backend) converge(ctx context.Context, p project, spec *core.DeploymentSpec, secrets sdk.SecretValues, st *state, report *sdk.Progress) error {
 	if err := b.ensureNetwork(ctx, p, report); err != nil {
 		return err
 	}
@@ -89,7 +78,7 @@ func (b *Backend) converge(ctx context.Context, p project, spec *core.Deployment
 			if ctx.Err() != nil {
 				return
 			}
-			err := b.convergeService(ctx, p, svc, existing[svc.Name], secrets, st.Salt, report)
+			err := b.convergeService(ctx, p, svc, existing[svc.Name], secrets, st.Salt(), report)
 			if err == nil && depended[svc.Name] && svc.Health != nil {
 				err = b.waitServiceReady(ctx, p, svc) // replicas it left alone may be unhealthy now
 			}
@@ -115,7 +104,7 @@ func (b *Backend) converge(ctx context.Context, p project, spec *core.Deployment
 // hash differs are replaced one at a time, start-first, waiting for the new
 // one to be ready before the old one goes; then the count is adjusted,
 // removing the highest numbers first. An unchanged service is left alone.
-func (b *Backend) convergeService(ctx context.Context, p project, svc *core.ServiceSpec, rs []replica, secrets sdk.SecretValues, salt string, report reportFunc) error {
+func (b *Backend) convergeService(ctx context.Context, p project, svc *core.ServiceSpec, rs []replica, secrets sdk.SecretValues, salt sdk.Salt, report *sdk.Progress) error {
 	if err := b.ensureImage(ctx, svc, report); err != nil {
 		return err
 	}
@@ -139,7 +128,7 @@ func (b *Backend) convergeService(ctx context.Context, p project, svc *core.Serv
 	for _, old := range outdated {
 		if len(current) < svc.Replicas {
 			if publishesHostPort(svc) { // the new replica cannot bind the port while the old one holds it
-				report(svc.Name, old.short(), "replacing %s stop-first: it publishes a host port", old.name)
+				report.Infof(svc.Name, old.short(), "replacing %s stop-first: it publishes a host port", old.name)
 				if err := b.removeReplica(ctx, old); err != nil {
 					return err
 				}
@@ -153,7 +142,7 @@ func (b *Backend) convergeService(ctx context.Context, p project, svc *core.Serv
 		if err := b.removeReplica(ctx, old); err != nil {
 			return err
 		}
-		report(svc.Name, old.short(), "removed %s (outdated)", old.name)
+		report.Infof(svc.Name, old.short(), "removed %s (outdated)", old.name)
 	}
 	for len(current) < svc.Replicas {
 		if err := b.startReplica(ctx, p, svc, next, hash, secrets, report); err != nil {
@@ -180,13 +169,13 @@ func (b *Backend) waitServiceReady(ctx context.Context, p project, svc *core.Ser
 }
 
 // scaleDown removes the highest-numbered replicas until n remain.
-func (b *Backend) scaleDown(ctx context.Context, rs []replica, n int, report reportFunc) error {
+func (b *Backend) scaleDown(ctx context.Context, rs []replica, n int, report *sdk.Progress) error {
 	for i := len(rs) - 1; i >= n; i-- {
 		r := rs[i]
 		if err := b.removeReplica(ctx, r); err != nil {
 			return err
 		}
-		report(r.service, r.short(), "removed %s (scaled down)", r.name)
+		report.Infof(r.service, r.short(), "removed %s (scaled down)", r.name)
 	}
 	return nil
 }
@@ -201,7 +190,7 @@ func publishesHostPort(svc *core.ServiceSpec) bool {
 }
 
 // removeDropped removes the containers of services the spec no longer has.
-func (b *Backend) removeDropped(ctx context.Context, p project, spec *core.DeploymentSpec, existing map[string][]replica, report reportFunc) error {
+func (b *Backend) removeDropped(ctx context.Context, p project, spec *core.DeploymentSpec, existing map[string][]replica, report *sdk.Progress) error {
 	for name, rs := range existing {
 		if spec.Service(name) != nil {
 			continue
@@ -211,12 +200,12 @@ func (b *Backend) removeDropped(ctx context.Context, p project, spec *core.Deplo
 				return err
 			}
 		}
-		report(name, "", "removed service %s", name)
+		report.Infof(name, "", "removed service %s", name)
 	}
 	return nil
 }
 
-func (b *Backend) ensureNetwork(ctx context.Context, p project, report reportFunc) error {
+func (b *Backend) ensureNetwork(ctx context.Context, p project, report *sdk.Progress) error {
 	nets, err := b.docker.NetworkList(ctx, network.ListOptions{Filters: p.filter(labelNetwork + "=default")})
 	if err != nil {
 		return b.engineError(fmt.Errorf("list networks of %s: %w", p.name, err))
@@ -229,11 +218,11 @@ func (b *Backend) ensureNetwork(ctx context.Context, p project, report reportFun
 	if _, err := b.docker.NetworkCreate(ctx, p.network(), network.CreateOptions{Driver: "bridge", Labels: labels}); err != nil {
 		return b.engineError(fmt.Errorf("create network %s: %w", p.network(), err))
 	}
-	report("", "", "created network %s", p.network())
+	report.Infof("", "", "created network %s", p.network())
 	return nil
 }
 
-func (b *Backend) ensureVolumes(ctx context.Context, p project, spec *core.DeploymentSpec, report reportFunc) error {
+func (b *Backend) ensureVolumes(ctx context.Context, p project, spec *core.DeploymentSpec, report *sdk.Progress) error {
 	seen := map[string]bool{}
 	for _, s := range spec.Services {
 		for _, v := range s.Volumes {
@@ -253,14 +242,14 @@ func (b *Backend) ensureVolumes(ctx context.Context, p project, spec *core.Deplo
 		}
 	}
 	if len(seen) > 0 {
-		report("", "", "volumes ready: %d", len(seen))
+		report.Infof("", "", "volumes ready: %d", len(seen))
 	}
 	return nil
 }
 
 // ensureImage makes sure the engine has the service's image, pulling it as
 // pull_policy allows.
-func (b *Backend) ensureImage(ctx context.Context, svc *core.ServiceSpec, report reportFunc) error {
+func (b *Backend) ensureImage(ctx context.Context, svc *core.ServiceSpec, report *sdk.Progress) error {
 	if b.cfg.PullPolicy != "always" {
 		_, err := b.docker.ImageInspect(ctx, svc.Image)
 		if err == nil {
@@ -273,7 +262,7 @@ func (b *Backend) ensureImage(ctx context.Context, svc *core.ServiceSpec, report
 			return fmt.Errorf("service %q: image %s is not on the engine and pull_policy is never", svc.Name, svc.Image)
 		}
 	}
-	report(svc.Name, "", "pulling %s", svc.Image)
+	report.Infof(svc.Name, "", "pulling %s", svc.Image)
 	rc, err := b.docker.ImagePull(ctx, svc.Image, image.PullOptions{})
 	if err == nil {
 		err = jsonmessage.DisplayJSONMessagesStream(rc, io.Discard, 0, false, nil)

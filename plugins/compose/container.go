@@ -138,7 +138,7 @@ func dockerHealthcheck(h *core.HealthCheck) *container.HealthConfig {
 
 // startReplica creates and starts replica n of svc and waits until it is
 // ready.
-func (b *Backend) startReplica(ctx context.Context, p project, svc *core.ServiceSpec, n int, hash string, secrets sdk.SecretValues, report reportFunc) error {
+func (b *Backend) startReplica(ctx context.Context, p project, svc *core.ServiceSpec, n int, hash string, secrets sdk.SecretValues, report *sdk.Progress) error {
 	cfg, host, net, err := b.containerSpec(p, svc, n, hash, secrets)
 	if err != nil {
 		return err
@@ -149,7 +149,7 @@ func (b *Backend) startReplica(ctx context.Context, p project, svc *core.Service
 // startReplicaLike starts replica n of svc as a copy of the running replica
 // tmpl, for scaling up: scale requests carry no secret values, but tmpl's
 // configuration already holds them.
-func (b *Backend) startReplicaLike(ctx context.Context, p project, svc *core.ServiceSpec, tmpl replica, n int, report reportFunc) error {
+func (b *Backend) startReplicaLike(ctx context.Context, p project, svc *core.ServiceSpec, tmpl replica, n int, report *sdk.Progress) error {
 	in, err := b.docker.ContainerInspect(ctx, tmpl.id)
 	if err != nil {
 		return b.engineError(fmt.Errorf("service %q: inspect %s: %w", svc.Name, tmpl.name, err))
@@ -167,7 +167,7 @@ func (b *Backend) startReplicaLike(ctx context.Context, p project, svc *core.Ser
 // runReplica creates, starts and waits for one container. A replica that
 // fails is removed again, and the error names the service, the replica and
 // the cause, with its last output.
-func (b *Backend) runReplica(ctx context.Context, p project, svc *core.ServiceSpec, n int, cfg *container.Config, host *container.HostConfig, net *network.NetworkingConfig, report reportFunc) error {
+func (b *Backend) runReplica(ctx context.Context, p project, svc *core.ServiceSpec, n int, cfg *container.Config, host *container.HostConfig, net *network.NetworkingConfig, report *sdk.Progress) error {
 	name := p.container(svc.Name, n)
 	created, err := b.docker.ContainerCreate(ctx, cfg, host, net, nil, name)
 	if err != nil {
@@ -178,7 +178,7 @@ func (b *Backend) runReplica(ctx context.Context, p project, svc *core.ServiceSp
 		b.removeReplica(context.WithoutCancel(ctx), r)
 		return b.engineError(fmt.Errorf("service %q: start %s: %w", svc.Name, name, explainStart(err)))
 	}
-	report(svc.Name, r.short(), "started %s from %s", name, cfg.Image)
+	report.Infof(svc.Name, r.short(), "started %s from %s", name, cfg.Image)
 	if err := b.waitReady(ctx, svc, r); err != nil {
 		tail := b.lastLines(context.WithoutCancel(ctx), r, 5)
 		b.removeReplica(context.WithoutCancel(ctx), r)
@@ -187,7 +187,7 @@ func (b *Backend) runReplica(ctx context.Context, p project, svc *core.ServiceSp
 		}
 		return fmt.Errorf("service %q: %w", svc.Name, err)
 	}
-	report(svc.Name, r.short(), "%s is ready", name)
+	report.Infof(svc.Name, r.short(), "%s is ready", name)
 	return nil
 }
 

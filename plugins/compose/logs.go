@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,7 +35,7 @@ func (b *Backend) Logs(ctx context.Context, req *sdk.LogsRequest, send sdk.LogSe
 	if req.Replica != "" && len(sources) == 0 {
 		return sdk.NotFound("replica %q of service %q", req.Replica, req.Service)
 	}
-	var history []sdk.LogLine
+	history := make([][]sdk.LogLine, len(sources))
 	newest := make([]time.Time, len(sources))
 	for i, r := range sources {
 		lines, err := b.readLogs(ctx, r, container.LogsOptions{Tail: tail(req.Tail), Since: since(req.Since)})
@@ -46,16 +45,10 @@ func (b *Backend) Logs(ctx context.Context, req *sdk.LogsRequest, send sdk.LogSe
 		if len(lines) > 0 {
 			newest[i] = lines[len(lines)-1].Time
 		}
-		history = append(history, lines...)
+		history[i] = lines
 	}
-	slices.SortStableFunc(history, func(a, b sdk.LogLine) int { return a.Time.Compare(b.Time) })
-	for _, l := range history {
-		if err := send(l); err != nil {
-			return err
-		}
-	}
-	if !req.Follow {
-		return nil
+	if err := sdk.SendLogs(send, sdk.MergeLogHistory(history, req.Tail, req.Since)); err != nil || !req.Follow {
+		return err
 	}
 	return b.follow(ctx, t, req, sources, newest, send)
 }

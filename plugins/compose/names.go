@@ -1,13 +1,11 @@
 package compose
 
 import (
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 
 	"github.com/docker/docker/api/types/filters"
@@ -112,7 +110,7 @@ func replicaID(svc string, n int) string { return svc + "-" + strconv.Itoa(n) }
 // about them. A service without secrets hashes the same whatever the salt,
 // so a deployment whose state was lost (the host stopped before recording
 // it) is adopted without replacing its replicas.
-func configHash(p project, svc *core.ServiceSpec, secrets sdk.SecretValues, salt string) string {
+func configHash(p project, svc *core.ServiceSpec, secrets sdk.SecretValues, salt sdk.Salt) string {
 	if len(svc.SecretEnv) == 0 {
 		return specHash(p, svc, nil)
 	}
@@ -122,17 +120,8 @@ func configHash(p project, svc *core.ServiceSpec, secrets sdk.SecretValues, salt
 // saltedConfigHash is the hash with the secrets' HMAC mixed in; before
 // configHash left it out for services without secrets, every service's
 // containers carried it, so it still matches theirs.
-func saltedConfigHash(p project, svc *core.ServiceSpec, secrets sdk.SecretValues, salt string) string {
-	mac := hmac.New(sha256.New, []byte(salt))
-	refs := make([]string, 0, len(svc.SecretEnv))
-	for _, r := range svc.SecretEnv {
-		refs = append(refs, r.Ref)
-	}
-	slices.Sort(refs)
-	for _, r := range refs {
-		fmt.Fprintf(mac, "%s=%d:%s\n", r, len(secrets[r]), secrets[r])
-	}
-	return specHash(p, svc, mac.Sum(nil))
+func saltedConfigHash(p project, svc *core.ServiceSpec, secrets sdk.SecretValues, salt sdk.Salt) string {
+	return specHash(p, svc, salt.HashSecrets(svc, secrets, sdk.SecretsByRef))
 }
 
 func specHash(p project, svc *core.ServiceSpec, secretMAC []byte) string {
@@ -150,7 +139,7 @@ func specHash(p project, svc *core.ServiceSpec, secretMAC []byte) string {
 
 // currentHash reports whether a replica's hash says it runs svc as
 // configured now.
-func currentHash(replicaHash string, p project, svc *core.ServiceSpec, secrets sdk.SecretValues, salt string) bool {
+func currentHash(replicaHash string, p project, svc *core.ServiceSpec, secrets sdk.SecretValues, salt sdk.Salt) bool {
 	return replicaHash == configHash(p, svc, secrets, salt) ||
 		(len(svc.SecretEnv) == 0 && replicaHash == saltedConfigHash(p, svc, secrets, salt))
 }

@@ -43,14 +43,14 @@ func (b *Backend) target(ctx context.Context, ref core.DeploymentRef, stateBlob 
 }
 
 // startExisting starts a stopped container and waits until it is ready.
-func (b *Backend) startExisting(ctx context.Context, svc *core.ServiceSpec, r replica, report reportFunc) error {
+func (b *Backend) startExisting(ctx context.Context, svc *core.ServiceSpec, r replica, report *sdk.Progress) error {
 	if err := b.docker.ContainerStart(ctx, r.id, container.StartOptions{}); err != nil {
 		return b.engineError(fmt.Errorf("service %q: start %s: %w", svc.Name, r.name, explainStart(err)))
 	}
 	if err := b.waitReady(ctx, svc, r); err != nil {
 		return fmt.Errorf("service %q: %w", svc.Name, err)
 	}
-	report(svc.Name, r.short(), "started %s", r.name)
+	report.Infof(svc.Name, r.short(), "started %s", r.name)
 	return nil
 }
 
@@ -85,11 +85,13 @@ func (b *Backend) Stop(ctx context.Context, req *sdk.StopRequest) (*sdk.StopResp
 		}
 		for _, r := range t.replicas[svc.Name] {
 			if err := b.docker.ContainerStop(ctx, r.id, container.StopOptions{Timeout: &timeout}); err != nil && !isNotFound(err) {
-				return &sdk.StopResponse{State: t.st.encode()}, b.engineError(fmt.Errorf("service %q: stop %s: %w", svc.Name, r.name, err))
+				blob, err := t.st.blob(b.engineError(fmt.Errorf("service %q: stop %s: %w", svc.Name, r.name, err)))
+				return &sdk.StopResponse{State: blob}, err
 			}
 		}
 	}
-	return &sdk.StopResponse{State: t.st.encode()}, nil
+	blob, err := t.st.blob(nil)
+	return &sdk.StopResponse{State: blob}, err
 }
 
 func (b *Backend) Start(ctx context.Context, req *sdk.StartRequest) (*sdk.StartResponse, error) {
@@ -97,18 +99,18 @@ func (b *Backend) Start(ctx context.Context, req *sdk.StartRequest) (*sdk.StartR
 	if err != nil {
 		return nil, err
 	}
-	report := func(string, string, string, ...any) {}
 	for _, svc := range t.services {
 		for _, r := range t.replicas[svc.Name] {
 			if r.state != "running" {
-				if err := b.startExisting(ctx, svc, r, report); err != nil {
+				if err := b.startExisting(ctx, svc, r, nil); err != nil {
 					return nil, err
 				}
 			}
 		}
 		delete(t.st.Stopped, svc.Name)
 	}
-	return &sdk.StartResponse{State: t.st.encode()}, nil
+	blob, err := t.st.blob(nil)
+	return &sdk.StartResponse{State: blob}, err
 }
 
 func (b *Backend) Scale(ctx context.Context, req *sdk.ScaleRequest) (*sdk.ScaleResponse, error) {
@@ -123,28 +125,32 @@ func (b *Backend) Scale(ctx context.Context, req *sdk.ScaleRequest) (*sdk.ScaleR
 	svc.Replicas = req.Replicas
 	if _, stopped := t.st.Stopped[svc.Name]; stopped {
 		t.st.Stopped[svc.Name] = req.Replicas // applies on start
-		return &sdk.ScaleResponse{State: t.st.encode()}, nil
+	} else {
+		err = b.scale(ctx, t, svc, req.Replicas)
 	}
-	report := func(string, string, string, ...any) {}
+	blob, err := t.st.blob(err)
+	return &sdk.ScaleResponse{State: blob}, err
+}
+
+// scale adds replicas to svc, or removes the highest numbers, until it
+// has n.
+func (b *Backend) scale(ctx context.Context, t *target, svc *core.ServiceSpec, n int) error {
 	rs := t.replicas[svc.Name]
 	next := nextNumber(rs)
-	for len(rs) < req.Replicas {
-		if err := b.addReplica(ctx, t, svc, rs, next, report); err != nil {
-			return &sdk.ScaleResponse{State: t.st.encode()}, err
+	for len(rs) < n {
+		if err := b.addReplica(ctx, t, svc, rs, next, nil); err != nil {
+			return err
 		}
 		rs = append(rs, t.p.replica(svc.Name, next))
 		next++
 	}
-	if err := b.scaleDown(ctx, rs, req.Replicas, report); err != nil {
-		return &sdk.ScaleResponse{State: t.st.encode()}, err
-	}
-	return &sdk.ScaleResponse{State: t.st.encode()}, nil
+	return b.scaleDown(ctx, rs, n, nil)
 }
 
 // addReplica adds replica n to svc for scaling up. Scale requests carry no
 // secret values, so it copies a running replica; with none to copy it
 // builds one from the spec, which only works for a service without secrets.
-func (b *Backend) addReplica(ctx context.Context, t *target, svc *core.ServiceSpec, rs []replica, n int, report reportFunc) error {
+func (b *Backend) addReplica(ctx context.Context, t *target, svc *core.ServiceSpec, rs []replica, n int, report *sdk.Progress) error {
 	for i := len(rs) - 1; i >= 0; i-- {
 		if rs[i].state == "running" {
 			return b.startReplicaLike(ctx, t.p, svc, rs[i], n, report)
@@ -156,5 +162,5 @@ func (b *Backend) addReplica(ctx context.Context, t *target, svc *core.ServiceSp
 	if err := b.ensureImage(ctx, svc, report); err != nil {
 		return err
 	}
-	return b.startReplica(ctx, t.p, svc, n, configHash(t.p, svc, nil, t.st.Salt), nil, report)
+	return b.startReplica(ctx, t.p, svc, n, configHash(t.p, svc, nil, t.st.Salt()), nil, report)
 }

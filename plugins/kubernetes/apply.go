@@ -19,18 +19,6 @@ import (
 	"github.com/alphaswarm/controller/sdk"
 )
 
-// reportFunc reports one step of progress.
-type reportFunc func(service, format string, args ...any)
-
-func reporter(progress sdk.ProgressFunc) reportFunc {
-	var mu sync.Mutex
-	return func(service, format string, args ...any) {
-		mu.Lock()
-		defer mu.Unlock()
-		progress(core.Event{Time: time.Now().UTC(), Level: core.EventInfo, Service: service, Message: fmt.Sprintf(format, args...)})
-	}
-}
-
 // Validate reports what a Kubernetes cluster cannot run as written.
 func (b *Backend) Validate(_ context.Context, req *sdk.ValidateRequest) (*sdk.ValidateResponse, error) {
 	var diags []sdk.Diagnostic
@@ -119,19 +107,19 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progress sdk
 		return nil, err
 	}
 	t := b.target(req.Deployment.Ref(), st)
-	report := reporter(progress)
+	report := sdk.NewProgress(progress)
 	err = b.converge(ctx, t, &req.Deployment, req.Secrets, st, report)
 	// The state records the spec even after a failure: labels let destroy
 	// find whatever was created, and a retry converges again.
 	st.Services, st.Stopped = req.Deployment.Services, map[string]int{}
-	if err != nil {
-		return &sdk.ApplyResponse{State: st.encode()}, err
+	if err == nil {
+		report.Infof("", "", "deployment %s rolled out in namespace %s: %d services", t.ref.Name, t.namespace, len(req.Deployment.Services))
 	}
-	report("", "deployment %s rolled out in namespace %s: %d services", t.ref.Name, t.namespace, len(req.Deployment.Services))
-	return &sdk.ApplyResponse{State: st.encode()}, nil
+	blob, err := st.blob(err)
+	return &sdk.ApplyResponse{State: blob}, err
 }
 
-func (b *Backend) converge(ctx context.Context, t target, spec *core.DeploymentSpec, secrets sdk.SecretValues, st *state, report reportFunc) error {
+func (b *Backend) converge(ctx context.Context, t target, spec *core.DeploymentSpec, secrets sdk.SecretValues, st *state, report *sdk.Progress) error {
 	if err := b.ensureNamespace(ctx, t, report); err != nil {
 		return err
 	}
@@ -140,7 +128,7 @@ func (b *Backend) converge(ctx context.Context, t target, spec *core.DeploymentS
 		errs := make([]error, len(level))
 		for i, name := range level {
 			svc := spec.Service(name)
-			wg.Go(func() { errs[i] = b.applyService(ctx, t, svc, secrets, st.Salt, report) })
+			wg.Go(func() { errs[i] = b.applyService(ctx, t, svc, secrets, st.Salt(), report) })
 		}
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
@@ -172,7 +160,7 @@ func levels(spec *core.DeploymentSpec) [][]string {
 // tenant and environment; a namespace apply did not create is refused. A
 // configured namespace is not read: a credential confined to it need not
 // see namespaces.
-func (b *Backend) ensureNamespace(ctx context.Context, t target, report reportFunc) error {
+func (b *Backend) ensureNamespace(ctx context.Context, t target, report *sdk.Progress) error {
 	if t.shared {
 		return nil
 	}
@@ -192,7 +180,7 @@ func (b *Backend) ensureNamespace(ctx context.Context, t target, report reportFu
 	if err != nil {
 		return b.apiError("create namespace "+t.namespace, err)
 	}
-	report("", "created namespace %s", t.namespace)
+	report.Infof("", "", "created namespace %s", t.namespace)
 	return nil
 }
 
@@ -202,7 +190,7 @@ func (b *Backend) applyOptions() metav1.ApplyOptions {
 
 // applyService applies a service's Secret, claims, Deployment and
 // Service, then waits for its rollout.
-func (b *Backend) applyService(ctx context.Context, t target, svc *core.ServiceSpec, secrets sdk.SecretValues, salt string, report reportFunc) error {
+func (b *Backend) applyService(ctx context.Context, t target, svc *core.ServiceSpec, secrets sdk.SecretValues, salt sdk.Salt, report *sdk.Progress) error {
 	opts := b.applyOptions()
 	if len(svc.SecretEnv) > 0 {
 		sec, err := secret(t, svc, secrets)
@@ -229,12 +217,12 @@ func (b *Backend) applyService(ctx context.Context, t target, svc *core.ServiceS
 	} else if err := b.client.CoreV1().Services(t.namespace).Delete(ctx, t.object(svc.Name), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return b.apiError("delete the Service of service "+svc.Name, err)
 	}
-	report(svc.Name, "applied Deployment %s (generation %d), %d replicas", d.Name, d.Generation, svc.Replicas)
+	report.Infof(svc.Name, "", "applied Deployment %s (generation %d), %d replicas", d.Name, d.Generation, svc.Replicas)
 	return b.waitRollout(ctx, t, svc.Name, report)
 }
 
 // removeDropped deletes the objects of services the spec no longer has.
-func (b *Backend) removeDropped(ctx context.Context, t target, spec *core.DeploymentSpec, report reportFunc) error {
+func (b *Backend) removeDropped(ctx context.Context, t target, spec *core.DeploymentSpec, report *sdk.Progress) error {
 	running, err := b.runningServices(ctx, t)
 	if err != nil {
 		return err
@@ -246,7 +234,7 @@ func (b *Backend) removeDropped(ctx context.Context, t target, spec *core.Deploy
 		if err := b.deleteService(ctx, t, s.Name); err != nil {
 			return err
 		}
-		report(s.Name, "removed service %s", s.Name)
+		report.Infof(s.Name, "", "removed service %s", s.Name)
 	}
 	return nil
 }
@@ -317,29 +305,32 @@ func (b *Backend) deleteServices(ctx context.Context, t target) error {
 	return nil
 }
 
+// gonePoll paces the reads that wait for deleted objects to go.
+var gonePoll = sdk.PollOptions{Interval: 250 * time.Millisecond, MaxInterval: 2 * time.Second, Multiplier: 1.5}
+
 // waitGone waits until no Deployment or pod of the deployment is left.
 func (b *Backend) waitGone(ctx context.Context, t target) error {
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.rolloutTimeout)
-	defer cancel()
 	list := metav1.ListOptions{LabelSelector: t.selector("")}
-	for {
+	opts := gonePoll
+	opts.Timeout = b.cfg.rolloutTimeout
+	err := sdk.Poll(ctx, opts, func(ctx context.Context) (bool, error) {
 		ds, err := b.client.AppsV1().Deployments(t.namespace).List(ctx, list)
 		var pods *corev1.PodList
 		if err == nil {
 			pods, err = b.client.CoreV1().Pods(t.namespace).List(ctx, list)
 		}
 		if apierrors.IsNotFound(err) || (err == nil && len(ds.Items) == 0 && len(pods.Items) == 0) {
-			return nil
+			return true, nil
 		}
-		if err != nil && ctx.Err() == nil {
-			return b.apiError("list what destroy removes", err)
+		if err != nil {
+			return false, b.apiError("list what destroy removes", err)
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("destroy %s: objects still listed after %s", t.ref, b.cfg.rolloutTimeout)
-		case <-time.After(250 * time.Millisecond):
-		}
+		return false, nil
+	})
+	if errors.Is(err, sdk.ErrPollTimeout) {
+		return fmt.Errorf("destroy %s: objects still listed after %s", t.ref, b.cfg.rolloutTimeout)
 	}
+	return err
 }
 
 // deleteNamespace removes a namespace apply created, and waits for it;
@@ -365,17 +356,14 @@ func (b *Backend) deleteNamespace(ctx context.Context, t target) error {
 	if err := b.client.CoreV1().Namespaces().Delete(ctx, t.namespace, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return b.apiError("delete namespace "+t.namespace, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.rolloutTimeout)
-	defer cancel()
-	for {
+	opts := gonePoll
+	opts.Timeout = b.cfg.rolloutTimeout
+	err = sdk.Poll(ctx, opts, func(ctx context.Context) (bool, error) {
 		_, err := b.client.CoreV1().Namespaces().Get(ctx, t.namespace, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("destroy %s: namespace %s still terminating after %s", t.ref, t.namespace, b.cfg.rolloutTimeout)
-		case <-time.After(250 * time.Millisecond):
-		}
+		return apierrors.IsNotFound(err), nil
+	})
+	if errors.Is(err, sdk.ErrPollTimeout) {
+		return fmt.Errorf("destroy %s: namespace %s still terminating after %s", t.ref, t.namespace, b.cfg.rolloutTimeout)
 	}
+	return err
 }

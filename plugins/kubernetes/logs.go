@@ -34,22 +34,14 @@ func (b *Backend) Logs(ctx context.Context, req *sdk.LogsRequest, send sdk.LogSe
 	if err != nil {
 		return err
 	}
-	var history []sdk.LogLine
-	for _, p := range pods {
-		lines, err := b.readPodLogs(ctx, t, service, p, req, false, nil)
-		if err != nil {
-			return err
-		}
-		history = append(history, lines...)
-	}
-	slices.SortStableFunc(history, func(a, b sdk.LogLine) int { return a.Time.Compare(b.Time) })
-	for _, l := range history {
-		if err := send(l); err != nil {
+	history := make([][]sdk.LogLine, len(pods))
+	for i, p := range pods {
+		if history[i], err = b.readPodLogs(ctx, t, service, p, req, false, nil); err != nil {
 			return err
 		}
 	}
-	if !req.Follow {
-		return nil
+	if err := sdk.SendLogs(send, sdk.MergeLogHistory(history, req.Tail, req.Since)); err != nil || !req.Follow {
+		return err
 	}
 	return b.follow(ctx, t, service, req, pods, send)
 }

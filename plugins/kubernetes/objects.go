@@ -1,8 +1,6 @@
 package kubernetes
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -182,15 +180,11 @@ func secret(t target, svc *core.ServiceSpec, values sdk.SecretValues) (*corev1ac
 
 // secretsHash keys a hash of a service's secret values with the
 // deployment's salt: it changes when a value changes, and reveals nothing.
-func secretsHash(salt string, svc *core.ServiceSpec, values sdk.SecretValues) string {
+func secretsHash(salt sdk.Salt, svc *core.ServiceSpec, values sdk.SecretValues) string {
 	if len(svc.SecretEnv) == 0 {
 		return ""
 	}
-	mac := hmac.New(sha256.New, []byte(salt))
-	for _, s := range svc.SecretEnv {
-		fmt.Fprintf(mac, "%s=%d:%s\x00", s.Env, len(values[s.Ref]), values[s.Ref])
-	}
-	return hex.EncodeToString(mac.Sum(nil))[:32]
+	return hex.EncodeToString(salt.HashSecrets(svc, values, sdk.SecretsByEnv))[:32]
 }
 
 func claim(t target, volume string) *corev1ac.PersistentVolumeClaimApplyConfiguration {

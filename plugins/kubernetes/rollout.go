@@ -27,50 +27,41 @@ var fatalWaiting = map[string]string{
 	"CrashLoopBackOff": "crash loop", "CreateContainerConfigError": "container configuration error", "CreateContainerError": "container creation failed",
 }
 
+// rolloutPoll paces the reads of a rollout: close to the 300ms kubectl
+// rollout status takes between events, backing off a little for long ones.
+var rolloutPoll = sdk.PollOptions{Interval: 200 * time.Millisecond, MaxInterval: time.Second, Multiplier: 1.5}
+
 // waitRollout waits until the service's Deployment has rolled out: the
 // new generation observed, every replica updated and available, no old
 // pod left. It fails with the reason Kubernetes gives.
-func (b *Backend) waitRollout(ctx context.Context, t target, service string, report reportFunc) error {
-	ctx, cancel := context.WithTimeout(ctx, b.cfg.rolloutTimeout)
-	defer cancel()
+func (b *Backend) waitRollout(ctx context.Context, t target, service string, report *sdk.Progress) error {
 	var last string
 	var unschedulableSince time.Time
-	for {
+	opts := rolloutPoll
+	opts.Timeout = b.cfg.rolloutTimeout
+	err := sdk.Poll(ctx, opts, func(ctx context.Context) (bool, error) {
 		d, err := b.client.AppsV1().Deployments(t.namespace).Get(ctx, t.object(service), metav1.GetOptions{})
 		if err != nil {
-			if ctx.Err() != nil {
-				return b.rolloutTimeout(ctx, service)
-			}
-			return b.apiError("read Deployment of service "+service, err)
+			return false, b.apiError("read Deployment of service "+service, err)
 		}
 		done, progress := rolledOut(d)
 		if done {
-			report(service, "rolled out: %s", progress)
-			return nil
+			report.Infof(service, "", "rolled out: %s", progress)
+			return true, nil
 		}
 		if progress != last {
-			report(service, "%s", progress)
+			report.Infof(service, "", "%s", progress)
 			last = progress
 		}
 		if err := deploymentFailure(service, d); err != nil {
-			return err
+			return false, err
 		}
-		if err := b.podFailure(ctx, t, service, &unschedulableSince); err != nil {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return b.rolloutTimeout(ctx, service)
-		case <-time.After(300 * time.Millisecond):
-		}
-	}
-}
-
-func (b *Backend) rolloutTimeout(ctx context.Context, service string) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return false, b.podFailure(ctx, t, service, &unschedulableSince)
+	})
+	if errors.Is(err, sdk.ErrPollTimeout) {
 		return fmt.Errorf("service %s: not rolled out within %s (rollout_timeout)", service, b.cfg.rolloutTimeout)
 	}
-	return ctx.Err()
+	return err
 }
 
 // rolledOut says whether d has rolled out, and how far it is, as kubectl

@@ -64,7 +64,8 @@ func (b *Backend) Restart(ctx context.Context, req *sdk.RestartRequest) (*sdk.Re
 	if err := b.waitAll(ctx, t, names); err != nil {
 		return nil, err
 	}
-	return &sdk.RestartResponse{State: st.encode()}, nil
+	blob, err := st.blob(nil)
+	return &sdk.RestartResponse{State: blob}, err
 }
 
 // Stop scales to zero, remembering the count in the state and in an
@@ -93,7 +94,8 @@ func (b *Backend) Stop(ctx context.Context, req *sdk.StopRequest) (*sdk.StopResp
 	if err := b.waitAll(ctx, t, names); err != nil {
 		return nil, err
 	}
-	return &sdk.StopResponse{State: st.encode()}, nil
+	blob, err := st.blob(nil)
+	return &sdk.StopResponse{State: blob}, err
 }
 
 // Start scales back to the count Stop remembered (the spec's when none).
@@ -118,7 +120,8 @@ func (b *Backend) Start(ctx context.Context, req *sdk.StartRequest) (*sdk.StartR
 	if err := b.waitAll(ctx, t, names); err != nil {
 		return nil, err
 	}
-	return &sdk.StartResponse{State: st.encode()}, nil
+	blob, err := st.blob(nil)
+	return &sdk.StartResponse{State: blob}, err
 }
 
 // Scale sets a service's replica count through the /scale subresource.
@@ -140,7 +143,8 @@ func (b *Backend) Scale(ctx context.Context, req *sdk.ScaleRequest) (*sdk.ScaleR
 	if err := b.waitAll(ctx, t, names); err != nil {
 		return nil, err
 	}
-	return &sdk.ScaleResponse{State: st.encode()}, nil
+	blob, err := st.blob(nil)
+	return &sdk.ScaleResponse{State: blob}, err
 }
 
 func (b *Backend) operation(ctx context.Context, ref core.DeploymentRef, blob []byte, service string) (*state, target, []string, error) {
@@ -209,9 +213,8 @@ func (b *Backend) rememberedReplicas(ctx context.Context, t target, st *state, n
 }
 
 func (b *Backend) waitAll(ctx context.Context, t target, names []string) error {
-	report := func(string, string, ...any) {}
 	for _, name := range names {
-		if err := b.waitRollout(ctx, t, name, report); err != nil {
+		if err := b.waitRollout(ctx, t, name, nil); err != nil {
 			return err
 		}
 	}

@@ -1,12 +1,10 @@
 package kubernetes
 
 import (
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
-	"fmt"
+	"cmp"
 
 	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/sdk"
 )
 
 // state is what the plugin keeps in the host's blob: the services as last
@@ -14,9 +12,9 @@ import (
 // the salt of the secrets hash. The cluster's labels and annotations hold
 // the rest, so a lost state still lets status, logs and destroy work.
 type state struct {
+	sdk.Salted
 	Services []core.ServiceSpec `json:"services"`
 	Stopped  map[string]int     `json:"stopped,omitempty"`
-	Salt     string             `json:"salt"`
 	// Naming is how the deployment's objects are named (namingHashed for
 	// deployments created since objects in a shared namespace carry a hash
 	// of their deployment; 0 for those before, which keep their names).
@@ -27,21 +25,20 @@ type state struct {
 // tenant, environment and deployment.
 const namingHashed = 2
 
+// stateFormat is the state blob. Version 1 is version 0 (the unversioned
+// blob from before) with a version.
+var stateFormat = sdk.StateFormat[state]{Version: 1}
+
 // decodeState reads a state blob; no blob is a new deployment's state.
+// A state from before Naming was recorded says nothing of it: 0.
 func decodeState(b []byte) (*state, error) {
-	st := &state{Naming: namingHashed}
-	if len(b) > 0 {
-		st.Naming = 0 // a state from before Naming was recorded says nothing of it
-		if err := json.Unmarshal(b, st); err != nil {
-			return nil, fmt.Errorf("decode state: %w", err)
-		}
+	s, err := stateFormat.Decode(b)
+	if err != nil {
+		return nil, err
 	}
-	if st.Salt == "" {
-		salt := make([]byte, 16)
-		if _, err := rand.Read(salt); err != nil {
-			return nil, fmt.Errorf("generate salt: %w", err)
-		}
-		st.Salt = hex.EncodeToString(salt)
+	st := &s.Value
+	if s.New {
+		st.Naming = namingHashed
 	}
 	if st.Stopped == nil {
 		st.Stopped = map[string]int{}
@@ -49,9 +46,11 @@ func decodeState(b []byte) (*state, error) {
 	return st, nil
 }
 
-func (s *state) encode() []byte {
-	b, _ := json.Marshal(s)
-	return b
+// blob encodes the state for a response, after an operation that ended
+// with opErr, which comes first.
+func (s *state) blob(opErr error) ([]byte, error) {
+	b, err := stateFormat.Encode(*s, s.Salt())
+	return b, cmp.Or(opErr, err)
 }
 
 func (s *state) service(name string) *core.ServiceSpec {
