@@ -10,7 +10,7 @@ MODULES  := core sdk host examples plugins/compose plugins/kubernetes tools
 RELEASED := core sdk host examples plugins/compose plugins/kubernetes
 
 # Plugin binaries: bin/plugins/swarm-backend-<name> from its package.
-PLUGIN_memory  := ./examples/backend-memory
+PLUGIN_memory  := ./examples/backend-memory/cmd/swarm-backend-memory
 PLUGIN_compose := ./plugins/compose/cmd/swarm-backend-compose
 PLUGIN_kubernetes := ./plugins/kubernetes/cmd/swarm-backend-kubernetes
 PLUGINS        := memory compose kubernetes

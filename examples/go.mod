@@ -5,12 +5,12 @@ go 1.26.0
 require (
 	github.com/alphaswarm/controller/core v0.0.0-00010101000000-000000000000
 	github.com/alphaswarm/controller/sdk v0.0.0-00010101000000-000000000000
+	github.com/google/go-cmp v0.7.0
 )
 
 require (
 	github.com/fatih/color v1.13.0 // indirect
 	github.com/golang/protobuf v1.5.4 // indirect
-	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/hashicorp/go-hclog v1.6.3 // indirect
 	github.com/hashicorp/go-plugin v1.8.0 // indirect
 	github.com/hashicorp/yamux v0.1.2 // indirect

@@ -103,7 +103,8 @@
 // Package backendtest is the conformance kit: backendtest.Run drives your
 // backend across a real gRPC connection, in process (ServeInProcess) or as a
 // launched binary, and checks every capability you declare. The memory
-// backend in examples/backend-memory is a complete plugin to copy.
+// backend in examples/backend-memory (package memory, its main in
+// cmd/swarm-backend-memory) is a complete plugin to copy.
 //
 // # Compatibility promise for protocol v1
 //

@@ -1,22 +1,32 @@
-package main
+// Package memory is the reference backend plugin of alphaswarm-controller,
+// served by cmd/swarm-backend-memory. It SIMULATES a container platform in
+// memory: nothing runs, no container is created, no port is opened. It
+// implements every capability of protocol v1 so that the host, its tests
+// and its benchmarks can exercise the whole plugin boundary without Docker
+// or a cluster, and it is the example to copy when writing a real backend.
+//
+// The simulated world lives in the state blob that Apply returns, as the
+// protocol asks of every backend: the plugin itself keeps nothing between
+// calls but its configuration, so it can crash and restart without losing
+// a deployment, and any instance can carry on from the blob another one
+// returned.
+package memory
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
-	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags
+// "-X github.com/alphaswarm/controller/examples/backend-memory.version=...".
 var version = "0.1.0"
 
-// Backend is the in-memory simulator. Its only fields are its configuration.
+// Backend is the in-memory simulator. Its only field is its configuration.
 type Backend struct {
-	cfg    config
-	faults *faults
+	cfg config
 }
 
 // Interface guards: the simulator declares every capability.
@@ -32,14 +42,13 @@ var (
 )
 
 // New returns an unconfigured simulator.
-func New() *Backend { return &Backend{faults: &faults{}} }
+func New() *Backend { return &Backend{} }
 
 // config is the body of a backend "memory" "<name>" block.
 type config struct {
-	Latency     string        `json:"latency"`
-	LogInterval string        `json:"log_interval"`
-	NodeName    string        `json:"node_name"`
-	Faults      []faultConfig `json:"fault"`
+	Latency     string `json:"latency"`
+	LogInterval string `json:"log_interval"`
+	NodeName    string `json:"node_name"`
 
 	latency, logInterval time.Duration
 }
@@ -50,14 +59,6 @@ var schema = sdk.Schema{
 		{Name: "log_interval", Type: sdk.TypeString, Default: "200ms", TenantSettable: true, Description: "How often each simulated replica logs a line."},
 		{Name: "node_name", Type: sdk.TypeString, Default: "memory", TenantSettable: true, Description: "Name of the one simulated node."},
 	},
-	Blocks: []sdk.Block{{
-		Name: "fault", Nesting: sdk.NestingList, Description: "Make an operation fail, to test how callers cope.",
-		Schema: sdk.Schema{Attributes: []sdk.Attribute{
-			{Name: "op", Type: sdk.TypeString, Required: true, TenantSettable: true, Description: "Operation: apply, destroy, status, restart, ..."},
-			{Name: "kind", Type: sdk.TypeString, Default: "error", TenantSettable: true, Description: "error, unavailable, crash (exit the plugin) or hang."},
-			{Name: "count", Type: sdk.TypeNumber, Default: 0, TenantSettable: true, Description: "Fail this many times, then succeed; 0 fails every time."},
-		}},
-	}},
 }
 
 func (b *Backend) Info(context.Context) (*sdk.InfoResponse, error) {
@@ -79,23 +80,21 @@ func (b *Backend) Configure(_ context.Context, req *sdk.ConfigureRequest) (*sdk.
 	if c.logInterval, err = time.ParseDuration(c.LogInterval); err != nil || c.logInterval <= 0 {
 		return nil, sdk.InvalidConfig("log_interval", "%q is not a positive duration such as \"1s\"", c.LogInterval)
 	}
-	if err := b.faults.set(c.Faults); err != nil {
-		return nil, err
-	}
 	b.cfg = c
 	return &sdk.ConfigureResponse{}, nil
 }
 
-// enter applies the configured latency and faults to one operation.
-func (b *Backend) enter(ctx context.Context, op string) error {
-	if b.cfg.latency > 0 {
-		select {
-		case <-time.After(b.cfg.latency):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+// enter applies the configured latency to an operation.
+func (b *Backend) enter(ctx context.Context) error {
+	if b.cfg.latency <= 0 {
+		return nil
 	}
-	return b.faults.trigger(ctx, op)
+	select {
+	case <-time.After(b.cfg.latency):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (b *Backend) Validate(context.Context, *sdk.ValidateRequest) (*sdk.ValidateResponse, error) {
@@ -103,7 +102,7 @@ func (b *Backend) Validate(context.Context, *sdk.ValidateRequest) (*sdk.Validate
 }
 
 func (b *Backend) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResponse, error) {
-	if err := b.enter(ctx, "plan"); err != nil {
+	if err := b.enter(ctx); err != nil {
 		return nil, err
 	}
 	w, err := decodeWorld(req.PriorState)
@@ -114,7 +113,7 @@ func (b *Backend) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResp
 }
 
 func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progress sdk.ProgressFunc) (*sdk.ApplyResponse, error) {
-	if err := b.enter(ctx, "apply"); err != nil {
+	if err := b.enter(ctx); err != nil {
 		return nil, err
 	}
 	for _, s := range req.Deployment.Services {
@@ -129,19 +128,20 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progress sdk
 		return nil, err
 	}
 	w.Deployment = req.Deployment.Ref()
-	report := func(svc, replica, format string, args ...any) {
-		progress(core.Event{Time: time.Now(), Level: core.EventInfo, Service: svc, Replica: replica,
-			Message: fmt.Sprintf(format, args...)})
+	report := sdk.NewProgress(progress)
+	err = w.converge(ctx, &req.Deployment, report)
+	if err == nil {
+		report.Infof("", "", "deployment %s converged: %d services", w.Deployment, len(w.Services))
 	}
-	if err := w.converge(ctx, &req.Deployment, report); err != nil {
-		return &sdk.ApplyResponse{State: w.encode()}, err
+	blob, encodeErr := w.encode()
+	if err == nil {
+		err = encodeErr
 	}
-	report("", "", "deployment %s converged: %d services", w.Deployment, len(w.Services))
-	return &sdk.ApplyResponse{State: w.encode()}, nil
+	return &sdk.ApplyResponse{State: blob}, err
 }
 
 func (b *Backend) Destroy(ctx context.Context, req *sdk.DestroyRequest) (*sdk.DestroyResponse, error) {
-	if err := b.enter(ctx, "destroy"); err != nil {
+	if err := b.enter(ctx); err != nil {
 		return nil, err
 	}
 	if _, err := decodeWorld(req.State); err != nil {
@@ -151,7 +151,7 @@ func (b *Backend) Destroy(ctx context.Context, req *sdk.DestroyRequest) (*sdk.De
 }
 
 func (b *Backend) Status(ctx context.Context, req *sdk.StatusRequest) (*sdk.StatusResponse, error) {
-	if err := b.enter(ctx, "status"); err != nil {
+	if err := b.enter(ctx); err != nil {
 		return nil, err
 	}
 	w, err := decodeWorld(req.State)
@@ -161,19 +161,17 @@ func (b *Backend) Status(ctx context.Context, req *sdk.StatusRequest) (*sdk.Stat
 	return &sdk.StatusResponse{Status: w.status(req.Deployment)}, nil
 }
 
-// decodeWorld reads a state blob; nil is an empty world.
-func decodeWorld(state []byte) (*world, error) {
-	w := &world{}
-	if len(state) == 0 {
-		return w, nil
+// stateFormat is the state blob: the world as JSON, versioned. Blobs from
+// before the version (version 0) hold the same JSON and read as they are.
+var stateFormat = sdk.StateFormat[world]{Version: 1}
+
+// decodeWorld reads a state blob; none is an empty world.
+func decodeWorld(blob []byte) (*world, error) {
+	s, err := stateFormat.Decode(blob)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(state, w); err != nil {
-		return nil, fmt.Errorf("decode state: %w", err)
-	}
-	return w, nil
+	return &s.Value, nil
 }
 
-func (w *world) encode() []byte {
-	b, _ := json.Marshal(w)
-	return b
-}
+func (w *world) encode() ([]byte, error) { return stateFormat.Encode(*w, w.Salt()) }

@@ -1,4 +1,4 @@
-package main
+package memory
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 // stdout), env, hostname, stty size (with a TTY), exit N, and sh -c "exit N". Anything else fails
 // with exit code 127, as a shell would.
 func (b *Backend) Exec(ctx context.Context, req *sdk.ExecRequest, streams sdk.ExecStreams) (*sdk.ExecResponse, error) {
-	if err := b.enter(ctx, "exec"); err != nil {
+	if err := b.enter(ctx); err != nil {
 		return nil, err
 	}
 	w, err := decodeWorld(req.State)

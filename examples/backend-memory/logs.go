@@ -1,9 +1,8 @@
-package main
+package memory
 
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/alphaswarm/controller/sdk"
@@ -14,8 +13,10 @@ import (
 // computed from the start time, so history needs no storage.
 const maxHistory = 1000
 
+// Logs sends the history of the selected replicas, merged in time order,
+// then, following, each replica's new lines as their time comes.
 func (b *Backend) Logs(ctx context.Context, req *sdk.LogsRequest, send sdk.LogSender) error {
-	if err := b.enter(ctx, "logs"); err != nil {
+	if err := b.enter(ctx); err != nil {
 		return err
 	}
 	w, err := decodeWorld(req.State)
@@ -31,7 +32,7 @@ func (b *Backend) Logs(ctx context.Context, req *sdk.LogsRequest, send sdk.LogSe
 		next int // index of the next line to produce
 	}
 	var sources []*source
-	var history []sdk.LogLine
+	var history [][]sdk.LogLine
 	now := time.Now()
 	for _, s := range w.Services {
 		for _, r := range s.Replicas {
@@ -40,17 +41,11 @@ func (b *Backend) Logs(ctx context.Context, req *sdk.LogsRequest, send sdk.LogSe
 			}
 			src := &source{svc: s, r: r, next: b.linesBefore(r, now)}
 			sources = append(sources, src)
-			history = append(history, b.history(s, r, src.next, req)...)
+			history = append(history, b.history(s, r, src.next))
 		}
 	}
-	slices.SortStableFunc(history, func(a, b sdk.LogLine) int { return a.Time.Compare(b.Time) })
-	for _, l := range history {
-		if err := send(l); err != nil {
-			return err
-		}
-	}
-	if !req.Follow {
-		return nil
+	if err := sdk.SendLogs(send, sdk.MergeLogHistory(history, req.Tail, req.Since)); err != nil || !req.Follow {
+		return err
 	}
 	tick := time.NewTicker(b.cfg.logInterval)
 	defer tick.Stop()
@@ -79,19 +74,12 @@ func (b *Backend) linesBefore(r replica, t time.Time) int {
 	return int(t.Sub(r.StartedAt)/b.cfg.logInterval) + 1
 }
 
-// history returns the past lines of one replica that the request selects.
-func (b *Backend) history(s *service, r replica, n int, req *sdk.LogsRequest) []sdk.LogLine {
-	first := max(0, n-maxHistory)
-	if req.Tail > 0 {
-		first = max(first, n-req.Tail)
-	}
+// history returns the last lines of replica r before line n, at most
+// maxHistory of them.
+func (b *Backend) history(s *service, r replica, n int) []sdk.LogLine {
 	var out []sdk.LogLine
-	for i := first; i < n; i++ {
-		l := b.line(s, r, i)
-		if !req.Since.IsZero() && l.Time.Before(req.Since) {
-			continue
-		}
-		out = append(out, l)
+	for i := max(0, n-maxHistory); i < n; i++ {
+		out = append(out, b.line(s, r, i))
 	}
 	return out
 }

@@ -1,4 +1,4 @@
-package main
+package memory
 
 import (
 	"context"
@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
@@ -26,7 +29,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	pluginBinary = filepath.Join(dir, "swarm-backend-memory")
-	if err := backendtest.BuildPlugin(".", pluginBinary); err != nil {
+	if err := backendtest.BuildPlugin("./cmd/swarm-backend-memory", pluginBinary); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -74,65 +77,83 @@ func configured(t *testing.T, config string) *sdk.Client {
 var oneService = core.DeploymentSpec{Tenant: "acme", Environment: "dev", Name: "shop",
 	Services: []core.ServiceSpec{{Name: "api", Image: "shop/api:1", Replicas: 1}}}
 
-func TestFaultsFireThenClear(t *testing.T) {
+// TestAFreshInstanceCarriesOn applies with one instance of the plugin and
+// hands the state blob to a fresh one, which knows the deployment from the
+// blob alone: the plugin keeps nothing between calls.
+func TestAFreshInstanceCarriesOn(t *testing.T) {
 	t.Parallel()
-	c := configured(t, `{"fault": [{"op": "status", "kind": "unavailable", "count": 2}, {"op": "destroy"}]}`)
-	ctx := context.Background()
-	req := &sdk.StatusRequest{Deployment: oneService.Ref()}
-	for i := range 2 {
-		if _, err := c.Status(ctx, req); !sdk.IsRetriable(err) {
-			t.Fatalf("status #%d: %v, want a retriable UnavailableError", i+1, err)
-		}
-	}
-	if _, err := c.Status(ctx, req); err != nil {
-		t.Fatalf("status after the fault's count: %v", err)
-	}
-	for range 3 { // count 0: every time, and not retriable
-		_, err := c.Destroy(ctx, &sdk.DestroyRequest{Deployment: oneService.Ref()})
-		if err == nil || sdk.IsRetriable(err) || !strings.Contains(err.Error(), "simulated failure during destroy") {
-			t.Fatalf("destroy: %v, want the simulated failure", err)
-		}
+	for _, tc := range []struct {
+		name    string
+		connect func(*testing.T) *sdk.Client
+	}{
+		{"in process", backendtest.InProcess(func() sdk.Backend { return New() })},
+		{"across processes", backendtest.Launch(pluginBinary)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			spec := oneService
+			spec.Services = []core.ServiceSpec{{Name: "api", Image: "shop/api:1", Replicas: 2}, {Name: "db", Image: "shop/db:1", Replicas: 1}}
+			first := tc.connect(t)
+			if _, err := first.Configure(ctx, &sdk.ConfigureRequest{Config: json.RawMessage(`{}`)}); err != nil {
+				t.Fatal(err)
+			}
+			applied, err := first.Apply(ctx, &sdk.ApplyRequest{Deployment: spec}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := first.Status(ctx, &sdk.StatusRequest{Deployment: spec.Ref(), State: applied.State})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fresh := tc.connect(t)
+			if _, err := fresh.Configure(ctx, &sdk.ConfigureRequest{Config: json.RawMessage(`{}`)}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := fresh.Status(ctx, &sdk.StatusRequest{Deployment: spec.Ref(), State: applied.State})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want.Status, got.Status, cmpopts.IgnoreFields(core.DeploymentStatus{}, "ObservedAt")); diff != "" {
+				t.Errorf("status from a fresh instance (-first +fresh):\n%s", diff)
+			}
+			if got.Status.Health != core.HealthReady || len(got.Status.Services) != 2 || len(got.Status.Service("api").Replicas) != 2 {
+				t.Errorf("status from a fresh instance: %+v, want both services ready", got.Status)
+			}
+		})
 	}
 }
 
-func TestHangFaultHonoursDeadline(t *testing.T) {
-	t.Parallel()
-	c := configured(t, `{"fault": [{"op": "apply", "kind": "hang"}], "latency": "1ms"}`)
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	_, err := c.Apply(ctx, &sdk.ApplyRequest{Deployment: oneService}, nil)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("apply with a hang fault: %v, want DeadlineExceeded", err)
-	}
-}
-
-func TestCrashFaultEndsTheProcess(t *testing.T) {
-	t.Parallel()
-	c := backendtest.Launch(pluginBinary)(t)
-	ctx := context.Background()
-	if _, err := c.Configure(ctx, &sdk.ConfigureRequest{Config: json.RawMessage(`{"fault": [{"op": "apply", "kind": "crash"}]}`)}); err != nil {
-		t.Fatal(err)
-	}
-	_, err := c.Apply(ctx, &sdk.ApplyRequest{Deployment: oneService}, nil)
-	if !sdk.IsRetriable(err) {
-		t.Fatalf("apply in a crashing plugin: %v, want a retriable error", err)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !c.Exited() && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if !c.Exited() {
-		t.Errorf("the plugin process is still running after a crash fault")
-	}
-}
-
-func TestBadFaultConfig(t *testing.T) {
+// TestNoFaultInjection: the reference plugin injects no faults (the test
+// plugin examples/internal/faulty does); a fault block is an unknown
+// attribute.
+func TestNoFaultInjection(t *testing.T) {
 	t.Parallel()
 	c := backendtest.InProcess(func() sdk.Backend { return New() })(t)
-	_, err := c.Configure(context.Background(), &sdk.ConfigureRequest{Config: json.RawMessage(`{"fault": [{"op": "apply", "kind": "explode"}]}`)})
+	_, err := c.Configure(context.Background(), &sdk.ConfigureRequest{Config: json.RawMessage(`{"fault": [{"op": "apply", "kind": "crash"}]}`)})
 	var invalid *sdk.InvalidConfigError
-	if !errors.As(err, &invalid) || invalid.Path != "fault[0].kind" {
-		t.Errorf("configure with an unknown fault kind: %v, want InvalidConfigError at fault[0].kind", err)
+	if !errors.As(err, &invalid) {
+		t.Errorf("configure with a fault: %v, want an InvalidConfigError", err)
+	}
+}
+
+// TestStateFromBeforeTheVersion reads a state blob as the plugin wrote it
+// before the blob had a version.
+func TestStateFromBeforeTheVersion(t *testing.T) {
+	t.Parallel()
+	c := configured(t, `{}`)
+	legacy := `{"deployment":{"tenant":"acme","environment":"dev","name":"shop"},"services":[{"spec":{"name":"api","image":"shop/api:1","replicas":1},` +
+		`"replicas":[{"id":"api-1","started_at":"2026-12-01T10:00:00Z","restarts":0}],"next_number":1}]}`
+	resp, err := c.Status(context.Background(), &sdk.StatusRequest{Deployment: oneService.Ref(), State: []byte(legacy)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if api := resp.Status.Service("api"); resp.Status.Health != core.HealthReady || api == nil || len(api.Replicas) != 1 || api.Replicas[0].ID != "api-1" {
+		t.Errorf("status from a legacy blob: %+v", resp.Status)
+	}
+	if _, err := c.Status(context.Background(), &sdk.StatusRequest{Deployment: oneService.Ref(), State: []byte(`{"version": 9}`)}); !errors.Is(err, sdk.ErrStateVersion) &&
+		!strings.Contains(fmt.Sprint(err), "version 9") {
+		t.Errorf("status from a blob of version 9: %v, want the version named", err)
 	}
 }
 

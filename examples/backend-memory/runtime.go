@@ -1,4 +1,4 @@
-package main
+package memory
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 // mutate runs fn on each service the request names (all when name is empty)
 // and returns the new state.
 func (b *Backend) mutate(ctx context.Context, op string, state []byte, name string, fn func(*service)) ([]byte, error) {
-	if err := b.enter(ctx, op); err != nil {
+	if err := b.enter(ctx); err != nil {
 		return nil, err
 	}
 	w, err := decodeWorld(state)
@@ -27,7 +27,7 @@ func (b *Backend) mutate(ctx context.Context, op string, state []byte, name stri
 			fn(s)
 		}
 	}
-	return w.encode(), nil
+	return w.encode()
 }
 
 func (b *Backend) Restart(ctx context.Context, req *sdk.RestartRequest) (*sdk.RestartResponse, error) {
@@ -59,7 +59,7 @@ func (b *Backend) Start(ctx context.Context, req *sdk.StartRequest) (*sdk.StartR
 	state, err := b.mutate(ctx, "start", req.State, req.Service, func(s *service) {
 		if s.IsDown {
 			s.IsDown = false
-			s.scaleTo(s.Stopped, func(string, string, string, ...any) {})
+			s.scaleTo(s.Stopped, nil)
 			s.Stopped = 0
 		}
 	})
@@ -79,7 +79,7 @@ func (b *Backend) Scale(ctx context.Context, req *sdk.ScaleRequest) (*sdk.ScaleR
 			s.Stopped = req.Replicas
 			return
 		}
-		s.scaleTo(req.Replicas, func(string, string, string, ...any) {})
+		s.scaleTo(req.Replicas, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -88,7 +88,7 @@ func (b *Backend) Scale(ctx context.Context, req *sdk.ScaleRequest) (*sdk.ScaleR
 }
 
 func (b *Backend) Metrics(ctx context.Context, req *sdk.MetricsRequest) (*sdk.MetricsResponse, error) {
-	if err := b.enter(ctx, "metrics"); err != nil {
+	if err := b.enter(ctx); err != nil {
 		return nil, err
 	}
 	w, err := decodeWorld(req.State)
@@ -117,7 +117,7 @@ func (b *Backend) Metrics(ctx context.Context, req *sdk.MetricsRequest) (*sdk.Me
 }
 
 func (b *Backend) NodeHealth(ctx context.Context, _ *sdk.NodeHealthRequest) (*sdk.NodeHealthResponse, error) {
-	if err := b.enter(ctx, "node_health"); err != nil {
+	if err := b.enter(ctx); err != nil {
 		return nil, err
 	}
 	return &sdk.NodeHealthResponse{Nodes: []core.NodeHealth{{

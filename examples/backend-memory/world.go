@@ -1,4 +1,4 @@
-package main
+package memory
 
 import (
 	"context"
@@ -8,11 +8,15 @@ import (
 	"time"
 
 	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/sdk"
 )
 
 // world is the simulated platform for one deployment: what runs, kept in the
-// state blob between calls.
+// state blob between calls. Salted carries the deployment's salt, which a
+// backend that hashes secret values keys the hash with
+// (sdk.Salt.HashSecrets); the simulator only keeps it.
 type world struct {
+	sdk.Salted
 	Deployment core.DeploymentRef `json:"deployment"`
 	Services   []*service         `json:"services"`
 }
@@ -32,8 +36,6 @@ type replica struct {
 	StartedAt time.Time `json:"started_at"`
 	Restarts  int       `json:"restarts"`
 }
-
-type reportFunc func(service, replica, format string, args ...any)
 
 func (w *world) specs() []core.ServiceSpec {
 	out := make([]core.ServiceSpec, len(w.Services))
@@ -55,7 +57,7 @@ func (w *world) service(name string) *service {
 // converge makes the world match spec: new services are created in
 // dependency order, changed ones have their replicas replaced one at a time,
 // unchanged ones are left alone, and removed ones are deleted.
-func (w *world) converge(ctx context.Context, spec *core.DeploymentSpec, report reportFunc) error {
+func (w *world) converge(ctx context.Context, spec *core.DeploymentSpec, report *sdk.Progress) error {
 	next := make([]*service, 0, len(spec.Services))
 	for _, name := range spec.StartOrder() {
 		if err := ctx.Err(); err != nil {
@@ -81,7 +83,7 @@ func (w *world) converge(ctx context.Context, spec *core.DeploymentSpec, report 
 	}
 	for _, s := range w.Services {
 		if spec.Service(s.Spec.Name) == nil {
-			report(s.Spec.Name, "", "deleted service %s", s.Spec.Name)
+			report.Infof(s.Spec.Name, "", "deleted service %s", s.Spec.Name)
 		}
 	}
 	w.Services = next
@@ -96,26 +98,26 @@ func sameTemplate(a, b core.ServiceSpec) bool {
 }
 
 // scaleTo adds replicas with new numbers, or removes the highest first.
-func (s *service) scaleTo(n int, report reportFunc) {
+func (s *service) scaleTo(n int, report *sdk.Progress) {
 	for len(s.Replicas) < n {
 		s.Next++
 		r := replica{ID: fmt.Sprintf("%s-%d", s.Spec.Name, s.Next), StartedAt: time.Now().UTC()}
 		s.Replicas = append(s.Replicas, r)
-		report(s.Spec.Name, r.ID, "started replica %s from %s", r.ID, s.Spec.Image)
+		report.Infof(s.Spec.Name, r.ID, "started replica %s from %s", r.ID, s.Spec.Image)
 	}
 	for len(s.Replicas) > n {
 		r := s.Replicas[len(s.Replicas)-1]
 		s.Replicas = s.Replicas[:len(s.Replicas)-1]
-		report(s.Spec.Name, r.ID, "removed replica %s", r.ID)
+		report.Infof(s.Spec.Name, r.ID, "removed replica %s", r.ID)
 	}
 }
 
 // replace swaps each replica for a new one, start-first.
-func (s *service) replace(report reportFunc) {
+func (s *service) replace(report *sdk.Progress) {
 	for i, old := range s.Replicas {
 		s.Next++
 		r := replica{ID: fmt.Sprintf("%s-%d", s.Spec.Name, s.Next), StartedAt: time.Now().UTC()}
-		report(s.Spec.Name, r.ID, "started replica %s from %s, replacing %s", r.ID, s.Spec.Image, old.ID)
+		report.Infof(s.Spec.Name, r.ID, "started replica %s from %s, replacing %s", r.ID, s.Spec.Image, old.ID)
 		s.Replicas[i] = r
 	}
 }

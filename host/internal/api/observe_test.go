@@ -164,7 +164,7 @@ func TestMetricsNodesAndBackends(t *testing.T) {
 		}
 	}](t, out).Backends
 	if code != 200 || len(backends) != 1 || backends[0].ID != "memory.sim" || backends[0].Health != "ok" || backends[0].Protocol != 1 ||
-		!slices.Equal(backends[0].Settable, []string{"latency", "log_interval", "node_name", "fault"}) {
+		!slices.Equal(backends[0].Settable, []string{"latency", "log_interval", "node_name"}) {
 		t.Errorf("backends: %d %s", code, out)
 	}
 	if strings.Contains(string(out), pluginDir) {

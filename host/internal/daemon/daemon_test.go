@@ -41,6 +41,9 @@ func TestMain(m *testing.M) {
 		pluginDir, err = testbin.PluginDir(tmp, false)
 	}
 	if err == nil {
+		err = testbin.Build(testbin.FaultyPlugin, filepath.Join(pluginDir, "swarm-backend-faulty"))
+	}
+	if err == nil {
 		swarmctl = filepath.Join(tmp, "swarmctl")
 		err = testbin.Build("github.com/alphaswarm/controller/host/cmd/swarmctl", swarmctl)
 	}
@@ -105,7 +108,7 @@ type host struct {
 func startHost(t *testing.T, d db, id string, extra ...string) *host {
 	t.Helper()
 	config := filepath.Join(t.TempDir(), "host.hcl")
-	if err := os.WriteFile(config, []byte(backends.ForEveryone("memory.sim")), 0o600); err != nil {
+	if err := os.WriteFile(config, []byte(backends.ForEveryone("memory.sim", "faulty.sim")), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	args := append([]string{"server", "-id", id, "-listen", "127.0.0.1:0", "-plugin-dir", pluginDir,
@@ -152,6 +155,12 @@ func (h *host) ready() int {
 
 func memory(config string) jobs.Backend {
 	return jobs.Backend{Type: "memory", Name: "sim", Config: json.RawMessage(config)}
+}
+
+// faulty is the memory backend with the faults that config's fault blocks
+// describe (examples/internal/faulty).
+func faulty(config string) jobs.Backend {
+	return jobs.Backend{Type: "faulty", Name: "sim", Config: json.RawMessage(config)}
 }
 
 func shop(name string) core.DeploymentSpec {

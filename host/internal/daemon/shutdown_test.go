@@ -56,7 +56,7 @@ func TestSIGTERMEndsAHostWhoseJobHangs(t *testing.T) {
 	d := sqliteDB(t)
 	s := d.open(t)
 	spec := shop("hangs")
-	id := enqueue(t, s, jobs.KindApply, spec.Ref(), jobs.Payload{Backend: memory(`{"fault": [{"op": "apply", "kind": "hang"}]}`), Spec: &spec})
+	id := enqueue(t, s, jobs.KindApply, spec.Ref(), jobs.Payload{Backend: faulty(`{"fault": [{"op": "apply", "kind": "hang"}]}`), Spec: &spec})
 	h := startHost(t, d, "hangs", "-grace", "2s", "-workers", "1")
 	waitFor(t, "the job runs", 20*time.Second, func() bool { return jobState(t, s, id).State == store.JobRunning })
 	h.terminate(t, 15*time.Second)

@@ -1,6 +1,7 @@
 // Package testbin builds the plugin binaries that host tests launch: the
-// memory reference plugin and the misbehaving test plugins, as real
-// executables in a temporary plugin directory.
+// memory reference plugin, the faulty plugin that wraps it with injected
+// faults, and the misbehaving test plugins, as real executables in a
+// temporary plugin directory.
 package testbin
 
 import (
@@ -15,7 +16,10 @@ import (
 
 // Package paths of the binaries tests use.
 const (
-	MemoryPlugin = "github.com/alphaswarm/controller/examples/backend-memory"
+	MemoryPlugin = "github.com/alphaswarm/controller/examples/backend-memory/cmd/swarm-backend-memory"
+	// FaultyPlugin is the memory plugin with faults configured in its
+	// fault blocks: an operation that fails, hangs or crashes the plugin.
+	FaultyPlugin = "github.com/alphaswarm/controller/examples/internal/faulty/cmd/swarm-backend-faulty"
 	BadPlugin    = "github.com/alphaswarm/controller/host/internal/testplugins/bad"
 	PlainPlugin  = "github.com/alphaswarm/controller/host/internal/testplugins/plain"
 	// ComposePlugin and EchoWorkload are built, never imported: the host
