@@ -56,7 +56,10 @@
 //     and the one wanted) or ErrStateCorrupt. A blob without a version, as
 //     plugins stored before they used StateFormat, decodes as version 0, so
 //     deployments made then keep working. Embed Salted in T to carry the salt
-//     with st.Salt() (the example below).
+//     with st.Salt(), and AppliedServices for the services as last applied
+//     and the replica counts stop remembers (the example below).
+//     EncodeAfter returns the state with the error of an operation that
+//     failed half-way.
 //   - Secrets in config hashes: Salt.HashSecrets is an HMAC of a service's
 //     secret values keyed by the deployment's salt, to put in a config hash,
 //     label or annotation so that a changed value rolls the workload while
@@ -77,7 +80,8 @@
 //
 //	type state struct {
 //		sdk.Salted
-//		Services []core.ServiceSpec `json:"services"`
+//		sdk.AppliedServices
+//		Project string `json:"project,omitempty"`
 //	}
 //
 //	var stateFormat = sdk.StateFormat[state]{Version: 1}
@@ -85,7 +89,7 @@
 //	s, err := stateFormat.Decode(req.PriorState) // no blob: s.New, a fresh salt
 //	st := s.Value                                // st.Salt() is the blob's salt
 //	...
-//	blob, err := stateFormat.Encode(st, st.Salt())
+//	blob, err := stateFormat.EncodeAfter(applyErr, st, st.Salt())
 //
 // # Serving
 //

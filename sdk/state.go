@@ -120,6 +120,39 @@ func (s *Salted) setSalt(salt Salt) { s.salt = salt }
 // salter is a state type that embeds Salted.
 type salter interface{ setSalt(Salt) }
 
+// AppliedServices is what most backends keep in their state beside the
+// salt: the services as last applied (with secret references, never
+// values), which Plan, Status and Scale read when the request carries no
+// spec, and the replica count of each stopped service, which Start
+// restores. Embed it in the state type; its JSON members are "services" and
+// "stopped".
+type AppliedServices struct {
+	Services []core.ServiceSpec `json:"services"`
+	// Stopped maps a stopped service to the replica count Start restores.
+	// It may be nil: read it freely, write it through SetStopped.
+	Stopped map[string]int `json:"stopped,omitempty"`
+}
+
+// Service returns the last applied spec of a service, nil if none. It
+// points into Services.
+func (a *AppliedServices) Service(name string) *core.ServiceSpec {
+	for i := range a.Services {
+		if a.Services[i].Name == name {
+			return &a.Services[i]
+		}
+	}
+	return nil
+}
+
+// SetStopped records that service is stopped, and the replica count Start
+// restores.
+func (a *AppliedServices) SetStopped(service string, replicas int) {
+	if a.Stopped == nil {
+		a.Stopped = map[string]int{}
+	}
+	a.Stopped[service] = replicas
+}
+
 // StateFormat reads and writes a plugin's state blob: the JSON object of a
 // T (a struct), with two more members, "version" and "salt":
 //
@@ -222,6 +255,18 @@ func (f StateFormat[T]) Decode(blob []byte) (State[T], error) {
 	}
 	st.salted(h.Salt)
 	return st, nil
+}
+
+// EncodeAfter encodes v for the response of an operation that ended with
+// opErr: mutating operations return the state they reached even when they
+// fail (a failed Apply still records what it created). It returns the blob,
+// and opErr when set, else Encode's error.
+func (f StateFormat[T]) EncodeAfter(opErr error, v T, salt Salt) ([]byte, error) {
+	blob, err := f.Encode(v, salt)
+	if opErr != nil {
+		return blob, opErr
+	}
+	return blob, err
 }
 
 // Encode writes v with the format's version and salt. It fails when v does

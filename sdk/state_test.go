@@ -233,3 +233,61 @@ func TestNewSaltIsRandom(t *testing.T) {
 		t.Errorf("NewSalt: %q (%v), %q (%v), want two different 32-digit salts", a, errA, b, errB)
 	}
 }
+
+func TestEncodeAfter(t *testing.T) {
+	t.Parallel()
+	failed := errors.New("apply: engine gone")
+	for _, tc := range []struct {
+		name    string
+		format  StateFormat[any]
+		opErr   error
+		wantErr error
+		blob    bool
+	}{
+		{"an operation that succeeded", StateFormat[any]{Version: 1}, nil, nil, true},
+		{"an operation that failed keeps its error and the state", StateFormat[any]{Version: 1}, failed, failed, true},
+		{"a state that does not encode, after a failure", StateFormat[any]{}, failed, failed, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			blob, err := tc.format.EncodeAfter(tc.opErr, testState{Services: []string{"api"}}, "s")
+			if err != tc.wantErr || (blob != nil) != tc.blob {
+				t.Errorf("EncodeAfter: %s, %v; want a blob %v and %v", blob, err, tc.blob, tc.wantErr)
+			}
+		})
+	}
+	if _, err := (StateFormat[any]{}).EncodeAfter(nil, testState{}, "s"); err == nil {
+		t.Errorf("EncodeAfter hides the encoding's error")
+	}
+}
+
+func TestAppliedServices(t *testing.T) {
+	t.Parallel()
+	type st struct {
+		Salted
+		AppliedServices
+		Project string `json:"project"`
+	}
+	var a st
+	a.Services = []core.ServiceSpec{{Name: "api", Replicas: 2}, {Name: "db", Replicas: 1}}
+	if a.Service("nope") != nil {
+		t.Errorf("a service that was not applied is found")
+	}
+	a.Service("db").Replicas = 3
+	if a.Services[1].Replicas != 3 {
+		t.Errorf("Service does not point into Services")
+	}
+	a.SetStopped("api", 2) // on a nil map
+	a.SetStopped("db", 3)
+	if diff := cmp.Diff(map[string]int{"api": 2, "db": 3}, a.Stopped); diff != "" {
+		t.Errorf("stopped (-want +got):\n%s", diff)
+	}
+	blob, err := StateFormat[st]{Version: 1}.Encode(a, "ab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"project":"","salt":"ab","services":[{"name":"api","image":"","replicas":2},{"name":"db","image":"","replicas":3}],"stopped":{"api":2,"db":3},"version":1}`
+	if diff := cmp.Diff(want, string(blob)); diff != "" {
+		t.Errorf("blob (-want +got):\n%s", diff)
+	}
+}

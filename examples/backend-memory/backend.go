@@ -133,10 +133,7 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progress sdk
 	if err == nil {
 		report.Infof("", "", "deployment %s converged: %d services", w.Deployment, len(w.Services))
 	}
-	blob, encodeErr := w.encode()
-	if err == nil {
-		err = encodeErr
-	}
+	blob, err := stateFormat.EncodeAfter(err, *w, w.Salt())
 	return &sdk.ApplyResponse{State: blob}, err
 }
 

@@ -27,11 +27,11 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progress sdk
 	err = b.converge(ctx, p, &req.Deployment, req.Secrets, st, report)
 	// The state records the spec even after a failure: the labels let
 	// destroy find whatever was created, and a retry converges again.
-	st.Services, st.Stopped = req.Deployment.Services, map[string]int{}
+	st.AppliedServices = sdk.AppliedServices{Services: req.Deployment.Services}
 	if err == nil {
 		report.Infof("", "", "project %s converged: %d services", p.name, len(req.Deployment.Services))
 	}
-	blob, err := st.blob(err)
+	blob, err := stateFormat.EncodeAfter(err, *st, st.Salt())
 	return &sdk.ApplyResponse{State: blob}, err
 }
 

@@ -81,16 +81,17 @@ func (b *Backend) Stop(ctx context.Context, req *sdk.StopRequest) (*sdk.StopResp
 	timeout := int(b.cfg.stopTimeout.Seconds())
 	for _, svc := range t.services {
 		if _, stopped := t.st.Stopped[svc.Name]; !stopped {
-			t.st.Stopped[svc.Name] = svc.Replicas
+			t.st.SetStopped(svc.Name, svc.Replicas)
 		}
 		for _, r := range t.replicas[svc.Name] {
 			if err := b.docker.ContainerStop(ctx, r.id, container.StopOptions{Timeout: &timeout}); err != nil && !isNotFound(err) {
-				blob, err := t.st.blob(b.engineError(fmt.Errorf("service %q: stop %s: %w", svc.Name, r.name, err)))
+				err = b.engineError(fmt.Errorf("service %q: stop %s: %w", svc.Name, r.name, err))
+				blob, err := stateFormat.EncodeAfter(err, *t.st, t.st.Salt())
 				return &sdk.StopResponse{State: blob}, err
 			}
 		}
 	}
-	blob, err := t.st.blob(nil)
+	blob, err := stateFormat.EncodeAfter(nil, *t.st, t.st.Salt())
 	return &sdk.StopResponse{State: blob}, err
 }
 
@@ -109,7 +110,7 @@ func (b *Backend) Start(ctx context.Context, req *sdk.StartRequest) (*sdk.StartR
 		}
 		delete(t.st.Stopped, svc.Name)
 	}
-	blob, err := t.st.blob(nil)
+	blob, err := stateFormat.EncodeAfter(nil, *t.st, t.st.Salt())
 	return &sdk.StartResponse{State: blob}, err
 }
 
@@ -124,11 +125,11 @@ func (b *Backend) Scale(ctx context.Context, req *sdk.ScaleRequest) (*sdk.ScaleR
 	svc := t.services[0]
 	svc.Replicas = req.Replicas
 	if _, stopped := t.st.Stopped[svc.Name]; stopped {
-		t.st.Stopped[svc.Name] = req.Replicas // applies on start
+		t.st.SetStopped(svc.Name, req.Replicas) // applies on start
 	} else {
 		err = b.scale(ctx, t, svc, req.Replicas)
 	}
-	blob, err := t.st.blob(err)
+	blob, err := stateFormat.EncodeAfter(err, *t.st, t.st.Salt())
 	return &sdk.ScaleResponse{State: blob}, err
 }
 

@@ -1,22 +1,14 @@
 package compose
 
-import (
-	"cmp"
-
-	"github.com/alphaswarm/controller/core"
-	"github.com/alphaswarm/controller/sdk"
-)
+import "github.com/alphaswarm/controller/sdk"
 
 // state is what the plugin keeps between calls, in the blob the host stores:
-// the services as last applied (secret references only), what stop
-// remembers, and the salt that keys the secret part of the config hash
-// (random per deployment; it never leaves the state). The engine's labels
-// hold the rest.
+// the services as last applied and what stop remembers, the salt that keys
+// the secret part of the config hash (random per deployment; it never
+// leaves the state), and the project. The engine's labels hold the rest.
 type state struct {
 	sdk.Salted
-	Services []core.ServiceSpec `json:"services"`
-	// Stopped maps a stopped service to the replica count start restores.
-	Stopped map[string]int `json:"stopped,omitempty"`
+	sdk.AppliedServices
 	// Project is the compose project the deployment was created in; a
 	// state from before it was recorded means the legacy name.
 	Project string `json:"project,omitempty"`
@@ -37,24 +29,5 @@ func decodeState(b []byte, legacy string) (*state, error) {
 	if !s.New && st.Project == "" {
 		st.Project = legacy
 	}
-	if st.Stopped == nil {
-		st.Stopped = map[string]int{}
-	}
 	return st, nil
-}
-
-// blob encodes the state for a response, after an operation that ended
-// with opErr, which comes first.
-func (s *state) blob(opErr error) ([]byte, error) {
-	b, err := stateFormat.Encode(*s, s.Salt())
-	return b, cmp.Or(opErr, err)
-}
-
-func (s *state) service(name string) *core.ServiceSpec {
-	for i := range s.Services {
-		if s.Services[i].Name == name {
-			return &s.Services[i]
-		}
-	}
-	return nil
 }

@@ -111,7 +111,7 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progress sdk
 	err = b.converge(ctx, t, &req.Deployment, req.Secrets, st, report)
 	// The state records the spec even after a failure: labels let destroy
 	// find whatever was created, and a retry converges again.
-	st.Services, st.Stopped = req.Deployment.Services, map[string]int{}
+	st.AppliedServices = sdk.AppliedServices{Services: req.Deployment.Services}
 	if err == nil {
 		report.Infof("", "", "deployment %s rolled out in namespace %s: %d services", t.ref.Name, t.namespace, len(req.Deployment.Services))
 	}

@@ -83,7 +83,7 @@ func (b *Backend) Stop(ctx context.Context, req *sdk.StopRequest) (*sdk.StopResp
 		if current == 0 {
 			continue // stopped already: keep what it remembers
 		}
-		st.Stopped[name] = current
+		st.SetStopped(name, current)
 		if err := b.annotateStopped(ctx, t, name, strconv.Itoa(current)); err != nil {
 			return nil, err
 		}
@@ -206,7 +206,7 @@ func (b *Backend) rememberedReplicas(ctx context.Context, t target, st *state, n
 			return n
 		}
 	}
-	if s := st.service(name); s != nil {
+	if s := st.Service(name); s != nil {
 		return s.Replicas
 	}
 	return 1

@@ -1,11 +1,6 @@
 package kubernetes
 
-import (
-	"cmp"
-
-	"github.com/alphaswarm/controller/core"
-	"github.com/alphaswarm/controller/sdk"
-)
+import "github.com/alphaswarm/controller/sdk"
 
 // state is what the plugin keeps in the host's blob: the services as last
 // applied (secret references only), the replica counts stop remembers, and
@@ -13,8 +8,7 @@ import (
 // the rest, so a lost state still lets status, logs and destroy work.
 type state struct {
 	sdk.Salted
-	Services []core.ServiceSpec `json:"services"`
-	Stopped  map[string]int     `json:"stopped,omitempty"`
+	sdk.AppliedServices
 	// Naming is how the deployment's objects are named (namingHashed for
 	// deployments created since objects in a shared namespace carry a hash
 	// of their deployment; 0 for those before, which keep their names).
@@ -40,24 +34,11 @@ func decodeState(b []byte) (*state, error) {
 	if s.New {
 		st.Naming = namingHashed
 	}
-	if st.Stopped == nil {
-		st.Stopped = map[string]int{}
-	}
 	return st, nil
 }
 
-// blob encodes the state for a response, after an operation that ended
-// with opErr, which comes first.
+// blob encodes the state for the response of an operation that ended with
+// opErr.
 func (s *state) blob(opErr error) ([]byte, error) {
-	b, err := stateFormat.Encode(*s, s.Salt())
-	return b, cmp.Or(opErr, err)
-}
-
-func (s *state) service(name string) *core.ServiceSpec {
-	for i := range s.Services {
-		if s.Services[i].Name == name {
-			return &s.Services[i]
-		}
-	}
-	return nil
+	return stateFormat.EncodeAfter(opErr, *s, s.Salt())
 }

@@ -2,7 +2,6 @@ package kubernetes
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"testing"
 
@@ -34,7 +33,7 @@ func TestStateKeepsExistingDeployments(t *testing.T) {
 		t.Fatalf("legacy state decoded as %+v", st)
 	}
 	secrets := sdk.SecretValues{"shop/db": "hunter2", "shop/token": "t0ken\x00with a NUL"}
-	if got := secretsHash(st.Salt(), st.service("api"), secrets); got != pinnedSecrets {
+	if got := secretsHash(st.Salt(), st.Service("api"), secrets); got != pinnedSecrets {
 		t.Errorf("secrets hash %s from the legacy state, want %s", got, pinnedSecrets)
 	}
 	ref := core.DeploymentRef{Tenant: "acme", Environment: "prod", Name: "shop"}
@@ -74,28 +73,5 @@ func TestStateKeepsExistingDeployments(t *testing.T) {
 	if err := json.Unmarshal(blob, &old); err != nil || old.Salt != string(st.Salt()) || old.Naming != st.Naming ||
 		!cmp.Equal(old.Services, st.Services) || !cmp.Equal(old.Stopped, st.Stopped) {
 		t.Errorf("an older plugin reads the new blob as %+v (%v)", old, err)
-	}
-}
-
-func TestStateErrors(t *testing.T) {
-	t.Parallel()
-	fresh, err := decodeState(nil)
-	if err != nil || fresh.Naming != namingHashed || len(fresh.Salt()) != 32 {
-		t.Errorf("a new state: %+v (%v), want hashed naming and a salt", fresh, err)
-	}
-	for _, tc := range []struct {
-		name string
-		blob string
-		want error
-	}{
-		{"a corrupt blob", `{"services": 3}`, sdk.ErrStateCorrupt},
-		{"a blob from a newer plugin", `{"version": 99, "salt": "ab", "services": []}`, sdk.ErrStateVersion},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			if _, err := decodeState([]byte(tc.blob)); !errors.Is(err, tc.want) {
-				t.Errorf("decode %s: %v, want %v", tc.blob, err, tc.want)
-			}
-		})
 	}
 }

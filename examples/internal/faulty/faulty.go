@@ -27,18 +27,17 @@ type Backend struct {
 	fired  []int
 }
 
-// Interface guards: the wrapper declares every capability the memory
-// backend does.
-var (
-	_ sdk.Backend            = (*Backend)(nil)
-	_ sdk.Restarter          = (*Backend)(nil)
-	_ sdk.StartStopper       = (*Backend)(nil)
-	_ sdk.Scaler             = (*Backend)(nil)
-	_ sdk.LogStreamer        = (*Backend)(nil)
-	_ sdk.Executor           = (*Backend)(nil)
-	_ sdk.MetricsReader      = (*Backend)(nil)
-	_ sdk.NodeHealthReporter = (*Backend)(nil)
-)
+// The wrapper declares every capability the memory backend does.
+var _ interface {
+	sdk.Backend
+	sdk.Restarter
+	sdk.StartStopper
+	sdk.Scaler
+	sdk.LogStreamer
+	sdk.Executor
+	sdk.MetricsReader
+	sdk.NodeHealthReporter
+} = (*Backend)(nil)
 
 // New returns an unconfigured faulty backend.
 func New() *Backend { return &Backend{memory: memory.New()} }

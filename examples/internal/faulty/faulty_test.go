@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,25 +14,6 @@ import (
 	"github.com/alphaswarm/controller/sdk"
 	"github.com/alphaswarm/controller/sdk/backendtest"
 )
-
-// pluginBinary is cmd/swarm-backend-faulty, built by TestMain.
-var pluginBinary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "faulty-plugin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	pluginBinary = filepath.Join(dir, "swarm-backend-faulty")
-	if err := backendtest.BuildPlugin("./cmd/swarm-backend-faulty", pluginBinary); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
 
 func configured(t *testing.T, config string) *sdk.Client {
 	t.Helper()
@@ -104,7 +84,11 @@ func TestHangFaultHonoursDeadline(t *testing.T) {
 
 func TestCrashFaultEndsTheProcess(t *testing.T) {
 	t.Parallel()
-	c := backendtest.Launch(pluginBinary)(t)
+	plugin := filepath.Join(t.TempDir(), "swarm-backend-faulty")
+	if err := backendtest.BuildPlugin("./cmd/swarm-backend-faulty", plugin); err != nil {
+		t.Fatal(err)
+	}
+	c := backendtest.Launch(plugin)(t)
 	ctx := context.Background()
 	if _, err := c.Configure(ctx, &sdk.ConfigureRequest{Config: json.RawMessage(`{"fault": [{"op": "apply", "kind": "crash"}]}`)}); err != nil {
 		t.Fatal(err)
