@@ -6,9 +6,10 @@ require (
 	github.com/alphaswarm/controller/core v0.0.0-00010101000000-000000000000
 	github.com/alphaswarm/controller/sdk v0.0.0-00010101000000-000000000000
 	github.com/docker/go-connections v0.8.2
-	github.com/google/go-cmp v0.7.0
 	golang.org/x/sync v0.25.0
 )
+
+require github.com/google/go-cmp v0.7.0 // indirect
 
 require (
 	github.com/Azure/go-ansiterm v0.0.0-20250102033503-faa5f7b0171c // indirect
