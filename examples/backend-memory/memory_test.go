@@ -14,6 +14,7 @@ import (
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
 	"github.com/alphaswarm/controller/sdk/backendtest"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // pluginBinary is this package built as a plugin, by TestMain.
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func harness(connect func(*testing.T) *sdk.Client) backendtest.Harness {
+func harness(connect func(*testing.T) *pluginhost.Client) backendtest.Harness {
 	return backendtest.Harness{
 		Connect:       connect,
 		Config:        json.RawMessage(`{"log_interval": "50ms"}`),
@@ -62,7 +63,7 @@ func TestConformanceInProcess(t *testing.T) {
 	backendtest.Run(t, harness(backendtest.InProcess(func() sdk.Backend { return New() })))
 }
 
-func configured(t *testing.T, config string) *sdk.Client {
+func configured(t *testing.T, config string) *pluginhost.Client {
 	t.Helper()
 	c := backendtest.InProcess(func() sdk.Backend { return New() })(t)
 	if _, err := c.Configure(context.Background(), &sdk.ConfigureRequest{Config: json.RawMessage(config)}); err != nil {

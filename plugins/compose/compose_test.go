@@ -23,6 +23,7 @@ import (
 	"github.com/alphaswarm/controller/plugins/compose"
 	"github.com/alphaswarm/controller/sdk"
 	"github.com/alphaswarm/controller/sdk/backendtest"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 var deploymentSeq atomic.Int64
@@ -31,7 +32,7 @@ var deploymentSeq atomic.Int64
 // when the test ends.
 type fixture struct {
 	t       *testing.T
-	c       *sdk.Client
+	c       *pluginhost.Client
 	spec    core.DeploymentSpec
 	state   []byte
 	project string

@@ -8,6 +8,7 @@ import (
 	"github.com/alphaswarm/controller/core/auth"
 	"github.com/alphaswarm/controller/host/internal/topology"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // backendView is one registered backend as a tenant sees it: what it is,
@@ -60,10 +61,10 @@ func (s *Server) backends(w http.ResponseWriter, r *http.Request) {
 }
 
 // describe returns what the plugin of a backend type says of itself.
-func (s *Server) describe(r *http.Request, plugin string) (sdk.Info, error) {
+func (s *Server) describe(r *http.Request, plugin string) (pluginhost.Info, error) {
 	pl, err := s.plugins.Plugin(plugin)
 	if err != nil {
-		return sdk.Info{}, err
+		return pluginhost.Info{}, err
 	}
 	return s.plugins.Describe(r.Context(), pl)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/alphaswarm/controller/core/auth"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // The exec WebSocket carries binary frames whose first byte names a
@@ -107,7 +108,7 @@ func (s *Server) exec(w http.ResponseWriter, r *http.Request) {
 	s.runExec(r.Context(), t.c, conn, req)
 }
 
-func (s *Server) runExec(ctx context.Context, c *sdk.Client, conn *websocket.Conn, req sdk.ExecRequest) {
+func (s *Server) runExec(ctx context.Context, c *pluginhost.Client, conn *websocket.Conn, req sdk.ExecRequest) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ws := &wsStreams{conn: conn}

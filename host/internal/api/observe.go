@@ -14,6 +14,7 @@ import (
 	"github.com/alphaswarm/controller/core/auth"
 	"github.com/alphaswarm/controller/host/internal/store"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // maxTail bounds ?tail=.
@@ -21,7 +22,7 @@ const maxTail = 100000
 
 // client returns the plugin client of the instance that runs d for its
 // tenant, the same instance its jobs use.
-func (s *Server) client(ctx context.Context, d *store.Deployment) (*sdk.Client, error) {
+func (s *Server) client(ctx context.Context, d *store.Deployment) (*pluginhost.Client, error) {
 	b, err := s.deploymentBackend(d)
 	if err != nil {
 		return nil, err
@@ -43,7 +44,7 @@ func (s *Server) client(ctx context.Context, d *store.Deployment) (*sdk.Client, 
 type serviceTarget struct {
 	d       *store.Deployment
 	service string
-	c       *sdk.Client
+	c       *pluginhost.Client
 }
 
 // target looks up the route's deployment and decides perm, reads the
@@ -160,7 +161,7 @@ func (s *Server) logSender(w http.ResponseWriter, r *http.Request, follow bool) 
 
 func (s *Server) deploymentMetrics(w http.ResponseWriter, r *http.Request) {
 	d, err := s.lookup(r, auth.DeploymentsRead, "read metrics")
-	var c *sdk.Client
+	var c *pluginhost.Client
 	if err == nil {
 		c, err = s.client(r.Context(), d)
 	}
@@ -197,7 +198,7 @@ func (s *Server) nodes(w http.ResponseWriter, r *http.Request) {
 	if err == nil && len(ds) == 0 {
 		err = notFound("no deployment of tenant %s runs on backend %s", p.Tenant, backend)
 	}
-	var c *sdk.Client
+	var c *pluginhost.Client
 	if err == nil {
 		c, err = s.client(r.Context(), &ds[0])
 	}

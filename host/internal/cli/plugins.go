@@ -13,6 +13,7 @@ import (
 
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 func runPlugins(e env, args []string) int {
@@ -122,7 +123,7 @@ func describe(m *pluginmgr.Manager, p pluginmgr.Plugin) pluginReport {
 	sum, status, err := m.Verify(p)
 	r.SHA256, r.Hash = sum, string(status)
 	if err == nil {
-		var info sdk.Info
+		var info pluginhost.Info
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		info, err = m.Describe(ctx, p)
 		cancel()

@@ -12,6 +12,7 @@ import (
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // The kinds of job.
@@ -102,7 +103,7 @@ func (e *Executor) current(ctx context.Context, ref core.DeploymentRef) (*store.
 	return d, err
 }
 
-func (e *Executor) apply(ctx context.Context, c *sdk.Client, job *store.Job, p Payload, report func(core.Event)) error {
+func (e *Executor) apply(ctx context.Context, c *pluginhost.Client, job *store.Job, p Payload, report func(core.Event)) error {
 	if p.Spec == nil || p.Spec.Ref() != job.Deployment {
 		return fmt.Errorf("%w: apply job %d carries no spec for %s", errInvalidJob, job.ID, job.Deployment)
 	}
@@ -162,7 +163,7 @@ func hasSecrets(d *core.DeploymentSpec) bool {
 
 // destroy removes the deployment from its backend, and forgets it only once
 // the backend confirmed; a failure keeps it visible with its error.
-func (e *Executor) destroy(ctx context.Context, c *sdk.Client, job *store.Job, p Payload) error {
+func (e *Executor) destroy(ctx context.Context, c *pluginhost.Client, job *store.Job, p Payload) error {
 	ref := job.Deployment
 	d, err := e.current(ctx, ref)
 	var state []byte
@@ -183,7 +184,7 @@ func (e *Executor) destroy(ctx context.Context, c *sdk.Client, job *store.Job, p
 	return e.Store.DeleteDeployment(context.WithoutCancel(ctx), ref, job.CreatedBy)
 }
 
-func (e *Executor) runtime(ctx context.Context, c *sdk.Client, job *store.Job, p Payload) error {
+func (e *Executor) runtime(ctx context.Context, c *pluginhost.Client, job *store.Job, p Payload) error {
 	d, err := e.current(ctx, job.Deployment)
 	if err != nil {
 		return err
@@ -229,7 +230,7 @@ func (e *Executor) runtime(ctx context.Context, c *sdk.Client, job *store.Job, p
 }
 
 // refreshStatus records the backend's view after an operation, best effort.
-func (e *Executor) refreshStatus(ctx context.Context, c *sdk.Client, ref core.DeploymentRef, state []byte) {
+func (e *Executor) refreshStatus(ctx context.Context, c *pluginhost.Client, ref core.DeploymentRef, state []byte) {
 	if st, err := c.Status(ctx, &sdk.StatusRequest{Deployment: ref, State: state}); err == nil {
 		_ = e.Store.SaveStatus(context.WithoutCancel(ctx), ref, st.Status)
 	}

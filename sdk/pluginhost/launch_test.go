@@ -1,4 +1,4 @@
-package sdk
+package pluginhost
 
 import (
 	"context"
@@ -18,9 +18,10 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	pb "github.com/alphaswarm/controller/sdk/internal/backendv1"
+	"github.com/alphaswarm/controller/sdk/internal/wire"
 )
 
-// testPlugin is ./internal/testplugin built by TestMain.
+// testPlugin is ../internal/testplugin built by TestMain.
 var testPlugin string
 
 func TestMain(m *testing.M) {
@@ -30,7 +31,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	testPlugin = filepath.Join(dir, "swarm-backend-minimal")
-	build := exec.Command("go", "build", "-o", testPlugin, "./internal/testplugin")
+	build := exec.Command("go", "build", "-o", testPlugin, "../internal/testplugin")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build test plugin: %v\n%s", err, out)
@@ -103,7 +104,7 @@ func TestLaunchPassesOnlyChosenEnvironment(t *testing.T) {
 		}
 	}
 	allowed := map[string]bool{
-		"CHOSEN": true, Handshake.MagicCookieKey: true, envTLSFD: true, envLogLevel: true,
+		"CHOSEN": true, Handshake.MagicCookieKey: true, wire.EnvTLSFD: true, wire.EnvLogLevel: true,
 		"PLUGIN_MIN_PORT": true, "PLUGIN_MAX_PORT": true, "PLUGIN_PROTOCOL_VERSIONS": true,
 	}
 	for _, n := range names {
