@@ -3,6 +3,8 @@ package pluginhost
 import (
 	"crypto/tls"
 
+	plugin "github.com/hashicorp/go-plugin"
+
 	"github.com/alphaswarm/controller/sdk/internal/wire"
 )
 
@@ -13,7 +15,7 @@ import (
 // Launch uses it; it is exported for test plugins that speak go-plugin
 // directly instead of through sdk.Serve (to misbehave on purpose, or to
 // measure go-plugin itself).
-var Handshake = wire.Handshake
+var Handshake plugin.HandshakeConfig = wire.Handshake
 
 // ServerTLS returns the TLS configuration that Launch issued to this plugin
 // process, read from the pipe the process inherited, or nil when it was
