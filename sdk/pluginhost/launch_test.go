@@ -80,6 +80,20 @@ func TestLaunchRequiresMutualTLS(t *testing.T) {
 	if err := dial(noClientCert); err == nil {
 		t.Errorf("a TLS connection without the host's client certificate was served")
 	}
+	// An intruder's certificate of the same shape as the host's (self-signed
+	// for localhost, P-256), from this very process: only the bytes differ.
+	certPEM, keyPEM, err := wire.IssueCert()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	intruder := credentials.NewTLS(&tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{pair}})
+	if err := dial(intruder); err == nil {
+		t.Errorf("a TLS connection with another client certificate was served")
+	}
 	if err := c.Ping(context.Background()); err != nil {
 		t.Errorf("the host's own connection failed: %v", err)
 	}
