@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
@@ -60,9 +61,9 @@ func benchJobs(b *testing.B, name string, cfg store.Config) {
 	backend := jobs.Backend{Type: "memory", Name: "sim", Config: json.RawMessage(`{}`)}
 	spec := core.DeploymentSpec{Tenant: "bench", Environment: "prod", Name: "jobs",
 		Services: []core.ServiceSpec{{Name: "web", Image: "web:1", Replicas: 2}}}
-	queue := func(kind string, n int) {
+	queue := func(kind wire.Op, n int) {
 		for range n {
-			if _, err := s.Enqueue(ctx, store.NewJob{Deployment: spec.Ref(), Kind: kind, Payload: jobs.Payload{Backend: backend, Spec: &spec}, CreatedBy: "bench"}); err != nil {
+			if _, err := s.Enqueue(ctx, store.NewJob{Deployment: spec.Ref(), Kind: string(kind), Payload: jobs.Payload{Backend: backend, Spec: &spec}, CreatedBy: "bench"}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -78,7 +79,7 @@ func benchJobs(b *testing.B, name string, cfg store.Config) {
 			}
 		}
 	}
-	queue(jobs.KindApply, 1)
+	queue(wire.OpApply, 1)
 	drain()
 	inst := m.Instance("bench/" + backend.ID())
 	c, err := inst.Client(ctx)
@@ -92,7 +93,7 @@ func benchJobs(b *testing.B, name string, cfg store.Config) {
 	var viaJobs, direct durations
 	for b.Loop() {
 		viaJobs.time(b, func() (func(), error) {
-			queue(jobs.KindRestart, jobsPerRound)
+			queue(wire.OpRestart, jobsPerRound)
 			drain()
 			return func() {}, nil
 		})

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 )
 
 // Exit codes, as Terraform and kubectl use them.
@@ -40,17 +42,17 @@ func commands() []command {
 		{"version", "Print the version of swarmctl and its plugin protocol", runVersion},
 		{"validate", "Check a topology directory and its backends' configuration", runValidate},
 		{"fmt", "Rewrite topology files in the canonical format", runFmt},
-		{"plan", "Show what applying a topology would change (-local: without a controller)", runPlan},
-		{"apply", "Apply a topology through the controller, showing progress", runApply},
+		{string(wire.OpPlan), "Show what applying a topology would change (-local: without a controller)", runPlan},
+		{string(wire.OpApply), "Apply a topology through the controller, showing progress", runApply},
 		{"status", "List deployments, or show one with its services and revisions", runStatus},
-		{"logs", "Print a service's logs (-f to follow)", runLogs},
-		{"exec", "Run a command in a service's replica (-it for a terminal)", runExec},
-		{"restart", "Restart a deployment or one of its services", runOperation("restart")},
-		{"start", "Start a stopped deployment or service", runOperation("start")},
-		{"stop", "Stop a deployment or service, keeping it", runOperation("stop")},
-		{"scale", "Set a service's replica count", runScale},
-		{"destroy", "Remove a deployment from its backend", runDestroy},
-		{"rollback", "Apply an earlier revision of a deployment again", runRollback},
+		{string(wire.OpLogs), "Print a service's logs (-f to follow)", runLogs},
+		{string(wire.OpExec), "Run a command in a service's replica (-it for a terminal)", runExec},
+		{string(wire.OpRestart), "Restart a deployment or one of its services", runOperation(wire.OpRestart)},
+		{string(wire.OpStart), "Start a stopped deployment or service", runOperation(wire.OpStart)},
+		{string(wire.OpStop), "Stop a deployment or service, keeping it", runOperation(wire.OpStop)},
+		{string(wire.OpScale), "Set a service's replica count", runScale},
+		{string(wire.OpDestroy), "Remove a deployment from its backend", runDestroy},
+		{string(wire.OpRollback), "Apply an earlier revision of a deployment again", runRollback},
 		{"jobs", "Show a job, or follow its events (-f)", runJobs},
 		{"plugins", "List backend plugins, or lock their hashes", runPlugins},
 		{"server", "Run the host: the API, the job workers and health checks", runServer},

@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/alphaswarm/controller/host/internal/client"
+	"github.com/alphaswarm/controller/host/internal/apiclient"
 )
 
 func runExec(e env, args []string) int {
@@ -27,7 +27,7 @@ func runExec(e env, args []string) int {
 		fs.Usage()
 		return exitUsage
 	}
-	ref, err := client.ParseRef(fs.Arg(0), rf.env)
+	ref, err := apiclient.ParseRef(fs.Arg(0), rf.env)
 	if err != nil {
 		return e.errorf("%v", err)
 	}
@@ -35,7 +35,7 @@ func runExec(e env, args []string) int {
 	if err != nil {
 		return e.errorf("%v", err)
 	}
-	opts := client.ExecOptions{Command: fs.Args()[2:], Replica: *replica, TTY: *tty || *it, Stdout: e.stdout, Stderr: e.stderr}
+	opts := apiclient.ExecOptions{Command: fs.Args()[2:], Replica: *replica, TTY: *tty || *it, Stdout: e.stdout, Stderr: e.stderr}
 	if *interactive || *it {
 		opts.Stdin = stdin
 	}
@@ -62,7 +62,7 @@ func runExec(e env, args []string) int {
 
 // rawTerminal puts the local terminal in raw mode for a TTY session and
 // reports its size now and on every SIGWINCH.
-func rawTerminal(opts *client.ExecOptions) (restore func(), resize <-chan [2]uint16, err error) {
+func rawTerminal(opts *apiclient.ExecOptions) (restore func(), resize <-chan [2]uint16, err error) {
 	in, out := int(os.Stdin.Fd()), int(os.Stdout.Fd())
 	if !term.IsTerminal(in) {
 		return nil, nil, fmt.Errorf("-t needs a terminal on standard input")

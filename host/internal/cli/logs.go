@@ -4,7 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/alphaswarm/controller/host/internal/client"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
+	"github.com/alphaswarm/controller/host/internal/apiclient"
 )
 
 func runLogs(e env, args []string) int {
@@ -27,7 +28,7 @@ func runLogs(e env, args []string) int {
 	}
 	ctx, cancel := interrupted()
 	defer cancel()
-	err = c.Logs(ctx, ref, rest[0], client.LogsOptions{Follow: *follow, Tail: *tail, Since: *since}, func(l client.LogLine) {
+	err = c.Logs(ctx, ref, rest[0], apiclient.LogsOptions{Follow: *follow, Tail: *tail, Since: *since}, func(l wire.LogLine) {
 		if rf.asJSON {
 			writeJSONLine(e, l)
 			return

@@ -5,14 +5,15 @@ import (
 	"strconv"
 
 	"github.com/alphaswarm/controller/core"
-	"github.com/alphaswarm/controller/host/internal/client"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
+	"github.com/alphaswarm/controller/host/internal/apiclient"
 )
 
 // runOperation is restart, start and stop: optionally one service, then
 // wait for the job unless -detach.
-func runOperation(op string) func(env, []string) int {
+func runOperation(op wire.Op) func(env, []string) int {
 	return func(e env, args []string) int {
-		fs := newFlags(e, op, op+" [flags] TENANT/NAME")
+		fs := newFlags(e, string(op), string(op)+" [flags] TENANT/NAME")
 		var rf remoteFlags
 		rf.register(fs)
 		service := fs.String("service", "", "only this service")
@@ -26,7 +27,7 @@ func runOperation(op string) func(env, []string) int {
 			fs.Usage()
 			return exitUsage
 		}
-		return e.operate(ref, op, client.Operation{Service: *service}, rf.asJSON, *detach)
+		return e.operate(ref, op, wire.OperationRequest{Service: *service}, rf.asJSON, *detach)
 	}
 }
 
@@ -49,7 +50,7 @@ func runScale(e env, args []string) int {
 	if err != nil {
 		return e.usageError(fs, err)
 	}
-	return e.operate(ref, "scale", client.Operation{Service: rest[0], Replicas: &replicas}, rf.asJSON, *detach)
+	return e.operate(ref, wire.OpScale, wire.OperationRequest{Service: rest[0], Replicas: &replicas}, rf.asJSON, *detach)
 }
 
 func runDestroy(e env, args []string) int {
@@ -80,11 +81,11 @@ func runDestroy(e env, args []string) int {
 			return exitError
 		}
 	}
-	return e.operate(ref, "destroy", client.Operation{RemoveData: *removeData}, rf.asJSON, *detach)
+	return e.operate(ref, wire.OpDestroy, wire.OperationRequest{RemoveData: *removeData}, rf.asJSON, *detach)
 }
 
 // operate queues op and follows its job.
-func (e env) operate(ref client.Ref, op string, body client.Operation, asJSON, detach bool) int {
+func (e env) operate(ref apiclient.Ref, op wire.Op, body wire.OperationRequest, asJSON, detach bool) int {
 	c, err := connect()
 	if err != nil {
 		return e.errorf("%v", err)
@@ -99,7 +100,7 @@ func (e env) operate(ref client.Ref, op string, body client.Operation, asJSON, d
 	if j, err := c.Job(ctx, id); err == nil {
 		d = j.Deployment
 	}
-	queued := []client.QueuedJob{{ID: id, Deployment: d}}
+	queued := []wire.QueuedJob{{ID: id, Deployment: d}}
 	if detach {
 		return e.printQueued(queued, asJSON)
 	}
@@ -134,7 +135,7 @@ func runJobs(e env, args []string) int {
 		return e.remoteError(err)
 	}
 	if *follow {
-		return e.followJobs(ctx, c, []client.QueuedJob{{ID: id, Deployment: j.Deployment}}, *asJSON)
+		return e.followJobs(ctx, c, []wire.QueuedJob{{ID: id, Deployment: j.Deployment}}, *asJSON)
 	}
 	if *asJSON {
 		writeJSON(e, j)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/alphaswarm/controller/core"
-	"github.com/alphaswarm/controller/host/internal/client"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 )
 
 func runRollback(e env, args []string) int {
@@ -56,7 +56,7 @@ func runRollback(e env, args []string) int {
 	if err != nil {
 		return e.remoteError(err)
 	}
-	queued := []client.QueuedJob{{ID: id, Deployment: core.DeploymentRef{Tenant: d.Tenant, Environment: d.Environment, Name: d.Name}}}
+	queued := []wire.QueuedJob{{ID: id, Deployment: core.DeploymentRef{Tenant: d.Tenant, Environment: d.Environment, Name: d.Name}}}
 	if *detach {
 		return e.printQueued(queued, rf.asJSON)
 	}
@@ -66,7 +66,7 @@ func runRollback(e env, args []string) int {
 // rollbackTarget is the named revision, or, as the host picks it, the
 // newest succeeded one of the current incarnation before the current
 // revision. Revisions come newest first.
-func rollbackTarget(d *client.DeploymentDetail, want int) (*client.Revision, error) {
+func rollbackTarget(d *wire.DeploymentDetail, want int) (*wire.Revision, error) {
 	for i := range d.Revisions {
 		r := &d.Revisions[i]
 		if (want != 0 && r.Number == want) || (want == 0 && r.Number < d.Revision && r.Incarnation == d.Incarnation && r.Outcome == "succeeded") {

@@ -5,7 +5,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/alphaswarm/controller/host/internal/client"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
+	"github.com/alphaswarm/controller/host/internal/apiclient"
 )
 
 func runStatus(e env, args []string) int {
@@ -37,7 +38,7 @@ func runStatus(e env, args []string) int {
 		e.printDeployments(ds)
 		return exitOK
 	}
-	ref, err := client.ParseRef(fs.Arg(0), rf.env)
+	ref, err := apiclient.ParseRef(fs.Arg(0), rf.env)
 	if err != nil {
 		return e.errorf("%v", err)
 	}
@@ -53,14 +54,14 @@ func runStatus(e env, args []string) int {
 	return exitOK
 }
 
-func health(d client.Deployment) string {
+func health(d wire.Deployment) string {
 	if d.Status == nil {
 		return "unknown"
 	}
 	return string(d.Status.Health)
 }
 
-func (e env) printDeployments(ds []client.Deployment) {
+func (e env) printDeployments(ds []wire.Deployment) {
 	if len(ds) == 0 {
 		fmt.Fprintln(e.stdout, "No deployments.")
 		return
@@ -73,7 +74,7 @@ func (e env) printDeployments(ds []client.Deployment) {
 	w.Flush()
 }
 
-func (e env) printDeployment(d *client.DeploymentDetail) {
+func (e env) printDeployment(d *wire.DeploymentDetail) {
 	fmt.Fprintf(e.stdout, "Deployment:  %s/%s\nEnvironment: %s\nBackend:     %s\nRevision:    %d\n",
 		d.Tenant, d.Name, d.Environment, d.Backend, d.Revision)
 	if d.Incarnation > 1 {
@@ -112,7 +113,7 @@ const timeLayout = "2006-01-02 15:04:05"
 
 // printHistory lists revisions oldest first, with a line where an
 // incarnation was destroyed; revisions come newest first.
-func (e env) printHistory(revs []client.Revision) {
+func (e env) printHistory(revs []wire.Revision) {
 	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "REVISION\tAPPLIED\tBY\tOUTCOME")
 	for i := len(revs) - 1; i >= 0; i-- {

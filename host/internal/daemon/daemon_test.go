@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/store"
@@ -159,9 +160,9 @@ func shop(name string) core.DeploymentSpec {
 		Services: []core.ServiceSpec{{Name: "web", Image: "web:1", Replicas: 2}}}
 }
 
-func enqueue(t *testing.T, s *store.Store, kind string, ref core.DeploymentRef, p jobs.Payload) int64 {
+func enqueue(t *testing.T, s *store.Store, kind wire.Op, ref core.DeploymentRef, p jobs.Payload) int64 {
 	t.Helper()
-	id, err := s.Enqueue(context.Background(), store.NewJob{Deployment: ref, Kind: kind, Payload: p, CreatedBy: "test", MaxAttempts: 5})
+	id, err := s.Enqueue(context.Background(), store.NewJob{Deployment: ref, Kind: string(kind), Payload: p, CreatedBy: "test", MaxAttempts: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +203,7 @@ func TestHostKilledMidApplyResumes(t *testing.T) {
 			}
 			s := d.open(t)
 			spec := shop("resume")
-			id := enqueue(t, s, jobs.KindApply, spec.Ref(), jobs.Payload{Backend: memory(`{"latency": "3s"}`), Spec: &spec})
+			id := enqueue(t, s, wire.OpApply, spec.Ref(), jobs.Payload{Backend: memory(`{"latency": "3s"}`), Spec: &spec})
 			first := startHost(t, d, "first", "-lease", "2s", "-workers", "1")
 			waitFor(t, "the first host claims the job", 20*time.Second, func() bool { return jobState(t, s, id).State == store.JobRunning })
 			time.Sleep(500 * time.Millisecond)
@@ -234,10 +235,10 @@ func TestTwoHostsShareTheWork(t *testing.T) {
 	s := d.open(t)
 	b := memory(`{"latency": "5ms"}`)
 	var ids []int64
-	kinds := []string{jobs.KindRestart, jobs.KindScale, jobs.KindStop, jobs.KindStart, jobs.KindApply}
+	kinds := []wire.Op{wire.OpRestart, wire.OpScale, wire.OpStop, wire.OpStart, wire.OpApply}
 	for i := range 20 {
 		spec := shop(fmt.Sprintf("shop-%02d", i))
-		ids = append(ids, enqueue(t, s, jobs.KindApply, spec.Ref(), jobs.Payload{Backend: b, Spec: &spec}))
+		ids = append(ids, enqueue(t, s, wire.OpApply, spec.Ref(), jobs.Payload{Backend: b, Spec: &spec}))
 		for j := range 9 {
 			ids = append(ids, enqueue(t, s, kinds[j%len(kinds)], spec.Ref(), jobs.Payload{Backend: b, Spec: &spec, Service: "web", Replicas: 1 + j%3}))
 		}
@@ -303,7 +304,7 @@ func TestDatabaseAwayThenBack(t *testing.T) {
 	for i := range 6 {
 		spec := shop(fmt.Sprintf("db-away-%d", i))
 		specs = append(specs, spec)
-		ids = append(ids, enqueue(t, s, jobs.KindApply, spec.Ref(), jobs.Payload{Backend: memory(`{"latency": "1s"}`), Spec: &spec}))
+		ids = append(ids, enqueue(t, s, wire.OpApply, spec.Ref(), jobs.Payload{Backend: memory(`{"latency": "1s"}`), Spec: &spec}))
 	}
 	h := startHost(t, d, "busy", "-workers", "2", "-lease", "3s")
 	waitFor(t, "the host is ready", 20*time.Second, func() bool { return h.ready() == http.StatusOK })

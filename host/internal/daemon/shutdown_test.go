@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/store"
 )
@@ -56,7 +57,7 @@ func TestSIGTERMEndsAHostWhoseJobHangs(t *testing.T) {
 	d := sqliteDB(t)
 	s := d.open(t)
 	spec := shop("hangs")
-	id := enqueue(t, s, jobs.KindApply, spec.Ref(), jobs.Payload{Backend: memory(`{"fault": [{"op": "apply", "kind": "hang"}]}`), Spec: &spec})
+	id := enqueue(t, s, wire.OpApply, spec.Ref(), jobs.Payload{Backend: memory(`{"fault": [{"op": "apply", "kind": "hang"}]}`), Spec: &spec})
 	h := startHost(t, d, "hangs", "-grace", "2s", "-workers", "1")
 	waitFor(t, "the job runs", 20*time.Second, func() bool { return jobState(t, s, id).State == store.JobRunning })
 	h.terminate(t, 15*time.Second)
@@ -117,7 +118,7 @@ func TestHostKilledLeavesNoPlugin(t *testing.T) {
 	d := sqliteDB(t)
 	s := d.open(t)
 	spec := shop("orphan")
-	id := enqueue(t, s, jobs.KindApply, spec.Ref(), jobs.Payload{Backend: memory(`{"latency": "30s"}`), Spec: &spec})
+	id := enqueue(t, s, wire.OpApply, spec.Ref(), jobs.Payload{Backend: memory(`{"latency": "30s"}`), Spec: &spec})
 	h := startHost(t, d, "orphan", "-workers", "1")
 	waitFor(t, "the job runs", 20*time.Second, func() bool { return jobState(t, s, id).State == store.JobRunning })
 	var plugins []int

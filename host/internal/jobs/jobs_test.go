@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
@@ -99,9 +100,9 @@ func shop(name string) core.DeploymentSpec {
 		Services: []core.ServiceSpec{{Name: "web", Image: "web:1", Replicas: 2}}}
 }
 
-func (e *env) enqueue(t *testing.T, kind string, ref core.DeploymentRef, p Payload) int64 {
+func (e *env) enqueue(t *testing.T, kind wire.Op, ref core.DeploymentRef, p Payload) int64 {
 	t.Helper()
-	id, err := e.store.Enqueue(context.Background(), store.NewJob{Deployment: ref, Kind: kind, Payload: p, CreatedBy: "alice"})
+	id, err := e.store.Enqueue(context.Background(), store.NewJob{Deployment: ref, Kind: string(kind), Payload: p, CreatedBy: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,9 +137,9 @@ func TestApplyThenRuntimeJobs(t *testing.T) {
 		spec := shop("shop")
 		b := memoryBackend(`{}`)
 		ids := []int64{
-			e.enqueue(t, KindApply, spec.Ref(), Payload{Backend: b, Spec: &spec, SourceHash: "sha256:1"}),
-			e.enqueue(t, KindScale, spec.Ref(), Payload{Backend: b, Service: "web", Replicas: 3}),
-			e.enqueue(t, KindStop, spec.Ref(), Payload{Backend: b}),
+			e.enqueue(t, wire.OpApply, spec.Ref(), Payload{Backend: b, Spec: &spec, SourceHash: "sha256:1"}),
+			e.enqueue(t, wire.OpScale, spec.Ref(), Payload{Backend: b, Service: "web", Replicas: 3}),
+			e.enqueue(t, wire.OpStop, spec.Ref(), Payload{Backend: b}),
 		}
 		e.drain(t)
 		for _, id := range ids {
@@ -158,7 +159,7 @@ func TestApplyThenRuntimeJobs(t *testing.T) {
 			!strings.Contains(events[1].Message, "apply of acme/prod/shop on memory.sim, attempt 1") {
 			t.Errorf("apply events: %+v", events)
 		}
-		destroy := e.enqueue(t, KindDestroy, spec.Ref(), Payload{Backend: b})
+		destroy := e.enqueue(t, wire.OpDestroy, spec.Ref(), Payload{Backend: b})
 		e.drain(t)
 		if j := e.job(t, destroy); j.State != store.JobSucceeded {
 			t.Errorf("destroy: %s %s", j.State, j.Error)
@@ -175,7 +176,7 @@ func TestApplyThenRuntimeJobs(t *testing.T) {
 func TestPluginKilledMidApplyIsRetried(t *testing.T) {
 	stores(t, func(t *testing.T, e *env) {
 		spec := shop("slow")
-		id := e.enqueue(t, KindApply, spec.Ref(), Payload{Backend: memoryBackend(`{"latency": "1500ms"}`), Spec: &spec})
+		id := e.enqueue(t, wire.OpApply, spec.Ref(), Payload{Backend: memoryBackend(`{"latency": "1500ms"}`), Spec: &spec})
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		go e.worker.Run(ctx, ctx)
@@ -231,14 +232,14 @@ func TestCorruptStateFailsOnlyItsDeployment(t *testing.T) {
 	stores(t, func(t *testing.T, e *env) {
 		b := memoryBackend(`{}`)
 		good, bad := shop("good"), shop("bad")
-		e.enqueue(t, KindApply, good.Ref(), Payload{Backend: b, Spec: &good})
-		e.enqueue(t, KindApply, bad.Ref(), Payload{Backend: b, Spec: &bad})
+		e.enqueue(t, wire.OpApply, good.Ref(), Payload{Backend: b, Spec: &good})
+		e.enqueue(t, wire.OpApply, bad.Ref(), Payload{Backend: b, Spec: &bad})
 		e.drain(t)
 		if _, err := e.rawDB().Exec(`UPDATE deployments SET state = 'as1:garbage' WHERE name = 'bad'`); err != nil {
 			t.Fatal(err)
 		}
-		badJob := e.enqueue(t, KindRestart, bad.Ref(), Payload{Backend: b})
-		goodJob := e.enqueue(t, KindRestart, good.Ref(), Payload{Backend: b})
+		badJob := e.enqueue(t, wire.OpRestart, bad.Ref(), Payload{Backend: b})
+		goodJob := e.enqueue(t, wire.OpRestart, good.Ref(), Payload{Backend: b})
 		e.drain(t)
 		if j := e.job(t, badJob); j.State != store.JobFailed || !strings.Contains(j.Error, "acme/prod/bad") || !strings.Contains(j.Error, "cannot be decrypted") {
 			t.Errorf("job on the damaged deployment: %s: %s", j.State, j.Error)
