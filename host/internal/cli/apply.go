@@ -64,14 +64,11 @@ func runApply(e env, args []string) int {
 	fs.BoolVar(&tf.asJSON, "json", false, "print as JSON, one object per line; implies -auto-approve is required")
 	autoApprove := fs.Bool("auto-approve", false, "apply without asking for confirmation")
 	detach := fs.Bool("detach", false, "return once the jobs are queued, without waiting for them")
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
-	}
-	dir, ok := dirArg(fs)
+	pos, code, ok := fs.parse(args, "[DIR]")
 	if !ok {
-		fs.Usage()
-		return exitUsage
+		return code
 	}
+	dir := dirArg(pos)
 	ctx, cancel := interrupted()
 	defer cancel()
 	rp, code := e.planOnController(ctx, dir, tf)

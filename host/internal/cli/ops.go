@@ -15,17 +15,16 @@ func runOperation(op wire.Op) func(env, []string) int {
 	return func(e env, args []string) int {
 		fs := newFlags(e, string(op), string(op)+" [flags] TENANT/NAME")
 		var rf remoteFlags
-		rf.register(fs)
+		rf.register(fs.FlagSet)
 		service := fs.String("service", "", "only this service")
 		detach := fs.Bool("detach", false, "return once the job is queued")
-		if err := fs.Parse(args); err != nil {
-			return parseError(err)
+		pos, code, ok := fs.parse(args, "TENANT/NAME")
+		if !ok {
+			return code
 		}
-		ref, _, err := refArgs(fs, rf.env, 0)
+		ref, err := apiclient.ParseRef(pos[0], rf.env)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "Error: %v\n", err)
-			fs.Usage()
-			return exitUsage
+			return fs.usageError("%v", err)
 		}
 		return e.operate(ref, op, wire.OperationRequest{Service: *service}, rf.asJSON, *detach)
 	}
@@ -34,38 +33,37 @@ func runOperation(op wire.Op) func(env, []string) int {
 func runScale(e env, args []string) int {
 	fs := newFlags(e, "scale", "scale [flags] TENANT/NAME SERVICE REPLICAS")
 	var rf remoteFlags
-	rf.register(fs)
+	rf.register(fs.FlagSet)
 	detach := fs.Bool("detach", false, "return once the job is queued")
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
+	pos, code, ok := fs.parse(args, "TENANT/NAME", "SERVICE", "REPLICAS")
+	if !ok {
+		return code
 	}
-	ref, rest, err := refArgs(fs, rf.env, 2)
-	var replicas int
-	if err == nil {
-		replicas, err = strconv.Atoi(rest[1])
-		if err != nil {
-			err = fmt.Errorf("REPLICAS %q is not a number", rest[1])
-		}
-	}
+	ref, err := apiclient.ParseRef(pos[0], rf.env)
 	if err != nil {
-		return e.usageError(fs, err)
+		return fs.usageError("%v", err)
 	}
-	return e.operate(ref, wire.OpScale, wire.OperationRequest{Service: rest[0], Replicas: &replicas}, rf.asJSON, *detach)
+	replicas, err := strconv.Atoi(pos[2])
+	if err != nil {
+		return fs.usageError("REPLICAS %q is not a number", pos[2])
+	}
+	return e.operate(ref, wire.OpScale, wire.OperationRequest{Service: pos[1], Replicas: &replicas}, rf.asJSON, *detach)
 }
 
 func runDestroy(e env, args []string) int {
 	fs := newFlags(e, "destroy", "destroy [flags] TENANT/NAME")
 	var rf remoteFlags
-	rf.register(fs)
+	rf.register(fs.FlagSet)
 	autoApprove := fs.Bool("auto-approve", false, "destroy without asking for confirmation")
 	removeData := fs.Bool("remove-data", false, "also remove the deployment's named volumes")
 	detach := fs.Bool("detach", false, "return once the job is queued")
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
+	pos, code, ok := fs.parse(args, "TENANT/NAME")
+	if !ok {
+		return code
 	}
-	ref, _, err := refArgs(fs, rf.env, 0)
+	ref, err := apiclient.ParseRef(pos[0], rf.env)
 	if err != nil {
-		return e.usageError(fs, err)
+		return fs.usageError("%v", err)
 	}
 	if !*autoApprove {
 		what := "everything it runs"
@@ -111,18 +109,13 @@ func runJobs(e env, args []string) int {
 	fs := newFlags(e, "jobs", "jobs [flags] JOB-ID")
 	asJSON := fs.Bool("json", false, "print as JSON")
 	follow := fs.Bool("f", false, "follow the job's events until it ends")
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
+	pos, code, ok := fs.parse(args, "JOB-ID")
+	if !ok {
+		return code
 	}
-	var id int64
-	var err error
-	if fs.NArg() == 1 {
-		id, err = strconv.ParseInt(fs.Arg(0), 10, 64)
-	}
-	if fs.NArg() != 1 || err != nil {
-		fmt.Fprintln(e.stderr, "Error: expected one job id")
-		fs.Usage()
-		return exitUsage
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || id <= 0 {
+		return fs.usageError("JOB-ID %q is not a job id (a positive number)", pos[0])
 	}
 	c, err := connect()
 	if err != nil {

@@ -15,17 +15,14 @@ import (
 func runPlan(e env, args []string) int {
 	fs := newFlags(e, "plan", "plan [flags] [DIR]")
 	var tf topologyFlags
-	tf.register(fs)
+	tf.register(fs.FlagSet)
 	strict := fs.Bool("strict", false, "treat fields a backend would drop as errors (with -local)")
 	local := fs.Bool("local", false, "plan here with the local plugins and your own credentials, without a controller")
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
-	}
-	dir, ok := dirArg(fs)
+	pos, code, ok := fs.parse(args, "[DIR]")
 	if !ok {
-		fs.Usage()
-		return exitUsage
+		return code
 	}
+	dir := dirArg(pos)
 	if !*local {
 		return e.remotePlan(dir, tf)
 	}

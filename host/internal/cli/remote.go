@@ -70,15 +70,6 @@ func (e env) remoteError(err error) int {
 	return code
 }
 
-// refArgs reads the "tenant/name" argument and then want more arguments.
-func refArgs(fs *flag.FlagSet, env string, want int) (apiclient.Ref, []string, error) {
-	if fs.NArg() != 1+want {
-		return apiclient.Ref{}, nil, fmt.Errorf("expected %d argument(s), got %d", 1+want, fs.NArg())
-	}
-	ref, err := apiclient.ParseRef(fs.Arg(0), env)
-	return ref, fs.Args()[1:], err
-}
-
 // topologyRequest reads the .hcl files of dir and the variables given by
 // ALPHASWARM_VAR_* variables, -var-file files and -var flags, later ones
 // winning, as the local loader orders them.

@@ -6,21 +6,23 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/host/internal/api/wire"
+	"github.com/alphaswarm/controller/host/internal/apiclient"
 )
 
 func runRollback(e env, args []string) int {
 	fs := newFlags(e, "rollback", "rollback [flags] TENANT/NAME")
 	var rf remoteFlags
-	rf.register(fs)
+	rf.register(fs.FlagSet)
 	revision := fs.Int("revision", 0, "the revision to apply again (default: the newest succeeded one before the current)")
 	autoApprove := fs.Bool("auto-approve", false, "roll back without asking for confirmation")
 	detach := fs.Bool("detach", false, "return once the job is queued")
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
+	pos, code, ok := fs.parse(args, "TENANT/NAME")
+	if !ok {
+		return code
 	}
-	ref, _, err := refArgs(fs, rf.env, 0)
+	ref, err := apiclient.ParseRef(pos[0], rf.env)
 	if err != nil {
-		return e.usageError(fs, err)
+		return fs.usageError("%v", err)
 	}
 	c, err := connect()
 	if err != nil {

@@ -12,13 +12,10 @@ import (
 func runStatus(e env, args []string) int {
 	fs := newFlags(e, "status", "status [flags] [TENANT/NAME]")
 	var rf remoteFlags
-	rf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
-	}
-	if fs.NArg() > 1 {
-		fs.Usage()
-		return exitUsage
+	rf.register(fs.FlagSet)
+	pos, code, ok := fs.parse(args, "[TENANT/NAME]")
+	if !ok {
+		return code
 	}
 	c, err := connect()
 	if err != nil {
@@ -26,7 +23,7 @@ func runStatus(e env, args []string) int {
 	}
 	ctx, cancel := interrupted()
 	defer cancel()
-	if fs.NArg() == 0 {
+	if len(pos) == 0 {
 		ds, err := c.Deployments(ctx)
 		if err != nil {
 			return e.remoteError(err)
@@ -38,9 +35,9 @@ func runStatus(e env, args []string) int {
 		e.printDeployments(ds)
 		return exitOK
 	}
-	ref, err := apiclient.ParseRef(fs.Arg(0), rf.env)
+	ref, err := apiclient.ParseRef(pos[0], rf.env)
 	if err != nil {
-		return e.errorf("%v", err)
+		return fs.usageError("%v", err)
 	}
 	d, err := c.Deployment(ctx, ref)
 	if err != nil {
