@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -29,12 +28,7 @@ func BenchmarkJobs(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) { benchJobs(b, "sqlite", store.Config{DataDir: b.TempDir()}) })
 	b.Run("postgres", func(b *testing.B) {
 		c, err := testpg.Start()
-		if err != nil {
-			if os.Getenv("CI") == "true" {
-				b.Fatal(err)
-			}
-			b.Skip(err)
-		}
+		testpg.Need(b, c, err)
 		defer c.Stop()
 		url, err := c.NewDatabase(context.Background())
 		if err != nil {

@@ -165,11 +165,11 @@ func runDevToken(e env, args []string) int {
 		return code
 	}
 	if *tenant == "" {
-		return e.errorf("-tenant is required")
+		return fs.usageError("missing -tenant")
 	}
 	ps, err := auth.ParsePermissions(*perms)
 	if err != nil {
-		return e.errorf("%v", err)
+		return fs.usageError("-permissions: %v", err)
 	}
 	keyPath, metaPath, _, _ := devPaths(*dir)
 	var meta devIssuer

@@ -28,39 +28,23 @@ import (
 // SIGKILL, sharing a real SQLite file or PostgreSQL cluster with the test,
 // which queues jobs and reads the outcome from the store.
 
-var (
-	swarmctl, pluginDir string
-	cluster             *testpg.Cluster
-	clusterErr          error
-)
+var swarmctl, pluginDir string
 
 const stateKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 
 func TestMain(m *testing.M) {
-	tmp, err := os.MkdirTemp("", "daemon-test-")
-	if err == nil {
-		pluginDir, err = testbin.PluginDir(tmp, false)
-	}
-	if err == nil {
+	testpg.Main(m, func(tmp string) (err error) {
+		if pluginDir, err = testbin.PluginDir(tmp, false); err != nil {
+			return err
+		}
 		swarmctl = filepath.Join(tmp, "swarmctl")
-		err = testbin.Build("github.com/alphaswarm/controller/host/cmd/swarmctl", swarmctl)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cluster, clusterErr = testpg.Start()
-	code := m.Run()
-	if cluster != nil {
-		cluster.Stop()
-	}
-	os.RemoveAll(tmp)
-	os.Exit(code)
+		return testbin.Build("github.com/alphaswarm/controller/host/cmd/swarmctl", swarmctl)
+	})
 }
 
 func needPostgres(t *testing.T) {
 	t.Helper()
-	testpg.Need(t, cluster, clusterErr)
+	testpg.Shared(t)
 }
 
 // db is where a test's hosts keep their state.
@@ -199,7 +183,7 @@ func TestHostKilledMidApplyResumes(t *testing.T) {
 			d := sqliteDB(t)
 			if kind == "postgres" {
 				needPostgres(t)
-				d = postgresDB(t, cluster)
+				d = postgresDB(t, testpg.Shared(t))
 			}
 			s := d.open(t)
 			spec := shop("resume")
@@ -231,7 +215,7 @@ func TestHostKilledMidApplyResumes(t *testing.T) {
 // started after the previous one finished).
 func TestTwoHostsShareTheWork(t *testing.T) {
 	needPostgres(t)
-	d := postgresDB(t, cluster)
+	d := postgresDB(t, testpg.Shared(t))
 	s := d.open(t)
 	b := memory(`{"latency": "5ms"}`)
 	var ids []int64

@@ -19,6 +19,7 @@ import (
 	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/store"
+	"github.com/alphaswarm/controller/host/internal/testpg"
 )
 
 // readyz returns the host's /readyz status and body.
@@ -73,7 +74,7 @@ func TestSIGTERMEndsAHostWhoseJobHangs(t *testing.T) {
 func TestReadyzReportsABlockedWorker(t *testing.T) {
 	t.Parallel()
 	needPostgres(t)
-	d := postgresDB(t, cluster)
+	d := postgresDB(t, testpg.Shared(t))
 	d.open(t) // migrated before the host starts
 	h := startHost(t, d, "blocked", "-lease", "1s", "-workers", "1", "-grace", "2s")
 	waitFor(t, "the host is ready", 20*time.Second, func() bool { return h.ready() == http.StatusOK })

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -22,27 +20,14 @@ import (
 )
 
 var (
-	pluginDir  string
-	cluster    *testpg.Cluster
-	clusterErr error
+	pluginDir string
 )
 
 func TestMain(m *testing.M) {
-	tmp, err := os.MkdirTemp("", "jobs-test-")
-	if err == nil {
+	testpg.Main(m, func(tmp string) (err error) {
 		pluginDir, err = testbin.PluginDir(tmp, false)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cluster, clusterErr = testpg.Start()
-	code := m.Run()
-	if cluster != nil {
-		cluster.Stop()
-	}
-	os.RemoveAll(tmp)
-	os.Exit(code)
+		return err
+	})
 }
 
 // env is a store, a plugin manager and a worker running on them.
@@ -62,7 +47,7 @@ func stores(t *testing.T, fn func(t *testing.T, e *env)) {
 			cfg := store.Config{DataDir: t.TempDir()}
 			driver, dsn := "sqlite", "file:"+filepath.Join(cfg.DataDir, "alphaswarm.db")
 			if kind == "postgres" {
-				url := testpg.Database(t, cluster, clusterErr)
+				url := testpg.SharedDatabase(t)
 				cfg = store.Config{DatabaseURL: url, StateKeys: []string{"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}}
 				driver, dsn = "pgx", url
 			}
