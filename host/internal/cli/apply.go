@@ -57,7 +57,7 @@ func (e env) printRemoteDiagnostics(diags []wire.Diagnostic) {
 }
 
 func runApply(e env, args []string) int {
-	fs := newFlags(e, "apply", "apply [flags] [DIR]")
+	fs := newFlags(e, string(wire.OpApply), "apply [flags] [DIR]")
 	var tf topologyFlags
 	fs.Var(&tf.vars, "var", "set a variable, as name=value (repeatable)")
 	fs.Var(&tf.varFiles, "var-file", "read variables from a file of name = value lines (repeatable)")

@@ -9,7 +9,7 @@ import (
 )
 
 func runLogs(e env, args []string) int {
-	fs := newFlags(e, "logs", "logs [flags] TENANT/NAME SERVICE")
+	fs := newFlags(e, string(wire.OpLogs), "logs [flags] TENANT/NAME SERVICE")
 	var rf remoteFlags
 	rf.register(fs.FlagSet)
 	follow := fs.Bool("f", false, "follow: keep printing new lines, as docker logs -f")

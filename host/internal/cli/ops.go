@@ -31,7 +31,7 @@ func runOperation(op wire.Op) func(env, []string) int {
 }
 
 func runScale(e env, args []string) int {
-	fs := newFlags(e, "scale", "scale [flags] TENANT/NAME SERVICE REPLICAS")
+	fs := newFlags(e, string(wire.OpScale), "scale [flags] TENANT/NAME SERVICE REPLICAS")
 	var rf remoteFlags
 	rf.register(fs.FlagSet)
 	detach := fs.Bool("detach", false, "return once the job is queued")
@@ -51,7 +51,7 @@ func runScale(e env, args []string) int {
 }
 
 func runDestroy(e env, args []string) int {
-	fs := newFlags(e, "destroy", "destroy [flags] TENANT/NAME")
+	fs := newFlags(e, string(wire.OpDestroy), "destroy [flags] TENANT/NAME")
 	var rf remoteFlags
 	rf.register(fs.FlagSet)
 	autoApprove := fs.Bool("auto-approve", false, "destroy without asking for confirmation")

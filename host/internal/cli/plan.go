@@ -13,7 +13,7 @@ import (
 )
 
 func runPlan(e env, args []string) int {
-	fs := newFlags(e, "plan", "plan [flags] [DIR]")
+	fs := newFlags(e, string(wire.OpPlan), "plan [flags] [DIR]")
 	var tf topologyFlags
 	tf.register(fs.FlagSet)
 	strict := fs.Bool("strict", false, "treat fields a backend would drop as errors (with -local)")

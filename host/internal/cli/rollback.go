@@ -10,7 +10,7 @@ import (
 )
 
 func runRollback(e env, args []string) int {
-	fs := newFlags(e, "rollback", "rollback [flags] TENANT/NAME")
+	fs := newFlags(e, string(wire.OpRollback), "rollback [flags] TENANT/NAME")
 	var rf remoteFlags
 	rf.register(fs.FlagSet)
 	revision := fs.Int("revision", 0, "the revision to apply again (default: the newest succeeded one before the current)")
