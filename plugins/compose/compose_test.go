@@ -308,9 +308,12 @@ func TestExecWithTTY(t *testing.T) {
 	t.Parallel()
 	f := appliedAPI(t)
 	var out strings.Builder
+	resize := make(chan sdk.TermSize, 1)
+	resize <- sdk.TermSize{Rows: 40, Cols: 100}
+	close(resize)
 	resp, err := f.c.Exec(context.Background(), &sdk.ExecRequest{Deployment: f.spec.Ref(), State: f.state, Service: "api",
 		Command: []string{"/echo", "print", "hello", "tty"}, TTY: true, Size: sdk.TermSize{Rows: 24, Cols: 80}},
-		sdk.ExecStreams{Stdout: &out, Stderr: &out})
+		sdk.ExecStreams{Stdout: &out, Stderr: &out, Resize: resize})
 	if err != nil || resp.ExitCode != 0 {
 		t.Fatalf("exec with a TTY: %+v, %v", resp, err)
 	}
