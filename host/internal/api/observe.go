@@ -12,6 +12,7 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/core/auth"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/store"
 	"github.com/alphaswarm/controller/sdk"
 	"github.com/alphaswarm/controller/sdk/pluginhost"
@@ -115,7 +116,7 @@ func logsQuery(r *http.Request) (sdk.LogsRequest, error) {
 // lines prefixed with the replica, as docker compose logs prints them.
 func (s *Server) logs(w http.ResponseWriter, r *http.Request) {
 	var req sdk.LogsRequest
-	t, err := s.target(r, auth.DeploymentsLogs, "read logs", func() (err error) { req, err = logsQuery(r); return err })
+	t, err := s.target(r, auth.DeploymentsLogs, wire.OpLogs.AuditAction(), func() (err error) { req, err = logsQuery(r); return err })
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -142,7 +143,7 @@ func (s *Server) logSender(w http.ResponseWriter, r *http.Request, follow bool) 
 				sse, began = startSSE(w), true
 				sse.buffered = !follow
 			}
-			return sse.send("line", "", l)
+			return sse.send(wire.EventLine, "", wire.LogLine{Time: l.Time, Service: l.Service, Replica: l.Replica, Stream: string(l.Stream), Message: l.Message})
 		}, func() bool { return began }
 	}
 	rc := http.NewResponseController(w)
@@ -177,7 +178,7 @@ func (s *Server) deploymentMetrics(w http.ResponseWriter, r *http.Request) {
 	if points == nil {
 		points = []core.MetricPoint{}
 	}
-	reply(w, http.StatusOK, map[string]any{"points": points})
+	reply(w, http.StatusOK, wire.MetricsResponse{Points: points})
 }
 
 // nodes reports the node health of a backend the caller deploys to: it
@@ -219,5 +220,5 @@ func (s *Server) nodes(w http.ResponseWriter, r *http.Request) {
 			nodes[i].Labels = nil // they count every tenant's workloads and name the host's addresses
 		}
 	}
-	reply(w, http.StatusOK, map[string]any{"backend": backend, "nodes": nodes})
+	reply(w, http.StatusOK, wire.NodesResponse{Backend: backend, Nodes: nodes})
 }

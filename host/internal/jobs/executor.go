@@ -8,21 +8,12 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/core/credentials"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
 	"github.com/alphaswarm/controller/sdk"
 	"github.com/alphaswarm/controller/sdk/pluginhost"
-)
-
-// The kinds of job.
-const (
-	KindApply   = "apply"
-	KindDestroy = "destroy"
-	KindRestart = "restart"
-	KindStart   = "start"
-	KindStop    = "stop"
-	KindScale   = "scale"
 )
 
 // Backend names the backend instance a job runs on, with its
@@ -82,12 +73,12 @@ func (e *Executor) Run(ctx context.Context, job *store.Job, report func(core.Eve
 		return err
 	}
 	report(core.Event{Level: core.EventInfo, Message: fmt.Sprintf("%s of %s on %s, attempt %d", job.Kind, job.Deployment, p.Backend.ID(), job.Attempts)})
-	switch job.Kind {
-	case KindApply:
+	switch wire.Op(job.Kind) {
+	case wire.OpApply:
 		return e.apply(ctx, c, job, p, report)
-	case KindDestroy:
+	case wire.OpDestroy:
 		return e.destroy(ctx, c, job, p)
-	case KindRestart, KindStart, KindStop, KindScale:
+	case wire.OpRestart, wire.OpStart, wire.OpStop, wire.OpScale:
 		return e.runtime(ctx, c, job, p)
 	}
 	return fmt.Errorf("%w: job %d has unknown kind %q", errInvalidJob, job.ID, job.Kind)
@@ -194,26 +185,26 @@ func (e *Executor) runtime(ctx context.Context, c *pluginhost.Client, job *store
 	}
 	ref := job.Deployment
 	var state []byte
-	switch job.Kind {
-	case KindRestart:
+	switch wire.Op(job.Kind) {
+	case wire.OpRestart:
 		r, err := c.Restart(ctx, &sdk.RestartRequest{Deployment: ref, State: d.State, Service: p.Service})
 		if err != nil {
 			return err
 		}
 		state = r.State
-	case KindStart:
+	case wire.OpStart:
 		r, err := c.Start(ctx, &sdk.StartRequest{Deployment: ref, State: d.State, Service: p.Service})
 		if err != nil {
 			return err
 		}
 		state = r.State
-	case KindStop:
+	case wire.OpStop:
 		r, err := c.Stop(ctx, &sdk.StopRequest{Deployment: ref, State: d.State, Service: p.Service})
 		if err != nil {
 			return err
 		}
 		state = r.State
-	case KindScale:
+	case wire.OpScale:
 		r, err := c.Scale(ctx, &sdk.ScaleRequest{Deployment: ref, State: d.State, Service: p.Service, Replicas: p.Replicas})
 		if err != nil {
 			return err
