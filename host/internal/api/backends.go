@@ -7,7 +7,6 @@ import (
 	"github.com/alphaswarm/controller/core/auth"
 	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/topology"
-	"github.com/alphaswarm/controller/sdk"
 	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
