@@ -53,15 +53,3 @@ func CapabilitiesOf(b Backend) Capabilities {
 	slices.Sort(cs)
 	return cs
 }
-
-// opCapability maps an operation name to the capability it needs.
-var opCapability = map[string]Capability{
-	"restart":     CapRestart,
-	"start":       CapStartStop,
-	"stop":        CapStartStop,
-	"scale":       CapScale,
-	"logs":        CapLogs,
-	"exec":        CapExec,
-	"metrics":     CapMetrics,
-	"node_health": CapNodeHealth,
-}

@@ -10,14 +10,6 @@ func diagnosticsToPB(ds []Diagnostic) []*pb.Diagnostic {
 	return out
 }
 
-func diagnosticsFromPB(ds []*pb.Diagnostic) []Diagnostic {
-	out := make([]Diagnostic, len(ds))
-	for i, d := range ds {
-		out[i] = Diagnostic{Severity: Severity(d.GetSeverity()), Summary: d.GetSummary(), Detail: d.GetDetail(), Path: d.GetPath()}
-	}
-	return out
-}
-
 func planToPB(p *PlanResponse) *pb.Plan_Response {
 	out := &pb.Plan_Response{}
 	for _, c := range p.Services {
@@ -30,23 +22,6 @@ func planToPB(p *PlanResponse) *pb.Plan_Response {
 	for _, n := range p.Compatibility {
 		out.Compatibility = append(out.Compatibility, &pb.CompatibilityNote{
 			Service: n.Service, Field: n.Field, Level: string(n.Level), Detail: n.Detail,
-		})
-	}
-	return out
-}
-
-func planFromPB(p *pb.Plan_Response) *PlanResponse {
-	out := &PlanResponse{}
-	for _, pc := range p.GetServices() {
-		c := ServiceChange{Service: pc.GetService(), Action: Action(pc.GetAction())}
-		for _, f := range pc.GetFields() {
-			c.Fields = append(c.Fields, FieldChange{Path: f.GetPath(), Before: f.GetBefore(), After: f.GetAfter()})
-		}
-		out.Services = append(out.Services, c)
-	}
-	for _, n := range p.GetCompatibility() {
-		out.Compatibility = append(out.Compatibility, CompatibilityNote{
-			Service: n.GetService(), Field: n.GetField(), Level: CompatLevel(n.GetLevel()), Detail: n.GetDetail(),
 		})
 	}
 	return out

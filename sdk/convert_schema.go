@@ -35,30 +35,3 @@ func schemaToPB(s Schema) (*pb.Schema, error) {
 	}
 	return out, nil
 }
-
-func schemaFromPB(s *pb.Schema) (Schema, error) {
-	var out Schema
-	for _, pa := range s.GetAttributes() {
-		a := Attribute{
-			Name: pa.GetName(), Type: Type(pa.GetType()), Description: pa.GetDescription(),
-			Required: pa.GetRequired(), Sensitive: pa.GetSensitive(), TenantSettable: pa.GetTenantSettable(),
-		}
-		if len(pa.GetDefaultJson()) > 0 {
-			if err := json.Unmarshal(pa.GetDefaultJson(), &a.Default); err != nil {
-				return Schema{}, fmt.Errorf("decode default of %q: %w", a.Name, err)
-			}
-		}
-		out.Attributes = append(out.Attributes, a)
-	}
-	for _, pbk := range s.GetBlocks() {
-		inner, err := schemaFromPB(pbk.GetSchema())
-		if err != nil {
-			return Schema{}, err
-		}
-		out.Blocks = append(out.Blocks, Block{
-			Name: pbk.GetName(), Description: pbk.GetDescription(), Nesting: Nesting(pbk.GetNesting()),
-			MinItems: int(pbk.GetMinItems()), MaxItems: int(pbk.GetMaxItems()), Schema: inner,
-		})
-	}
-	return out, nil
-}

@@ -7,8 +7,8 @@
 //
 // # What to implement
 //
-// Every backend implements Backend: Info (name, version, configuration
-// schema), Configure, Validate, Plan, Apply, Destroy and Status. Optional
+// Every backend implements Backend: Info (an InfoResponse: name, version,
+// configuration schema), Configure, Validate, Plan, Apply, Destroy and Status. Optional
 // operations are small interfaces; implementing one declares the capability,
 // and the SDK tells the host:
 //
@@ -105,10 +105,15 @@
 // # Testing
 //
 // Package backendtest is the conformance kit: backendtest.Run drives your
-// backend across a real gRPC connection, in process (ServeInProcess) or as a
-// launched binary, and checks every capability you declare. The memory
-// backend in examples/backend-memory (package memory, its main in
-// cmd/swarm-backend-memory) is a complete plugin to copy.
+// backend across a real gRPC connection, in process (backendtest.InProcess)
+// or as a launched binary (backendtest.Launch), and checks every capability
+// you declare. The memory backend in examples/backend-memory (package
+// memory, its main in cmd/swarm-backend-memory) is a complete plugin to
+// copy.
+//
+// The host's side of the protocol (launching a plugin binary and calling
+// it) is package sdk/pluginhost. A plugin does not import it; tests may, to
+// drive a backend the way the host does.
 //
 // # Compatibility promise for protocol v1
 //

@@ -7,8 +7,8 @@ import (
 )
 
 // The typed errors below keep their type across the plugin boundary: a
-// backend returns one, and the host receives the same type from the Client.
-// Any other error arrives as a plain error with the backend's message (an
+// backend returns one, and the host receives the same type from
+// pluginhost.Client. Any other error arrives as a plain error with the backend's message (an
 // internal error). Test for them with errors.As.
 
 // UnsupportedError says a backend does not offer an operation. Reason,

@@ -7,6 +7,7 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // greeter is the smallest useful backend: its "platform" is the state blob.
@@ -59,10 +60,11 @@ func (greeter) Status(_ context.Context, req *sdk.StatusRequest) (*sdk.StatusRes
 //	func main() { sdk.Serve(greeter{}) }
 //
 // Here the same backend is served in process, as a plugin's unit tests do,
-// and driven the way the host drives it.
+// and driven the way the host drives it (package pluginhost is the host's
+// side; package backendtest wraps it for conformance tests).
 func Example() {
 	ctx := context.Background()
-	client, err := sdk.ServeInProcess(ctx, greeter{})
+	client, err := pluginhost.ServeInProcess(ctx, greeter{})
 	if err != nil {
 		panic(err)
 	}

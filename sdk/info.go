@@ -5,29 +5,28 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/alphaswarm/controller/sdk/internal/wire"
 )
 
 // ProtocolVersion is the version of the plugin protocol this SDK speaks.
 const ProtocolVersion = 1
 
+// The host's side agrees with these constants, or this does not compile.
+var (
+	_ = [1]struct{}{}[wire.ProtocolVersion-ProtocolVersion]
+	_ = [1]struct{}{}[wire.MaxMessageBytes-MaxMessageBytes]
+)
+
 // InfoResponse describes a backend: its name (the word after "backend" in a
 // topology file), its version, and the schema of its configuration block.
+// The host learns the rest (the protocol and the capabilities, read from the
+// interfaces the backend implements) from the SDK.
 type InfoResponse struct {
 	Name         string
 	Version      string
 	Description  string
 	ConfigSchema Schema
-}
-
-// Info is what the host knows of a running plugin: its InfoResponse plus what
-// the SDK determined, the negotiated protocol and the declared capabilities.
-type Info struct {
-	Name         string       `json:"name"`
-	Version      string       `json:"version"`
-	Description  string       `json:"description,omitempty"`
-	Protocol     int          `json:"protocol"`
-	Capabilities Capabilities `json:"capabilities"`
-	ConfigSchema Schema       `json:"config_schema"`
 }
 
 // ConfigureRequest carries one backend instance's configuration.

@@ -102,25 +102,6 @@ func TestSchemaCheck(t *testing.T) {
 	}
 }
 
-func TestSchemaWireRoundTrip(t *testing.T) {
-	t.Parallel()
-	p, err := schemaToPB(testSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := schemaFromPB(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Defaults travel as JSON, so numbers come back as float64.
-	want := testSchema
-	want.Attributes = append([]Attribute(nil), testSchema.Attributes...)
-	want.Attributes[2].Default = float64(5)
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("schema changed on the wire (-want +got):\n%s", diff)
-	}
-}
-
 func TestConfigureRequestDecode(t *testing.T) {
 	t.Parallel()
 	var cfg struct {

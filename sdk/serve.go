@@ -16,10 +16,14 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/alphaswarm/controller/sdk/internal/backendv1"
+	"github.com/alphaswarm/controller/sdk/internal/wire"
 )
 
-// envLogLevel carries the host's log level to the plugin.
-const envLogLevel = "ALPHASWARM_PLUGIN_LOG_LEVEL"
+// MaxMessageBytes bounds one gRPC message in either direction, a state blob
+// included. It is raised from gRPC's 4 MiB default so that large deployments
+// and state blobs fit, and kept finite so that a misbehaving peer cannot
+// exhaust memory.
+const MaxMessageBytes = 64 << 20
 
 // Serve runs b as a backend plugin. Call it from the plugin's main and nothing
 // else; it returns only when the host is done with the plugin.
@@ -31,7 +35,7 @@ const envLogLevel = "ALPHASWARM_PLUGIN_LOG_LEVEL"
 // is and exits. A plugin never outlives its host: when the host process
 // ends, even by SIGKILL, the plugin exits within a second.
 func Serve(b Backend) {
-	level := hclog.LevelFromString(os.Getenv(envLogLevel))
+	level := hclog.LevelFromString(os.Getenv(wire.EnvLogLevel))
 	if level == hclog.NoLevel {
 		level = hclog.Info
 	}
@@ -51,12 +55,12 @@ func Serve(b Backend) {
 	go warmUp(s)
 	go exitWithParent(os.Getppid(), time.Second)
 	plugin.Serve(&plugin.ServeConfig{
-		HandshakeConfig:  Handshake,
-		VersionedPlugins: versionedPlugins(s),
+		HandshakeConfig:  wire.Handshake,
+		VersionedPlugins: wire.VersionedPlugins(s),
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return grpc.NewServer(append(opts, serverOptions()...)...)
+			return grpc.NewServer(append(opts, wire.ServerOptions()...)...)
 		},
-		TLSProvider: ServerTLS,
+		TLSProvider: wire.ServerTLS,
 		Logger:      logger,
 	})
 }

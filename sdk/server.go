@@ -9,6 +9,7 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	pb "github.com/alphaswarm/controller/sdk/internal/backendv1"
+	"github.com/alphaswarm/controller/sdk/internal/wire"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -25,6 +26,18 @@ type server struct {
 }
 
 var _ pb.BackendServer = (*server)(nil)
+
+// init lends newServer to pluginhost.ServeInProcess, through package wire,
+// without exporting it to plugin authors.
+func init() {
+	wire.NewServer = func(ctx context.Context, backend any) (pb.BackendServer, error) {
+		b, ok := backend.(Backend)
+		if !ok {
+			return nil, fmt.Errorf("serve backend: %T does not implement sdk.Backend", backend)
+		}
+		return newServer(ctx, b)
+	}
+}
 
 // newServer reads the backend's Info once and checks its schema, so that a
 // plugin with a broken schema fails at start rather than at the first call.
@@ -71,7 +84,7 @@ func (s *server) Configure(ctx context.Context, req *pb.Configure_Request) (*pb.
 }
 
 func (s *server) Validate(ctx context.Context, req *pb.Validate_Request) (*pb.Validate_Response, error) {
-	spec := specFromPB(req.GetDeployment())
+	spec := wire.SpecFromPB(req.GetDeployment())
 	var diags []Diagnostic
 	var verr core.ValidationError
 	if err := spec.Validate(); errors.As(err, &verr) {
@@ -88,7 +101,7 @@ func (s *server) Validate(ctx context.Context, req *pb.Validate_Request) (*pb.Va
 }
 
 func (s *server) Plan(ctx context.Context, req *pb.Plan_Request) (*pb.Plan_Response, error) {
-	spec := specFromPB(req.GetDeployment())
+	spec := wire.SpecFromPB(req.GetDeployment())
 	if err := spec.Validate(); err != nil {
 		return nil, errorToStatus(err)
 	}
@@ -100,7 +113,7 @@ func (s *server) Plan(ctx context.Context, req *pb.Plan_Request) (*pb.Plan_Respo
 }
 
 func (s *server) Apply(req *pb.Apply_Request, stream pb.Backend_ApplyServer) error {
-	spec := specFromPB(req.GetDeployment())
+	spec := wire.SpecFromPB(req.GetDeployment())
 	if err := spec.Validate(); err != nil {
 		return errorToStatus(err)
 	}
@@ -109,7 +122,7 @@ func (s *server) Apply(req *pb.Apply_Request, stream pb.Backend_ApplyServer) err
 		mu.Lock()
 		defer mu.Unlock()
 		// A send error means the host is gone; the context ends the apply.
-		_ = stream.Send(&pb.Apply_Response{Message: &pb.Apply_Response_Event{Event: eventToPB(e)}})
+		_ = stream.Send(&pb.Apply_Response{Message: &pb.Apply_Response_Event{Event: wire.EventToPB(e)}})
 	}
 	resp, err := s.impl.Apply(stream.Context(), &ApplyRequest{
 		Deployment: spec, PriorState: req.GetPriorState(), Secrets: req.GetSecrets(),
@@ -131,18 +144,18 @@ func (s *server) Apply(req *pb.Apply_Request, stream pb.Backend_ApplyServer) err
 }
 
 func (s *server) Destroy(ctx context.Context, req *pb.Destroy_Request) (*pb.Destroy_Response, error) {
-	ref, state := targetFromPB(req.GetTarget())
+	ref, state := wire.TargetFromPB(req.GetTarget())
 	_, err := s.impl.Destroy(ctx, &DestroyRequest{Deployment: ref, State: state, RemoveData: req.GetRemoveData()})
 	return &pb.Destroy_Response{}, errorToStatus(err)
 }
 
 func (s *server) Status(ctx context.Context, req *pb.Status_Request) (*pb.Status_Response, error) {
-	ref, state := targetFromPB(req.GetTarget())
+	ref, state := wire.TargetFromPB(req.GetTarget())
 	resp, err := s.impl.Status(ctx, &StatusRequest{Deployment: ref, State: state})
 	if err != nil {
 		return nil, errorToStatus(err)
 	}
-	return &pb.Status_Response{Status: statusToPB(&resp.Status)}, nil
+	return &pb.Status_Response{Status: wire.StatusToPB(&resp.Status)}, nil
 }
 
 func (s *server) Restart(ctx context.Context, req *pb.Restart_Request) (*pb.Restart_Response, error) {
@@ -150,7 +163,7 @@ func (s *server) Restart(ctx context.Context, req *pb.Restart_Request) (*pb.Rest
 	if !ok {
 		return nil, s.unsupported("restart")
 	}
-	ref, state := targetFromPB(req.GetTarget())
+	ref, state := wire.TargetFromPB(req.GetTarget())
 	resp, err := r.Restart(ctx, &RestartRequest{Deployment: ref, State: state, Service: req.GetService()})
 	if err != nil {
 		return nil, errorToStatus(err)
@@ -163,7 +176,7 @@ func (s *server) Start(ctx context.Context, req *pb.Start_Request) (*pb.Start_Re
 	if !ok {
 		return nil, s.unsupported("start")
 	}
-	ref, state := targetFromPB(req.GetTarget())
+	ref, state := wire.TargetFromPB(req.GetTarget())
 	resp, err := r.Start(ctx, &StartRequest{Deployment: ref, State: state, Service: req.GetService()})
 	if err != nil {
 		return nil, errorToStatus(err)
@@ -176,7 +189,7 @@ func (s *server) Stop(ctx context.Context, req *pb.Stop_Request) (*pb.Stop_Respo
 	if !ok {
 		return nil, s.unsupported("stop")
 	}
-	ref, state := targetFromPB(req.GetTarget())
+	ref, state := wire.TargetFromPB(req.GetTarget())
 	resp, err := r.Stop(ctx, &StopRequest{Deployment: ref, State: state, Service: req.GetService()})
 	if err != nil {
 		return nil, errorToStatus(err)
@@ -192,7 +205,7 @@ func (s *server) Scale(ctx context.Context, req *pb.Scale_Request) (*pb.Scale_Re
 	if n := req.GetReplicas(); n < 0 || n > core.MaxReplicas {
 		return nil, status.Errorf(codes.InvalidArgument, "scale %q: %d replicas is outside 0..%d", req.GetService(), n, core.MaxReplicas)
 	}
-	ref, state := targetFromPB(req.GetTarget())
+	ref, state := wire.TargetFromPB(req.GetTarget())
 	resp, err := r.Scale(ctx, &ScaleRequest{
 		Deployment: ref, State: state, Service: req.GetService(), Replicas: int(req.GetReplicas()),
 	})
@@ -207,16 +220,16 @@ func (s *server) Logs(req *pb.Logs_Request, stream pb.Backend_LogsServer) error 
 	if !ok {
 		return s.unsupported("logs")
 	}
-	ref, state := targetFromPB(req.GetTarget())
+	ref, state := wire.TargetFromPB(req.GetTarget())
 	send := func(l LogLine) error {
 		return stream.Send(&pb.LogLine{
-			TimeUnixNano: unixNano(l.Time), Service: l.Service, Replica: l.Replica,
+			TimeUnixNano: wire.UnixNano(l.Time), Service: l.Service, Replica: l.Replica,
 			Stream: string(l.Stream), Message: []byte(l.Message),
 		})
 	}
 	err := r.Logs(stream.Context(), &LogsRequest{
 		Deployment: ref, State: state, Service: req.GetService(), Replica: req.GetReplica(),
-		Follow: req.GetFollow(), Tail: int(req.GetTail()), Since: fromUnixNano(req.GetSinceUnixNano()),
+		Follow: req.GetFollow(), Tail: int(req.GetTail()), Since: wire.FromUnixNano(req.GetSinceUnixNano()),
 	}, send)
 	if err != nil && stream.Context().Err() != nil {
 		return nil // the host hung up: a followed stream ends this way
@@ -229,12 +242,12 @@ func (s *server) Metrics(ctx context.Context, req *pb.Metrics_Request) (*pb.Metr
 	if !ok {
 		return nil, s.unsupported("metrics")
 	}
-	ref, state := targetFromPB(req.GetTarget())
+	ref, state := wire.TargetFromPB(req.GetTarget())
 	resp, err := r.Metrics(ctx, &MetricsRequest{Deployment: ref, State: state, Service: req.GetService()})
 	if err != nil {
 		return nil, errorToStatus(err)
 	}
-	return &pb.Metrics_Response{Points: metricsToPB(resp.Points)}, nil
+	return &pb.Metrics_Response{Points: wire.MetricsToPB(resp.Points)}, nil
 }
 
 func (s *server) NodeHealth(ctx context.Context, _ *pb.NodeHealth_Request) (*pb.NodeHealth_Response, error) {
@@ -246,7 +259,7 @@ func (s *server) NodeHealth(ctx context.Context, _ *pb.NodeHealth_Request) (*pb.
 	if err != nil {
 		return nil, errorToStatus(err)
 	}
-	return &pb.NodeHealth_Response{Nodes: nodesToPB(resp.Nodes)}, nil
+	return &pb.NodeHealth_Response{Nodes: wire.NodesToPB(resp.Nodes)}, nil
 }
 
 func (s *server) Exec(stream pb.Backend_ExecServer) error {
@@ -262,7 +275,7 @@ func (s *server) Exec(stream pb.Backend_ExecServer) error {
 	if start == nil {
 		return status.Error(codes.InvalidArgument, "exec: the first message must be start")
 	}
-	ref, state := targetFromPB(start.GetTarget())
+	ref, state := wire.TargetFromPB(start.GetTarget())
 	req := &ExecRequest{
 		Deployment: ref, State: state, Service: start.GetService(), Replica: start.GetReplica(),
 		Command: start.GetCommand(), TTY: start.GetTty(), Stdin: start.GetStdin(),

@@ -17,6 +17,7 @@ import (
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
 	"github.com/alphaswarm/controller/sdk/backendtest"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // pluginBinary is this package built as a plugin, by TestMain.
@@ -38,7 +39,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func harness(connect func(*testing.T) *sdk.Client) backendtest.Harness {
+func harness(connect func(*testing.T) *pluginhost.Client) backendtest.Harness {
 	return backendtest.Harness{
 		Connect:       connect,
 		Config:        json.RawMessage(`{"log_interval": "50ms"}`),
@@ -65,7 +66,7 @@ func TestConformanceInProcess(t *testing.T) {
 	backendtest.Run(t, harness(backendtest.InProcess(func() sdk.Backend { return New() })))
 }
 
-func configured(t *testing.T, config string) *sdk.Client {
+func configured(t *testing.T, config string) *pluginhost.Client {
 	t.Helper()
 	c := backendtest.InProcess(func() sdk.Backend { return New() })(t)
 	if _, err := c.Configure(context.Background(), &sdk.ConfigureRequest{Config: json.RawMessage(config)}); err != nil {
@@ -84,7 +85,7 @@ func TestAFreshInstanceCarriesOn(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name    string
-		connect func(*testing.T) *sdk.Client
+		connect func(*testing.T) *pluginhost.Client
 	}{
 		{"in process", backendtest.InProcess(func() sdk.Backend { return New() })},
 		{"across processes", backendtest.Launch(pluginBinary)},

@@ -23,6 +23,7 @@ import (
 	"github.com/alphaswarm/controller/plugins/compose"
 	"github.com/alphaswarm/controller/sdk"
 	"github.com/alphaswarm/controller/sdk/backendtest"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 var deploymentSeq atomic.Int64
@@ -31,7 +32,7 @@ var deploymentSeq atomic.Int64
 // when the test ends.
 type fixture struct {
 	t       *testing.T
-	c       *sdk.Client
+	c       *pluginhost.Client
 	spec    core.DeploymentSpec
 	state   []byte
 	project string
@@ -319,6 +320,70 @@ func TestExecWithTTY(t *testing.T) {
 	}
 	if out.String() != "hello tty\r\n" {
 		t.Errorf("TTY output %q, want the line with a terminal's CRLF", out.String())
+	}
+}
+
+// TestExecTTYSizeReachesTheReplica reads the terminal's size from inside
+// the replica: the size the exec starts with, then a resize sent once the
+// command has printed the first one.
+func TestExecTTYSizeReachesTheReplica(t *testing.T) {
+	t.Parallel()
+	f := appliedAPI(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out := &lineWriter{lines: make(chan string, 16)}
+	resize := make(chan sdk.TermSize, 1)
+	type result struct {
+		resp *sdk.ExecResponse
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer close(out.lines)
+		resp, err := f.c.Exec(ctx, &sdk.ExecRequest{Deployment: f.spec.Ref(), State: f.state, Service: "api",
+			Command: []string{"/echo", "winsize", "40x100"}, TTY: true, Size: sdk.TermSize{Rows: 24, Cols: 80}},
+			sdk.ExecStreams{Stdout: out, Stderr: out, Resize: resize})
+		done <- result{resp, err}
+	}()
+	var seen []string
+	resized := false
+	for line := range out.lines {
+		seen = append(seen, line)
+		if line == "24 80" && !resized {
+			resize <- sdk.TermSize{Rows: 40, Cols: 100}
+			resized = true
+		}
+	}
+	close(resize)
+	r := <-done
+	if r.err != nil || r.resp.ExitCode != 0 {
+		t.Fatalf("exec of /echo winsize: %+v, %v; it printed %q", r.resp, r.err, seen)
+	}
+	// The first line may be 0 0 when the command reads its terminal before
+	// the first size is set; the first size must arrive all the same.
+	if i := slices.Index(seen, "24 80"); i < 0 || i > 1 || seen[len(seen)-1] != "40 100" {
+		t.Errorf("the replica's terminal sizes were %q; want 24 80 (the exec's size) and then 40 100 (the resize)", seen)
+	}
+}
+
+// lineWriter sends each complete line written to it, without "\r\n".
+type lineWriter struct {
+	mu    sync.Mutex
+	buf   []byte
+	lines chan string
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := slices.Index(w.buf, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		w.lines <- strings.TrimRight(string(w.buf[:i]), "\r")
+		w.buf = w.buf[i+1:]
 	}
 }
 

@@ -56,6 +56,12 @@ func (b *Backend) Exec(ctx context.Context, req *sdk.ExecRequest, streams sdk.Ex
 		}()
 	}
 	go func() {
+		// The engine keeps ConsoleSize for the exec, but the process starts
+		// on a 0x0 terminal: set the first size once it runs, as the docker
+		// CLI does, and only then forward changes, so they arrive in order.
+		if req.TTY && req.Size.Rows > 0 && req.Size.Cols > 0 {
+			b.initialExecSize(ctx, created.ID, req.Size)
+		}
 		for size := range streams.Resize {
 			_ = b.docker.ContainerExecResize(ctx, created.ID, container.ResizeOptions{Height: uint(size.Rows), Width: uint(size.Cols)})
 		}
@@ -72,6 +78,22 @@ func (b *Backend) Exec(ctx context.Context, req *sdk.ExecRequest, streams sdk.Ex
 		return nil, fmt.Errorf("exec in %s: read output: %w", r.name, err)
 	}
 	return b.execExitCode(ctx, created.ID, r.name)
+}
+
+// initialExecSize sets an exec's terminal size, retrying a few times while
+// the engine does not report the exec running yet.
+func (b *Backend) initialExecSize(ctx context.Context, id string, size sdk.TermSize) {
+	for attempt := 1; attempt <= 10; attempt++ {
+		err := b.docker.ContainerExecResize(ctx, id, container.ResizeOptions{Height: uint(size.Rows), Width: uint(size.Cols)})
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Duration(attempt) * 10 * time.Millisecond):
+		}
+	}
 }
 
 // execExitCode waits for the exec to be reported finished and returns its

@@ -16,6 +16,7 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // BenchmarkKubernetesApply measures applying a 10-service deployment
@@ -27,7 +28,7 @@ import (
 func BenchmarkKubernetesApply(b *testing.B) {
 	c := needCluster(b)
 	ctx := context.Background()
-	plugin, err := sdk.Launch(ctx, sdk.LaunchConfig{Path: pluginBinary})
+	plugin, err := pluginhost.Launch(ctx, pluginhost.LaunchConfig{Path: pluginBinary})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	k8splugin "github.com/alphaswarm/controller/plugins/kubernetes"
 	"github.com/alphaswarm/controller/sdk"
 	"github.com/alphaswarm/controller/sdk/backendtest"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // admin is a client-go client with the cluster admin's kubeconfig, to
@@ -61,7 +62,7 @@ func kubeconfigWith(t *testing.T, edit func(server *string, token *string)) stri
 }
 
 // plugin launches the plugin binary and configures it with cfg.
-func plugin(t *testing.T, cfg map[string]any) (*sdk.Client, error) {
+func plugin(t *testing.T, cfg map[string]any) (*pluginhost.Client, error) {
 	t.Helper()
 	c := backendtest.Launch(pluginBinary)(t)
 	b, _ := json.Marshal(cfg)
@@ -112,7 +113,7 @@ func deployment(tenant, name string, replicas int) core.DeploymentSpec {
 	return core.DeploymentSpec{Tenant: tenant, Environment: "test", Name: name, Services: []core.ServiceSpec{svc}}
 }
 
-func apply(t *testing.T, c *sdk.Client, spec core.DeploymentSpec, secrets sdk.SecretValues, prior []byte) ([]byte, error) {
+func apply(t *testing.T, c *pluginhost.Client, spec core.DeploymentSpec, secrets sdk.SecretValues, prior []byte) ([]byte, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()

@@ -10,13 +10,14 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // suite carries what every check needs.
 type suite struct {
 	h      Harness
-	client *sdk.Client
-	info   sdk.Info
+	client *pluginhost.Client
+	info   pluginhost.Info
 }
 
 var deploymentSeq atomic.Int64

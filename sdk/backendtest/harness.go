@@ -24,13 +24,14 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // Harness tells the suite how to reach a backend and what it can run.
 type Harness struct {
 	// Connect returns a client for a fresh, unconfigured backend. Launch and
 	// InProcess make one; the suite closes it.
-	Connect func(t *testing.T) *sdk.Client
+	Connect func(t *testing.T) *pluginhost.Client
 	// Config is a valid configuration for the backend.
 	Config json.RawMessage
 	// BadConfig is a configuration the backend must reject with an
@@ -57,10 +58,10 @@ type Harness struct {
 
 // Launch returns a Connect function that starts the plugin binary at path as
 // a separate process, over mutual TLS, as the host does.
-func Launch(path string, env ...string) func(t *testing.T) *sdk.Client {
-	return func(t *testing.T) *sdk.Client {
+func Launch(path string, env ...string) func(t *testing.T) *pluginhost.Client {
+	return func(t *testing.T) *pluginhost.Client {
 		t.Helper()
-		c, err := sdk.Launch(context.Background(), sdk.LaunchConfig{Path: path, Env: env})
+		c, err := pluginhost.Launch(context.Background(), pluginhost.LaunchConfig{Path: path, Env: env})
 		if err != nil {
 			t.Fatalf("launch backend: %v", err)
 		}
@@ -71,10 +72,10 @@ func Launch(path string, env ...string) func(t *testing.T) *sdk.Client {
 
 // InProcess returns a Connect function that serves a new backend from
 // newBackend in this process, across a real gRPC connection.
-func InProcess(newBackend func() sdk.Backend) func(t *testing.T) *sdk.Client {
-	return func(t *testing.T) *sdk.Client {
+func InProcess(newBackend func() sdk.Backend) func(t *testing.T) *pluginhost.Client {
+	return func(t *testing.T) *pluginhost.Client {
 		t.Helper()
-		c, err := sdk.ServeInProcess(context.Background(), newBackend())
+		c, err := pluginhost.ServeInProcess(context.Background(), newBackend())
 		if err != nil {
 			t.Fatalf("serve backend: %v", err)
 		}

@@ -13,9 +13,10 @@ import (
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
 	"github.com/alphaswarm/controller/sdk/backendtest"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
-func configured(t *testing.T, config string) *sdk.Client {
+func configured(t *testing.T, config string) *pluginhost.Client {
 	t.Helper()
 	c := backendtest.InProcess(func() sdk.Backend { return New() })(t)
 	if _, err := c.Configure(context.Background(), &sdk.ConfigureRequest{Config: json.RawMessage(config)}); err != nil {

@@ -23,6 +23,11 @@
 //	                    trying each address of the host for a second in turn,
 //	                    until SIGTERM, print each failure and a summary line
 //	                    "requests=N failures=M", and exit 1 if any failed
+//	echo winsize [ROWSxCOLS]
+//	                    print "ROWS COLS" of the terminal on stdin now and each
+//	                    time it changes (SIGWINCH); without an argument exit
+//	                    after the first line, with one once the terminal has
+//	                    that size (exit 0) or after 10s (exit 1)
 //
 // On SIGTERM the server stops accepting connections and finishes the
 // requests it has before it exits, so a replica can leave without failing a
@@ -45,6 +50,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 func main() {
@@ -69,8 +75,10 @@ func main() {
 		os.Exit(check(args[1:]))
 	case "poll":
 		os.Exit(poll(args[1:]))
+	case "winsize":
+		os.Exit(winsize(args[1:]))
 	default:
-		fmt.Fprintf(os.Stderr, "echo: unknown command %q (serve, cat, exit, print, check)\n", args[0])
+		fmt.Fprintf(os.Stderr, "echo: unknown command %q (serve, cat, exit, print, check, poll, winsize)\n", args[0])
 		os.Exit(127)
 	}
 }
@@ -229,6 +237,47 @@ func poll(args []string) int {
 			fmt.Printf("FAIL %s after %s from %q: %v %v\n", started.Format(time.RFC3339Nano), time.Since(started).Round(time.Millisecond), remote, err, steps)
 		}
 	}
+}
+
+// winsize prints the size of the terminal on stdin, and again on every
+// SIGWINCH, until it equals the wanted size (if any).
+func winsize(args []string) int {
+	var wantRows, wantCols int
+	if len(args) > 0 {
+		if _, err := fmt.Sscanf(args[0], "%dx%d", &wantRows, &wantCols); err != nil {
+			fmt.Fprintf(os.Stderr, "echo winsize: %q is not ROWSxCOLS\n", args[0])
+			return 2
+		}
+	}
+	changed := make(chan os.Signal, 1)
+	signal.Notify(changed, syscall.SIGWINCH) // before the first line, so no change after it is missed
+	deadline := time.After(10 * time.Second)
+	for {
+		rows, cols, err := termSize(0)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "echo winsize:", err)
+			return 1
+		}
+		fmt.Printf("%d %d\n", rows, cols)
+		if wantRows == 0 || (rows == wantRows && cols == wantCols) {
+			return 0
+		}
+		select {
+		case <-changed:
+		case <-deadline:
+			fmt.Fprintf(os.Stderr, "echo winsize: the terminal did not become %dx%d within 10s\n", wantRows, wantCols)
+			return 1
+		}
+	}
+}
+
+// termSize reads a terminal's size with the TIOCGWINSZ ioctl.
+func termSize(fd uintptr) (rows, cols int, err error) {
+	var ws struct{ Row, Col, X, Y uint16 }
+	if _, _, errno := syscall.Syscall(syscall.SYS_IOCTL, fd, syscall.TIOCGWINSZ, uintptr(unsafe.Pointer(&ws))); errno != 0 {
+		return 0, 0, fmt.Errorf("read the terminal size: %w", errno)
+	}
+	return int(ws.Row), int(ws.Col), nil
 }
 
 func tick() {

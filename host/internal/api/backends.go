@@ -3,29 +3,12 @@ package api
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/alphaswarm/controller/core/auth"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/topology"
-	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
-
-// backendView is one registered backend as a tenant sees it: what it is,
-// where the tenant may deploy to it, and what its plugin can do. Its
-// configuration, which is the operator's, is not shown.
-type backendView struct {
-	ID           string           `json:"id"`
-	Type         string           `json:"type"`
-	Name         string           `json:"name"`
-	Environments []string         `json:"environments"` // granted to the caller's tenant; "*" for all
-	Version      string           `json:"version"`
-	Protocol     int              `json:"protocol"`
-	Capabilities sdk.Capabilities `json:"capabilities"`
-	Health       string           `json:"health"` // "ok" or why not
-	// Settable lists the configuration attributes and blocks a topology
-	// may set in its reference to the backend.
-	Settable []string `json:"settable"`
-}
 
 // backends lists the registered backends granted to the caller's tenant,
 // with their plugins' versions and capabilities and whether each starts.
@@ -35,13 +18,13 @@ func (s *Server) backends(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := []backendView{}
+	out := []wire.Backend{}
 	for _, b := range s.registry.List() {
 		granted, envs := b.GrantedTo(p.Tenant)
 		if !granted {
 			continue
 		}
-		v := backendView{ID: b.ID(), Type: b.Type, Name: b.Name, Environments: envs, Health: "ok", Settable: []string{}}
+		v := wire.Backend{ID: b.ID(), Type: b.Type, Name: b.Name, Environments: envs, Health: "ok", Settable: []string{}}
 		part := topology.TenantPart(b.Schema())
 		for _, a := range part.Attributes {
 			v.Settable = append(v.Settable, a.Name)
@@ -56,28 +39,16 @@ func (s *Server) backends(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, v)
 	}
-	reply(w, http.StatusOK, map[string]any{"backends": out})
+	reply(w, http.StatusOK, wire.BackendList{Backends: out})
 }
 
 // describe returns what the plugin of a backend type says of itself.
-func (s *Server) describe(r *http.Request, plugin string) (sdk.Info, error) {
+func (s *Server) describe(r *http.Request, plugin string) (pluginhost.Info, error) {
 	pl, err := s.plugins.Plugin(plugin)
 	if err != nil {
-		return sdk.Info{}, err
+		return pluginhost.Info{}, err
 	}
 	return s.plugins.Describe(r.Context(), pl)
-}
-
-// auditView is one audit entry.
-type auditView struct {
-	At        time.Time `json:"at"`
-	Actor     string    `json:"actor"`
-	Tenant    string    `json:"tenant"`
-	Action    string    `json:"action"`
-	Target    string    `json:"target"`
-	Decision  string    `json:"decision"`
-	Reason    string    `json:"reason,omitempty"`
-	RequestID string    `json:"request_id"`
 }
 
 // auditLog lists the caller's tenant's audit entries, newest first.
@@ -101,9 +72,9 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := []auditView{}
+	out := []wire.AuditEntry{}
 	for _, e := range entries {
-		out = append(out, auditView(e))
+		out = append(out, wire.AuditEntry(e))
 	}
-	reply(w, http.StatusOK, map[string]any{"entries": out})
+	reply(w, http.StatusOK, wire.AuditList{Entries: out})
 }

@@ -11,27 +11,15 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/core/auth"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/store"
 	"github.com/alphaswarm/controller/sdk"
 )
 
-// deploymentView is a deployment as the API shows it.
-type deploymentView struct {
-	Tenant       string                 `json:"tenant"`
-	Environment  string                 `json:"environment"`
-	Name         string                 `json:"name"`
-	Backend      string                 `json:"backend"`
-	Revision     int                    `json:"revision"`
-	Incarnation  int                    `json:"incarnation"`
-	Status       *core.DeploymentStatus `json:"status,omitempty"`
-	DestroyError string                 `json:"destroy_error,omitempty"`
-	Created      time.Time              `json:"created"`
-	Updated      time.Time              `json:"updated"`
-}
-
-func view(d *store.Deployment) deploymentView {
-	return deploymentView{Tenant: d.Ref.Tenant, Environment: d.Ref.Environment, Name: d.Ref.Name, Backend: d.Backend,
+// view is a deployment as the API shows it.
+func view(d *store.Deployment) wire.Deployment {
+	return wire.Deployment{Tenant: d.Ref.Tenant, Environment: d.Ref.Environment, Name: d.Ref.Name, Backend: d.Backend,
 		Revision: d.Revision, Incarnation: d.Incarnation, Status: d.Status, DestroyError: d.DestroyError, Created: d.Created, Updated: d.Updated}
 }
 
@@ -47,11 +35,11 @@ func (s *Server) listDeployments(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	out := []deploymentView{}
+	out := []wire.Deployment{}
 	for i := range ds {
 		out = append(out, view(&ds[i]))
 	}
-	reply(w, http.StatusOK, map[string]any{"deployments": out})
+	reply(w, http.StatusOK, wire.DeploymentList{Deployments: out})
 }
 
 // lookup finds the deployment a route names and decides perm on it. The
@@ -133,13 +121,7 @@ func (s *Server) getDeployment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	statusErr := s.refreshStatus(r, d)
-	out := struct {
-		deploymentView
-		StatusError string              `json:"status_error,omitempty"`
-		Spec        core.DeploymentSpec `json:"spec"`
-		Revisions   []revisionView      `json:"revisions"`
-		CurrentJob  *jobView            `json:"current_job,omitempty"`
-	}{deploymentView: view(d), StatusError: statusErr, Spec: d.Spec, Revisions: []revisionView{}}
+	out := wire.DeploymentDetail{Deployment: view(d), StatusError: statusErr, Spec: d.Spec, Revisions: []wire.Revision{}}
 	revs, err := s.store.Revisions(r.Context(), d.Ref)
 	if err != nil {
 		s.fail(w, r, err)
@@ -155,21 +137,8 @@ func (s *Server) getDeployment(w http.ResponseWriter, r *http.Request) {
 	reply(w, http.StatusOK, out)
 }
 
-type revisionView struct {
-	Number      int               `json:"number"`
-	Incarnation int               `json:"incarnation"`
-	SourceHash  string            `json:"source_hash"`
-	AppliedBy   string            `json:"applied_by"`
-	AppliedAt   time.Time         `json:"applied_at"`
-	Outcome     string            `json:"outcome"`
-	Error       string            `json:"error,omitempty"`
-	Images      map[string]string `json:"images"`
-	DestroyedAt *time.Time        `json:"destroyed_at,omitempty"`
-	DestroyedBy string            `json:"destroyed_by,omitempty"`
-}
-
-func viewRevision(r store.Revision) revisionView {
-	v := revisionView{Number: r.Number, Incarnation: r.Incarnation, SourceHash: r.SourceHash, AppliedBy: r.AppliedBy,
+func viewRevision(r store.Revision) wire.Revision {
+	v := wire.Revision{Number: r.Number, Incarnation: r.Incarnation, SourceHash: r.SourceHash, AppliedBy: r.AppliedBy,
 		AppliedAt: r.AppliedAt, Outcome: r.Outcome, Error: r.Error, Images: r.Images, DestroyedBy: r.DestroyedBy}
 	if r.Destroyed() {
 		v.DestroyedAt = &r.DestroyedAt
@@ -177,50 +146,43 @@ func viewRevision(r store.Revision) revisionView {
 	return v
 }
 
-// operationBody is the body of a runtime operation; every field is
-// optional except scale's.
-type operationBody struct {
-	Service    string `json:"service"`
-	Replicas   *int   `json:"replicas"`
-	RemoveData bool   `json:"remove_data"`
+// operationPermission is the permission each of wire.RuntimeOps needs.
+var operationPermission = map[wire.Op]auth.Permission{
+	wire.OpDestroy: auth.DeploymentsDestroy, wire.OpRestart: auth.DeploymentsRestart,
+	wire.OpStart: auth.DeploymentsRestart, wire.OpStop: auth.DeploymentsRestart, wire.OpScale: auth.DeploymentsScale,
 }
 
-var operationPermission = map[string]auth.Permission{
-	jobs.KindDestroy: auth.DeploymentsDestroy, jobs.KindRestart: auth.DeploymentsRestart,
-	jobs.KindStart: auth.DeploymentsRestart, jobs.KindStop: auth.DeploymentsRestart, jobs.KindScale: auth.DeploymentsScale,
-}
-
-// operation queues a destroy, restart, start, stop or scale job.
-func (s *Server) operation(kind string) http.HandlerFunc {
+// operation queues the job of one of wire.RuntimeOps.
+func (s *Server) operation(op wire.Op) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		d, err := s.lookup(r, operationPermission[kind], kind)
+		d, err := s.lookup(r, operationPermission[op], op.AuditAction())
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		var body operationBody
+		var body wire.OperationRequest
 		if r.ContentLength != 0 {
 			if err := s.decode(w, r, smallBody, &body); err != nil {
 				s.fail(w, r, err)
 				return
 			}
 		}
-		payload, err := s.operationPayload(kind, d, body)
+		payload, err := s.operationPayload(op, d, body)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		p := principal(r.Context())
-		id, err := s.store.Enqueue(r.Context(), store.NewJob{Deployment: d.Ref, Kind: kind, Payload: payload, CreatedBy: p.Subject})
+		id, err := s.store.Enqueue(r.Context(), store.NewJob{Deployment: d.Ref, Kind: string(op.JobKind()), Payload: payload, CreatedBy: p.Subject})
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		reply(w, http.StatusAccepted, map[string]any{"job": id, "deployment": d.Ref})
+		reply(w, http.StatusAccepted, wire.OperationAccepted{Deployment: d.Ref, Job: id})
 	}
 }
 
-func (s *Server) operationPayload(kind string, d *store.Deployment, body operationBody) (jobs.Payload, error) {
+func (s *Server) operationPayload(op wire.Op, d *store.Deployment, body wire.OperationRequest) (jobs.Payload, error) {
 	backend, err := s.deploymentBackend(d)
 	p := jobs.Payload{Backend: backend, Service: body.Service, RemoveData: body.RemoveData}
 	if err != nil {
@@ -229,18 +191,18 @@ func (s *Server) operationPayload(kind string, d *store.Deployment, body operati
 	if body.Service != "" && d.Spec.Service(body.Service) == nil {
 		return p, badRequest("service", "deployment %s has no service %q", d.Ref.Name, body.Service)
 	}
-	if body.RemoveData && kind != jobs.KindDestroy {
+	if body.RemoveData && op != wire.OpDestroy {
 		return p, badRequest("remove_data", "remove_data applies to destroy only")
 	}
-	if body.Service != "" && kind == jobs.KindDestroy {
+	if body.Service != "" && op == wire.OpDestroy {
 		return p, badRequest("service", "destroy removes the whole deployment; it takes no service")
 	}
 	switch {
-	case kind == jobs.KindScale && (body.Service == "" || body.Replicas == nil):
+	case op == wire.OpScale && (body.Service == "" || body.Replicas == nil):
 		return p, badRequest(firstMissing(body), "scale needs service and replicas")
-	case kind == jobs.KindScale && (*body.Replicas < 0 || *body.Replicas > core.MaxReplicas):
+	case op == wire.OpScale && (*body.Replicas < 0 || *body.Replicas > core.MaxReplicas):
 		return p, badRequest("replicas", "replicas %d is outside 0..%d", *body.Replicas, core.MaxReplicas)
-	case kind != jobs.KindScale && body.Replicas != nil:
+	case op != wire.OpScale && body.Replicas != nil:
 		return p, badRequest("replicas", "replicas applies to scale only")
 	}
 	if body.Replicas != nil {
@@ -263,7 +225,7 @@ func (s *Server) deploymentBackend(d *store.Deployment) (jobs.Backend, error) {
 	return b, nil
 }
 
-func firstMissing(b operationBody) string {
+func firstMissing(b wire.OperationRequest) string {
 	if b.Service == "" {
 		return "service"
 	}

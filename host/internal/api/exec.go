@@ -12,30 +12,10 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/alphaswarm/controller/core/auth"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
-
-// The exec WebSocket carries binary frames whose first byte names a
-// stream, as Kubernetes' channel protocol does: 0 stdin (client to host),
-// 1 stdout and 2 stderr (host to client), 3 control, a JSON object:
-// {"type":"resize","rows":R,"cols":C} and {"type":"close_stdin"} from the
-// client, {"type":"exit","code":N} or {"type":"error","message":M} from the
-// host, which then closes the socket.
-const (
-	StreamStdin   byte = 0
-	StreamStdout  byte = 1
-	StreamStderr  byte = 2
-	StreamControl byte = 3
-)
-
-// Control is a message on the control stream.
-type Control struct {
-	Type    string `json:"type"`
-	Rows    uint16 `json:"rows,omitempty"`
-	Cols    uint16 `json:"cols,omitempty"`
-	Code    int    `json:"code"`
-	Message string `json:"message,omitempty"`
-}
 
 // Limits of an exec request.
 const (
@@ -44,14 +24,9 @@ const (
 	maxFrameBytes   = 1 << 20
 )
 
-// ExecSubprotocol names the exec protocol above. A browser offers it
-// beside the token subprotocol (auth.WebSocketTokenPrefix), and the host
-// selects it; other clients need not offer any.
-const ExecSubprotocol = "alphaswarm.exec.v1"
-
 var upgrader = websocket.Upgrader{
 	HandshakeTimeout: 10 * time.Second,
-	Subprotocols:     []string{ExecSubprotocol},
+	Subprotocols:     []string{wire.ExecSubprotocol},
 	// Tokens travel in the Authorization header, never in cookies, so a
 	// cross-site page cannot ride on a user's session; any origin may
 	// connect with a token of its own.
@@ -92,7 +67,7 @@ func execQuery(r *http.Request) (sdk.ExecRequest, error) {
 // before the upgrade, so refusals are ordinary problem documents.
 func (s *Server) exec(w http.ResponseWriter, r *http.Request) {
 	var req sdk.ExecRequest
-	t, err := s.target(r, auth.DeploymentsExec, "exec", func() (err error) { req, err = execQuery(r); return err })
+	t, err := s.target(r, auth.DeploymentsExec, wire.OpExec.AuditAction(), func() (err error) { req, err = execQuery(r); return err })
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -107,23 +82,23 @@ func (s *Server) exec(w http.ResponseWriter, r *http.Request) {
 	s.runExec(r.Context(), t.c, conn, req)
 }
 
-func (s *Server) runExec(ctx context.Context, c *sdk.Client, conn *websocket.Conn, req sdk.ExecRequest) {
+func (s *Server) runExec(ctx context.Context, c *pluginhost.Client, conn *websocket.Conn, req sdk.ExecRequest) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ws := &wsStreams{conn: conn}
 	stdin, stdinW := io.Pipe()
 	resize := make(chan sdk.TermSize, 8)
 	go ws.readClient(cancel, stdinW, resize)
-	resp, err := c.Exec(ctx, &req, sdk.ExecStreams{Stdin: stdin, Stdout: ws.stream(StreamStdout), Stderr: ws.stream(StreamStderr), Resize: resize})
-	msg := Control{Type: "exit"}
+	resp, err := c.Exec(ctx, &req, sdk.ExecStreams{Stdin: stdin, Stdout: ws.stream(wire.StreamStdout), Stderr: ws.stream(wire.StreamStderr), Resize: resize})
+	msg := wire.ExecControl{Type: wire.ControlExit}
 	if err != nil {
 		_, detail := status(err)
-		msg = Control{Type: "error", Message: detail}
+		msg = wire.ExecControl{Type: wire.ControlError, Message: detail}
 	} else {
 		msg.Code = resp.ExitCode
 	}
 	b, _ := json.Marshal(msg)
-	ws.write(StreamControl, b)
+	ws.write(wire.StreamControl, b)
 	ws.mu.Lock()
 	conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 	ws.mu.Unlock()
@@ -166,22 +141,22 @@ func (ws *wsStreams) readClient(cancel func(), stdin *io.PipeWriter, resize chan
 			return
 		}
 		switch msg[0] {
-		case StreamStdin:
+		case wire.StreamStdin:
 			if _, err := stdin.Write(msg[1:]); err != nil {
 				return
 			}
-		case StreamControl:
-			var c Control
+		case wire.StreamControl:
+			var c wire.ExecControl
 			if json.Unmarshal(msg[1:], &c) != nil {
 				continue
 			}
 			switch c.Type {
-			case "resize":
+			case wire.ControlResize:
 				select {
 				case resize <- sdk.TermSize{Rows: c.Rows, Cols: c.Cols}:
 				default:
 				}
-			case "close_stdin":
+			case wire.ControlCloseStdin:
 				stdin.Close()
 			}
 		}

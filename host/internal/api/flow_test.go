@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/alphaswarm/controller/core/auth"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 )
 
 type planAnswer struct {
@@ -97,39 +98,51 @@ func (h *harness) streamEvents(token string, job int64) string {
 	return b.String()
 }
 
+// operate queues op on acme/web and returns its job.
+func (h *harness) operate(token string, op wire.Op, body any) int64 {
+	h.t.Helper()
+	code, out := h.do("POST", "/v1/deployments/acme/web/"+string(op), token, body)
+	if code != http.StatusAccepted {
+		h.t.Fatalf("%s: %d %s", op, code, out)
+	}
+	return decodeJSON[wire.OperationAccepted](h.t, out).Job
+}
+
+// succeeded runs the queued jobs and checks that job, of kind op, ended
+// well.
+func (h *harness) succeeded(token string, job int64, op wire.Op) {
+	h.t.Helper()
+	h.drain()
+	code, out := h.do("GET", fmt.Sprintf("/v1/jobs/%d", job), token, nil)
+	if got := decodeJSON[wire.Job](h.t, out); code != http.StatusOK || got.Kind != op.JobKind() || !got.Succeeded() {
+		h.t.Fatalf("%s job %d: %d %s; want a %s job that succeeded", op, job, code, out, op.JobKind())
+	}
+}
+
 func TestRuntimeOperationsQueueJobs(t *testing.T) {
 	stores(t, func(t *testing.T, h *harness) {
 		h.deploy("acme", "prod", "web")
 		ops := h.token("acme", []string{"prod"}, auth.DeploymentsScale, auth.DeploymentsRestart, auth.DeploymentsRead, auth.DeploymentsDestroy)
-		code, out := h.do("POST", "/v1/deployments/acme/web/scale", ops, map[string]any{"service": "api", "replicas": 4})
-		if code != http.StatusAccepted {
-			t.Fatalf("scale: %d %s", code, out)
-		}
-		h.drain()
-		job := decodeJSON[struct{ Job int64 }](t, out).Job
-		code, out = h.do("GET", fmt.Sprintf("/v1/jobs/%d", job), ops, nil)
-		if got := decodeJSON[struct{ Kind, State string }](t, out); code != 200 || got.Kind != "scale" || got.State != "succeeded" {
-			t.Fatalf("scale job: %d %s", code, out)
-		}
-		_, out = h.do("GET", "/v1/deployments/acme/web", ops, nil)
-		replicas := decodeJSON[struct {
-			Status struct {
-				Services []struct{ Replicas []struct{ ID string } }
+		h.succeeded(ops, h.operate(ops, wire.OpScale, map[string]any{"service": "api", "replicas": 4}), wire.OpScale)
+		replicas := func() int {
+			_, out := h.do("GET", "/v1/deployments/acme/web", ops, nil)
+			d := decodeJSON[wire.DeploymentDetail](t, out)
+			if d.Status == nil || len(d.Status.Services) != 1 {
+				t.Fatalf("deployment without the status of its one service: %s", out)
 			}
-		}](t, out).Status.Services[0].Replicas
-		if len(replicas) != 4 {
-			t.Errorf("after scale to 4 the status shows %d replicas: %s", len(replicas), out)
+			return len(d.Status.Services[0].Replicas)
 		}
-		for _, op := range []string{"stop", "start", "restart"} {
-			if code, out := h.do("POST", "/v1/deployments/acme/web/"+op, ops, nil); code != http.StatusAccepted {
-				t.Fatalf("%s: %d %s", op, code, out)
-			}
+		if n := replicas(); n != 4 {
+			t.Errorf("after scale to 4 the status shows %d replicas", n)
 		}
-		h.drain()
-		if code, out := h.do("POST", "/v1/deployments/acme/web/destroy", ops, nil); code != http.StatusAccepted {
-			t.Fatalf("destroy: %d %s", code, out)
+		for _, op := range []wire.Op{wire.OpStop, wire.OpStart, wire.OpRestart} {
+			h.succeeded(ops, h.operate(ops, op, nil), op)
 		}
-		h.drain()
+		h.succeeded(ops, h.operate(ops, wire.OpRestart, map[string]any{"service": "api"}), wire.OpRestart)
+		if n := replicas(); n != 4 {
+			t.Errorf("after stop, start and restart the status shows %d replicas, want the 4 scaled to", n)
+		}
+		h.succeeded(ops, h.operate(ops, wire.OpDestroy, nil), wire.OpDestroy)
 		if code, _ := h.do("GET", "/v1/deployments/acme/web", ops, nil); code != http.StatusNotFound {
 			t.Errorf("after destroy the deployment answers %d", code)
 		}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
@@ -26,27 +25,14 @@ import (
 const audience = "https://api.alphaswarm.test"
 
 var (
-	pluginDir  string
-	cluster    *testpg.Cluster
-	clusterErr error
+	pluginDir string
 )
 
 func TestMain(m *testing.M) {
-	tmp, err := os.MkdirTemp("", "api-test-")
-	if err == nil {
+	testpg.Main(m, func(tmp string) (err error) {
 		pluginDir, err = testbin.PluginDir(tmp, false)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cluster, clusterErr = testpg.Start()
-	code := m.Run()
-	if cluster != nil {
-		cluster.Stop()
-	}
-	os.RemoveAll(tmp)
-	os.Exit(code)
+		return err
+	})
 }
 
 // stores runs fn with a harness on SQLite and one on PostgreSQL.
@@ -88,7 +74,7 @@ func newHarnessOn(t *testing.T, kind string, opts ...option) *harness {
 	t.Helper()
 	cfg := store.Config{DataDir: t.TempDir()}
 	if kind == "postgres" {
-		cfg = store.Config{DatabaseURL: testpg.Database(t, cluster, clusterErr), StateKeys: []string{"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}}
+		cfg = store.Config{DatabaseURL: testpg.SharedDatabase(t), StateKeys: []string{"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}}
 	}
 	st, err := store.Open(context.Background(), cfg)
 	if err != nil {

@@ -9,27 +9,14 @@ import (
 
 	"github.com/gorilla/mux"
 
-	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/core/auth"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/store"
 )
 
-// jobView is a job as the API shows it; its payload stays inside.
-type jobView struct {
-	ID         int64              `json:"id"`
-	Deployment core.DeploymentRef `json:"deployment"`
-	Kind       string             `json:"kind"`
-	State      store.JobState     `json:"state"`
-	Attempts   int                `json:"attempts"`
-	Error      string             `json:"error,omitempty"`
-	CreatedBy  string             `json:"created_by"`
-	Created    time.Time          `json:"created"`
-	Started    time.Time          `json:"started,omitzero"`
-	Finished   time.Time          `json:"finished,omitzero"`
-}
-
-func viewJob(j *store.Job) jobView {
-	return jobView{ID: j.ID, Deployment: j.Deployment, Kind: j.Kind, State: j.State, Attempts: j.Attempts, Error: j.Error,
+// viewJob is a job as the API shows it; its payload stays inside.
+func viewJob(j *store.Job) wire.Job {
+	return wire.Job{ID: j.ID, Deployment: j.Deployment, Kind: wire.Op(j.Kind), State: string(j.State), Attempts: j.Attempts, Error: j.Error,
 		CreatedBy: j.CreatedBy, Created: j.Created, Started: j.Started, Finished: j.Finished}
 }
 
@@ -86,15 +73,15 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 	for {
 		events, last, err := s.store.Events(r.Context(), j.ID, after)
 		if err != nil {
-			sse.send("error", "", map[string]string{"error": err.Error()})
+			sse.send(wire.EventError, "", wire.StreamError{Error: err.Error()})
 			return
 		}
 		for i, e := range events {
-			sse.send("progress", strconv.Itoa(last-len(events)+1+i), e)
+			sse.send(wire.EventProgress, strconv.Itoa(last-len(events)+1+i), e)
 		}
 		after = last
 		if finished(j.State) && len(events) == 0 {
-			sse.send("end", "", viewJob(j))
+			sse.send(wire.EventEnd, "", viewJob(j))
 			return
 		}
 		select {

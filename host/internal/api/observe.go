@@ -12,8 +12,10 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/core/auth"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/store"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // maxTail bounds ?tail=.
@@ -21,7 +23,7 @@ const maxTail = 100000
 
 // client returns the plugin client of the instance that runs d for its
 // tenant, the same instance its jobs use.
-func (s *Server) client(ctx context.Context, d *store.Deployment) (*sdk.Client, error) {
+func (s *Server) client(ctx context.Context, d *store.Deployment) (*pluginhost.Client, error) {
 	b, err := s.deploymentBackend(d)
 	if err != nil {
 		return nil, err
@@ -43,7 +45,7 @@ func (s *Server) client(ctx context.Context, d *store.Deployment) (*sdk.Client, 
 type serviceTarget struct {
 	d       *store.Deployment
 	service string
-	c       *sdk.Client
+	c       *pluginhost.Client
 }
 
 // target looks up the route's deployment and decides perm, reads the
@@ -114,7 +116,7 @@ func logsQuery(r *http.Request) (sdk.LogsRequest, error) {
 // lines prefixed with the replica, as docker compose logs prints them.
 func (s *Server) logs(w http.ResponseWriter, r *http.Request) {
 	var req sdk.LogsRequest
-	t, err := s.target(r, auth.DeploymentsLogs, "read logs", func() (err error) { req, err = logsQuery(r); return err })
+	t, err := s.target(r, auth.DeploymentsLogs, wire.OpLogs.AuditAction(), func() (err error) { req, err = logsQuery(r); return err })
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -141,7 +143,7 @@ func (s *Server) logSender(w http.ResponseWriter, r *http.Request, follow bool) 
 				sse, began = startSSE(w), true
 				sse.buffered = !follow
 			}
-			return sse.send("line", "", l)
+			return sse.send(wire.EventLine, "", wire.LogLine{Time: l.Time, Service: l.Service, Replica: l.Replica, Stream: string(l.Stream), Message: l.Message})
 		}, func() bool { return began }
 	}
 	rc := http.NewResponseController(w)
@@ -160,7 +162,7 @@ func (s *Server) logSender(w http.ResponseWriter, r *http.Request, follow bool) 
 
 func (s *Server) deploymentMetrics(w http.ResponseWriter, r *http.Request) {
 	d, err := s.lookup(r, auth.DeploymentsRead, "read metrics")
-	var c *sdk.Client
+	var c *pluginhost.Client
 	if err == nil {
 		c, err = s.client(r.Context(), d)
 	}
@@ -176,7 +178,7 @@ func (s *Server) deploymentMetrics(w http.ResponseWriter, r *http.Request) {
 	if points == nil {
 		points = []core.MetricPoint{}
 	}
-	reply(w, http.StatusOK, map[string]any{"points": points})
+	reply(w, http.StatusOK, wire.MetricsResponse{Points: points})
 }
 
 // nodes reports the node health of a backend the caller deploys to: it
@@ -197,7 +199,7 @@ func (s *Server) nodes(w http.ResponseWriter, r *http.Request) {
 	if err == nil && len(ds) == 0 {
 		err = notFound("no deployment of tenant %s runs on backend %s", p.Tenant, backend)
 	}
-	var c *sdk.Client
+	var c *pluginhost.Client
 	if err == nil {
 		c, err = s.client(r.Context(), &ds[0])
 	}
@@ -218,5 +220,5 @@ func (s *Server) nodes(w http.ResponseWriter, r *http.Request) {
 			nodes[i].Labels = nil // they count every tenant's workloads and name the host's addresses
 		}
 	}
-	reply(w, http.StatusOK, map[string]any{"backend": backend, "nodes": nodes})
+	reply(w, http.StatusOK, wire.NodesResponse{Backend: backend, Nodes: nodes})
 }

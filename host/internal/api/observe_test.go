@@ -14,7 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/alphaswarm/controller/core/auth"
-	"github.com/alphaswarm/controller/host/internal/api"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 )
 
 func TestLogs(t *testing.T) {
@@ -74,8 +74,8 @@ func TestExecOverWebSocket(t *testing.T) {
 	}
 	t.Run("stdin echoed, then exit 0", func(t *testing.T) {
 		conn := dial("command=cat")
-		conn.WriteMessage(websocket.BinaryMessage, append([]byte{api.StreamStdin}, "hello over ws\n"...))
-		conn.WriteMessage(websocket.BinaryMessage, append([]byte{api.StreamControl}, `{"type":"close_stdin"}`...))
+		conn.WriteMessage(websocket.BinaryMessage, append([]byte{wire.StreamStdin}, "hello over ws\n"...))
+		conn.WriteMessage(websocket.BinaryMessage, append([]byte{wire.StreamControl}, `{"type":"close_stdin"}`...))
 		stdout, ctl := readExec(t, conn)
 		if stdout != "hello over ws\n" || ctl.Type != "exit" || ctl.Code != 0 {
 			t.Errorf("stdout %q, control %+v", stdout, ctl)
@@ -89,19 +89,19 @@ func TestExecOverWebSocket(t *testing.T) {
 	})
 	t.Run("a browser's token as a subprotocol", func(t *testing.T) {
 		url := "ws" + strings.TrimPrefix(h.url, "http") + "/v1/deployments/acme/web/services/api/exec?command=echo&command=from&command=a&command=browser"
-		dialer := websocket.Dialer{Subprotocols: []string{api.ExecSubprotocol, auth.WebSocketTokenPrefix + base64.RawURLEncoding.EncodeToString([]byte(tok))}}
+		dialer := websocket.Dialer{Subprotocols: []string{wire.ExecSubprotocol, auth.WebSocketTokenPrefix + base64.RawURLEncoding.EncodeToString([]byte(tok))}}
 		conn, resp, err := dialer.Dial(url, nil)
 		if err != nil {
 			t.Fatalf("dial: %v (%v)", err, resp)
 		}
 		defer conn.Close()
-		if conn.Subprotocol() != api.ExecSubprotocol {
-			t.Errorf("subprotocol %q, want %q", conn.Subprotocol(), api.ExecSubprotocol)
+		if conn.Subprotocol() != wire.ExecSubprotocol {
+			t.Errorf("subprotocol %q, want %q", conn.Subprotocol(), wire.ExecSubprotocol)
 		}
 		if out, ctl := readExec(t, conn); out != "from a browser\n" || ctl.Code != 0 {
 			t.Errorf("stdout %q, control %+v", out, ctl)
 		}
-		bad := websocket.Dialer{Subprotocols: []string{api.ExecSubprotocol, auth.WebSocketTokenPrefix + "!!not-base64!!"}}
+		bad := websocket.Dialer{Subprotocols: []string{wire.ExecSubprotocol, auth.WebSocketTokenPrefix + "!!not-base64!!"}}
 		if _, resp, err := bad.Dial(url, nil); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("a malformed token subprotocol: %v %v", err, resp)
 		}
@@ -115,7 +115,7 @@ func TestExecOverWebSocket(t *testing.T) {
 }
 
 // readExec collects stdout until the control message that ends a session.
-func readExec(t *testing.T, conn *websocket.Conn) (string, api.Control) {
+func readExec(t *testing.T, conn *websocket.Conn) (string, wire.ExecControl) {
 	t.Helper()
 	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	var stdout strings.Builder
@@ -125,10 +125,10 @@ func readExec(t *testing.T, conn *websocket.Conn) (string, api.Control) {
 			t.Fatalf("read: %v (stdout so far %q)", err, stdout.String())
 		}
 		switch msg[0] {
-		case api.StreamStdout:
+		case wire.StreamStdout:
 			stdout.Write(msg[1:])
-		case api.StreamControl:
-			var c api.Control
+		case wire.StreamControl:
+			var c wire.ExecControl
 			if err := json.Unmarshal(msg[1:], &c); err != nil {
 				t.Fatal(err)
 			}

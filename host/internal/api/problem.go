@@ -8,30 +8,18 @@ import (
 	"net/http"
 
 	"github.com/alphaswarm/controller/core/auth"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
 	"github.com/alphaswarm/controller/sdk"
 )
-
-// Problem is an RFC 9457 problem document. Field names the request field
-// at fault, as a JSON path ("replicas", "files[main.hcl]") or a path or
-// query parameter ("name", "tail").
-type Problem struct {
-	Type        string       `json:"type"`
-	Title       string       `json:"title"`
-	Status      int          `json:"status"`
-	Detail      string       `json:"detail,omitempty"`
-	Field       string       `json:"field,omitempty"`
-	RequestID   string       `json:"request_id,omitempty"`
-	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
-}
 
 // apiError is an error with the answer it deserves.
 type apiError struct {
 	status int
 	field  string
 	detail string
-	diags  []Diagnostic
+	diags  []wire.Diagnostic
 }
 
 func (e *apiError) Error() string { return e.detail }
@@ -77,7 +65,7 @@ func status(err error) (int, string) {
 // fail answers err as a problem document.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code, detail := status(err)
-	p := Problem{Type: "about:blank", Title: http.StatusText(code), Status: code, Detail: detail, RequestID: requestID(r.Context())}
+	p := wire.Problem{Type: "about:blank", Title: http.StatusText(code), Status: code, Detail: detail, RequestID: requestID(r.Context())}
 	var ae *apiError
 	if errors.As(err, &ae) {
 		p.Field, p.Diagnostics = ae.field, ae.diags

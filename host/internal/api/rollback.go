@@ -6,24 +6,18 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/core/auth"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/store"
 )
-
-// rollbackBody names the revision to go back to; without it, the newest
-// succeeded revision of the current incarnation before the current one.
-type rollbackBody struct {
-	Revision *int `json:"revision"`
-}
 
 // rollback applies an earlier revision's spec as a new revision, on the
 // deployment's current backend, as a job. It crosses into a destroyed
 // incarnation only when the revision is named, and its answer says so.
 func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
-	d, err := s.lookup(r, auth.DeploymentsDeploy, "rollback")
-	var body rollbackBody
+	d, err := s.lookup(r, auth.DeploymentsDeploy, wire.OpRollback.AuditAction())
+	var body wire.RollbackRequest
 	if err == nil && r.ContentLength != 0 {
 		err = s.decode(w, r, smallBody, &body)
 	}
@@ -42,26 +36,17 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 	}
 	spec := rev.Spec
 	payload := jobs.Payload{Backend: backend, Spec: &spec, SourceHash: rev.SourceHash}
-	id, err := s.store.Enqueue(r.Context(), store.NewJob{Deployment: d.Ref, Kind: jobs.KindApply, Payload: payload, CreatedBy: principal(r.Context()).Subject})
+	id, err := s.store.Enqueue(r.Context(), store.NewJob{Deployment: d.Ref, Kind: string(wire.OpRollback.JobKind()), Payload: payload, CreatedBy: principal(r.Context()).Subject})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	out := rollbackAccepted{Job: id, Deployment: d.Ref, Revision: rev.Number}
+	out := wire.RollbackAccepted{Job: id, Deployment: d.Ref, Revision: rev.Number}
 	if rev.Incarnation != d.Incarnation {
 		out.Note = fmt.Sprintf("revision %d belongs to incarnation %d of %s, destroyed at %s by %s; its spec is applied as a new revision of incarnation %d",
 			rev.Number, rev.Incarnation, d.Ref, rev.DestroyedAt.Format(time.RFC3339), orUnknown(rev.DestroyedBy), d.Incarnation)
 	}
 	reply(w, http.StatusAccepted, out)
-}
-
-// rollbackAccepted is the answer to rollback.
-type rollbackAccepted struct {
-	Job        int64              `json:"job"`
-	Deployment core.DeploymentRef `json:"deployment"`
-	Revision   int                `json:"revision"`
-	// Note says when the revision comes from a destroyed incarnation.
-	Note string `json:"note,omitempty"`
 }
 
 func orUnknown(s string) string {

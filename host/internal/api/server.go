@@ -14,6 +14,7 @@ import (
 	hclog "github.com/hashicorp/go-hclog"
 
 	"github.com/alphaswarm/controller/core/auth"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
@@ -121,17 +122,17 @@ func (s *Server) Handler() http.Handler {
 	v1 := func(path string, h http.HandlerFunc, method string) {
 		r.Handle("/v1"+path, s.authenticate(h)).Methods(method)
 	}
-	v1("/plan", s.plan, http.MethodPost)
-	v1("/apply", s.apply, http.MethodPost)
+	v1("/"+string(wire.OpPlan), s.plan, http.MethodPost)
+	v1("/"+string(wire.OpApply), s.apply, http.MethodPost)
 	v1("/deployments", s.listDeployments, http.MethodGet)
 	d := "/deployments/{tenant}/{name}"
 	v1(d, s.getDeployment, http.MethodGet)
-	for _, op := range []string{"destroy", "restart", "start", "stop", "scale"} {
-		v1(d+"/"+op, s.operation(op), http.MethodPost)
+	for _, op := range wire.RuntimeOps {
+		v1(d+"/"+string(op), s.operation(op), http.MethodPost)
 	}
-	v1(d+"/rollback", s.rollback, http.MethodPost)
-	v1(d+"/services/{service}/logs", s.logs, http.MethodGet)
-	v1(d+"/services/{service}/exec", s.exec, http.MethodGet)
+	v1(d+"/"+string(wire.OpRollback), s.rollback, http.MethodPost)
+	v1(d+"/services/{service}/"+string(wire.OpLogs), s.logs, http.MethodGet)
+	v1(d+"/services/{service}/"+string(wire.OpExec), s.exec, http.MethodGet)
 	v1(d+"/metrics", s.deploymentMetrics, http.MethodGet)
 	v1("/nodes", s.nodes, http.MethodGet)
 	v1("/jobs/{id}", s.getJob, http.MethodGet)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/core/auth"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/planner"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
@@ -26,29 +27,10 @@ import (
 	"github.com/alphaswarm/controller/sdk"
 )
 
-// topologyBody is the body of plan and apply: the topology files by name,
-// variable values as HCL expressions (as -var takes them), and for apply
-// the hash of the reviewed plan.
-type topologyBody struct {
-	Files     map[string]string `json:"files"`
-	Variables map[string]string `json:"variables"`
-	PlanHash  string            `json:"plan_hash"`
-}
-
-// Diagnostic is a topology diagnostic with its source position.
-type Diagnostic struct {
-	Severity string `json:"severity"`
-	Summary  string `json:"summary"`
-	Detail   string `json:"detail,omitempty"`
-	File     string `json:"file,omitempty"`
-	Line     int    `json:"line,omitempty"`
-	Column   int    `json:"column,omitempty"`
-}
-
-func diagnostics(diags hcl.Diagnostics) []Diagnostic {
-	out := []Diagnostic{}
+func diagnostics(diags hcl.Diagnostics) []wire.Diagnostic {
+	out := []wire.Diagnostic{}
 	for _, d := range diags {
-		v := Diagnostic{Severity: "error", Summary: d.Summary, Detail: d.Detail}
+		v := wire.Diagnostic{Severity: "error", Summary: d.Summary, Detail: d.Detail}
 		if d.Severity == hcl.DiagWarning {
 			v.Severity = "warning"
 		}
@@ -60,25 +42,15 @@ func diagnostics(diags hcl.Diagnostics) []Diagnostic {
 	return out
 }
 
-// planResult is the answer to plan, and the part of apply's answer that
-// says what was planned.
-type planResult struct {
-	Plans       []planner.DeploymentPlan `json:"plans"`
-	Diagnostics []Diagnostic             `json:"diagnostics"`
-	// Hash identifies this plan: apply with it applies only this plan.
-	Hash       string `json:"plan_hash"`
-	SourceHash string `json:"source_hash"`
-}
-
 // planned is a checked and planned topology.
 type planned struct {
 	session *planner.Session
-	result  planResult
+	result  wire.PlanResult
 }
 
 // check loads the body's topology, decides perm for every deployment in
 // it, and only then starts plugins to validate and plan it.
-func (s *Server) check(r *http.Request, body topologyBody, perm auth.Permission, action string) (*planned, error) {
+func (s *Server) check(r *http.Request, body wire.TopologyRequest, perm auth.Permission, action string) (*planned, error) {
 	if len(body.Files) == 0 {
 		return nil, badRequest("files", "files is empty: send the topology's .hcl files by name")
 	}
@@ -129,12 +101,12 @@ func (s *Server) check(r *http.Request, body topologyBody, perm auth.Permission,
 		return nil, &apiError{status: http.StatusUnprocessableEntity, field: "files", detail: "the topology cannot be planned", diags: diagnostics(diags)}
 	}
 	if plans == nil {
-		plans = []planner.DeploymentPlan{}
+		plans = []wire.DeploymentPlan{}
 	}
 	for i := range plans {
 		plans[i].Record = recordChange(recorded, t, &plans[i])
 	}
-	res := planResult{Plans: plans, Diagnostics: diagnostics(diags), SourceHash: sourceHash(sources)}
+	res := wire.PlanResult{Plans: plans, Diagnostics: diagnostics(diags), SourceHash: sourceHash(sources)}
 	res.Hash = planHash(res)
 	return &planned{session: session, result: res}, nil
 }
@@ -246,11 +218,11 @@ func (s *Server) recorded(r *http.Request, t *topology.Topology) (map[core.Deplo
 
 // recordChange compares a plan with the controller's record of its
 // deployment.
-func recordChange(recorded map[core.DeploymentRef]*store.Deployment, t *topology.Topology, plan *planner.DeploymentPlan) planner.RecordChange {
+func recordChange(recorded map[core.DeploymentRef]*store.Deployment, t *topology.Topology, plan *wire.DeploymentPlan) wire.RecordChange {
 	ref := core.DeploymentRef{Tenant: plan.Tenant, Environment: plan.Environment, Name: plan.Deployment}
 	d := recorded[ref]
 	if d == nil {
-		return planner.RecordNew
+		return wire.RecordNew
 	}
 	for _, td := range t.Deployments {
 		if td.Spec.Ref() != ref {
@@ -259,10 +231,10 @@ func recordChange(recorded map[core.DeploymentRef]*store.Deployment, t *topology
 		want, _ := json.Marshal(td.Spec)
 		have, _ := json.Marshal(d.Spec)
 		if d.Backend != plan.Backend || !bytes.Equal(want, have) {
-			return planner.RecordUpdate
+			return wire.RecordUpdate
 		}
 	}
-	return planner.RecordNone
+	return wire.RecordNone
 }
 
 // sourceHash hashes the files by name and content.
@@ -276,9 +248,9 @@ func sourceHash(sources map[string][]byte) string {
 }
 
 // planHash hashes what the plan would do and from which sources.
-func planHash(res planResult) string {
+func planHash(res wire.PlanResult) string {
 	b, _ := json.Marshal(struct {
-		Plans  []planner.DeploymentPlan
+		Plans  []wire.DeploymentPlan
 		Source string
 	}{res.Plans, res.SourceHash})
 	sum := sha256.Sum256(b)
@@ -286,11 +258,11 @@ func planHash(res planResult) string {
 }
 
 func (s *Server) plan(w http.ResponseWriter, r *http.Request) {
-	var body topologyBody
+	var body wire.TopologyRequest
 	err := s.decode(w, r, s.maxBody, &body)
 	var pl *planned
 	if err == nil {
-		pl, err = s.check(r, body, auth.DeploymentsDeploy, "plan")
+		pl, err = s.check(r, body, auth.DeploymentsDeploy, wire.OpPlan.AuditAction())
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -299,18 +271,12 @@ func (s *Server) plan(w http.ResponseWriter, r *http.Request) {
 	reply(w, http.StatusOK, pl.result)
 }
 
-// queuedJob names a job apply queued.
-type queuedJob struct {
-	ID         int64              `json:"id"`
-	Deployment core.DeploymentRef `json:"deployment"`
-}
-
 func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
-	var body topologyBody
+	var body wire.TopologyRequest
 	err := s.decode(w, r, s.maxBody, &body)
 	var pl *planned
 	if err == nil {
-		pl, err = s.check(r, body, auth.DeploymentsDeploy, "apply")
+		pl, err = s.check(r, body, auth.DeploymentsDeploy, wire.OpApply.AuditAction())
 	}
 	if err == nil {
 		err = applicable(pl, body.PlanHash)
@@ -320,24 +286,21 @@ func (s *Server) apply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := principal(r.Context())
-	queued := []queuedJob{}
+	queued := []wire.QueuedJob{}
 	for _, d := range pl.session.Topology.Deployments {
 		if d.Backend == nil {
 			continue
 		}
 		spec := d.Spec
-		id, err := s.store.Enqueue(r.Context(), store.NewJob{Deployment: spec.Ref(), Kind: jobs.KindApply, CreatedBy: p.Subject,
+		id, err := s.store.Enqueue(r.Context(), store.NewJob{Deployment: spec.Ref(), Kind: string(wire.OpApply.JobKind()), CreatedBy: p.Subject,
 			Payload: jobs.Payload{Backend: backendOf(d.Backend, pl.session.BackendConfig(d.Backend.ID())), Spec: &spec, SourceHash: pl.result.SourceHash}})
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		queued = append(queued, queuedJob{ID: id, Deployment: spec.Ref()})
+		queued = append(queued, wire.QueuedJob{ID: id, Deployment: spec.Ref()})
 	}
-	reply(w, http.StatusAccepted, struct {
-		planResult
-		Jobs []queuedJob `json:"jobs"`
-	}{pl.result, queued})
+	reply(w, http.StatusAccepted, wire.ApplyResult{PlanResult: pl.result, Jobs: queued})
 }
 
 // applicable refuses a plan other than the reviewed one, and deployments

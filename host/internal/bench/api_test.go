@@ -15,6 +15,7 @@ import (
 	"github.com/alphaswarm/controller/core/auth"
 	"github.com/alphaswarm/controller/core/auth/devissuer"
 	"github.com/alphaswarm/controller/host/internal/api"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
@@ -91,7 +92,7 @@ func (e *apiEnv) deploy(b *testing.B) {
 	for i := range 20 {
 		spec := core.DeploymentSpec{Tenant: "bench", Environment: "prod", Name: fmt.Sprintf("app-%02d", i),
 			Services: []core.ServiceSpec{{Name: "web", Image: "web:1", Replicas: 2}}}
-		if _, err := e.store.Enqueue(ctx, store.NewJob{Deployment: spec.Ref(), Kind: jobs.KindApply, Payload: jobs.Payload{Backend: backend, Spec: &spec}, CreatedBy: "bench"}); err != nil {
+		if _, err := e.store.Enqueue(ctx, store.NewJob{Deployment: spec.Ref(), Kind: string(wire.OpApply), Payload: jobs.Payload{Backend: backend, Spec: &spec}, CreatedBy: "bench"}); err != nil {
 			b.Fatal(err)
 		}
 		e.ref = spec.Ref()

@@ -18,6 +18,7 @@ import (
 	"github.com/alphaswarm/controller/host/internal/testbin"
 	"github.com/alphaswarm/controller/host/internal/testplugins/plain/shared"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 var memoryPlugin, plainPlugin string
@@ -80,7 +81,7 @@ func BenchmarkPluginLaunch(b *testing.B) {
 }
 
 func launchSDK() (func(), error) {
-	c, err := sdk.Launch(context.Background(), sdk.LaunchConfig{Path: memoryPlugin})
+	c, err := pluginhost.Launch(context.Background(), pluginhost.LaunchConfig{Path: memoryPlugin})
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +116,7 @@ func launchPlain(autoMTLS bool) (func(), error) {
 // reference an SDK call with a payload (Status of a one-service deployment).
 func BenchmarkUnaryCall(b *testing.B) {
 	ctx := context.Background()
-	c, err := sdk.Launch(ctx, sdk.LaunchConfig{Path: memoryPlugin})
+	c, err := pluginhost.Launch(ctx, pluginhost.LaunchConfig{Path: memoryPlugin})
 	if err != nil {
 		b.Fatal(err)
 	}

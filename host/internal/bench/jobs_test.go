@@ -3,11 +3,11 @@ package bench
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
@@ -28,12 +28,7 @@ func BenchmarkJobs(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) { benchJobs(b, "sqlite", store.Config{DataDir: b.TempDir()}) })
 	b.Run("postgres", func(b *testing.B) {
 		c, err := testpg.Start()
-		if err != nil {
-			if os.Getenv("CI") == "true" {
-				b.Fatal(err)
-			}
-			b.Skip(err)
-		}
+		testpg.Need(b, c, err)
 		defer c.Stop()
 		url, err := c.NewDatabase(context.Background())
 		if err != nil {
@@ -60,9 +55,9 @@ func benchJobs(b *testing.B, name string, cfg store.Config) {
 	backend := jobs.Backend{Type: "memory", Name: "sim", Config: json.RawMessage(`{}`)}
 	spec := core.DeploymentSpec{Tenant: "bench", Environment: "prod", Name: "jobs",
 		Services: []core.ServiceSpec{{Name: "web", Image: "web:1", Replicas: 2}}}
-	queue := func(kind string, n int) {
+	queue := func(kind wire.Op, n int) {
 		for range n {
-			if _, err := s.Enqueue(ctx, store.NewJob{Deployment: spec.Ref(), Kind: kind, Payload: jobs.Payload{Backend: backend, Spec: &spec}, CreatedBy: "bench"}); err != nil {
+			if _, err := s.Enqueue(ctx, store.NewJob{Deployment: spec.Ref(), Kind: string(kind), Payload: jobs.Payload{Backend: backend, Spec: &spec}, CreatedBy: "bench"}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -78,7 +73,7 @@ func benchJobs(b *testing.B, name string, cfg store.Config) {
 			}
 		}
 	}
-	queue(jobs.KindApply, 1)
+	queue(wire.OpApply, 1)
 	drain()
 	inst := m.Instance("bench/" + backend.ID())
 	c, err := inst.Client(ctx)
@@ -92,7 +87,7 @@ func benchJobs(b *testing.B, name string, cfg store.Config) {
 	var viaJobs, direct durations
 	for b.Loop() {
 		viaJobs.time(b, func() (func(), error) {
-			queue(jobs.KindRestart, jobsPerRound)
+			queue(wire.OpRestart, jobsPerRound)
 			drain()
 			return func() {}, nil
 		})

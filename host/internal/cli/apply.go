@@ -6,8 +6,8 @@ import (
 	"sync"
 
 	"github.com/alphaswarm/controller/core"
-	"github.com/alphaswarm/controller/host/internal/client"
-	"github.com/alphaswarm/controller/host/internal/planner"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
+	"github.com/alphaswarm/controller/host/internal/apiclient"
 )
 
 // remotePlan plans dir on the controller.
@@ -23,9 +23,9 @@ func (e env) remotePlan(dir string, tf topologyFlags) int {
 
 // remotePlanned is a topology the controller planned.
 type remotePlanned struct {
-	c    *client.Client
-	req  client.TopologyRequest
-	plan *client.Plan
+	c    *apiclient.Client
+	req  wire.TopologyRequest
+	plan *wire.PlanResult
 }
 
 // planOnController sends dir's topology to the controller for a plan and,
@@ -50,28 +50,25 @@ func (e env) planOnController(ctx context.Context, dir string, tf topologyFlags)
 	return &remotePlanned{c: c, req: req, plan: plan}, exitOK
 }
 
-func (e env) printRemoteDiagnostics(diags []client.Diagnostic) {
+func (e env) printRemoteDiagnostics(diags []wire.Diagnostic) {
 	for _, d := range diags {
 		fmt.Fprintln(e.stderr, d.String())
 	}
 }
 
 func runApply(e env, args []string) int {
-	fs := newFlags(e, "apply", "apply [flags] [DIR]")
+	fs := newFlags(e, string(wire.OpApply), "apply [flags] [DIR]")
 	var tf topologyFlags
 	fs.Var(&tf.vars, "var", "set a variable, as name=value (repeatable)")
 	fs.Var(&tf.varFiles, "var-file", "read variables from a file of name = value lines (repeatable)")
 	fs.BoolVar(&tf.asJSON, "json", false, "print as JSON, one object per line; implies -auto-approve is required")
 	autoApprove := fs.Bool("auto-approve", false, "apply without asking for confirmation")
 	detach := fs.Bool("detach", false, "return once the jobs are queued, without waiting for them")
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
-	}
-	dir, ok := dirArg(fs)
+	pos, code, ok := fs.parse(args, "[DIR]")
 	if !ok {
-		fs.Usage()
-		return exitUsage
+		return code
 	}
+	dir := dirArg(pos)
 	ctx, cancel := interrupted()
 	defer cancel()
 	rp, code := e.planOnController(ctx, dir, tf)
@@ -106,16 +103,16 @@ func runApply(e env, args []string) int {
 	return e.followJobs(ctx, c, applied.Jobs, tf.asJSON)
 }
 
-func changes(plans []planner.DeploymentPlan) bool {
+func changes(plans []wire.DeploymentPlan) bool {
 	for _, p := range plans {
-		if c, u, d := p.Changes(); c+u+d > 0 || p.Skipped != "" || p.Record != planner.RecordNone {
+		if c, u, d := p.Changes(); c+u+d > 0 || p.Skipped != "" || p.Record != wire.RecordNone {
 			return true
 		}
 	}
 	return false
 }
 
-func (e env) printQueued(jobs []client.QueuedJob, asJSON bool) int {
+func (e env) printQueued(jobs []wire.QueuedJob, asJSON bool) int {
 	if asJSON {
 		writeJSON(e, map[string]any{"jobs": jobs})
 		return exitOK
@@ -128,7 +125,7 @@ func (e env) printQueued(jobs []client.QueuedJob, asJSON bool) int {
 
 // followJobs prints each job's progress as it happens, one line per event
 // prefixed with its deployment and service, and fails if any job failed.
-func (e env) followJobs(ctx context.Context, c *client.Client, jobs []client.QueuedJob, asJSON bool) int {
+func (e env) followJobs(ctx context.Context, c *apiclient.Client, jobs []wire.QueuedJob, asJSON bool) int {
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	failed := false
@@ -173,7 +170,7 @@ func (e env) printEvent(ref core.DeploymentRef, ev core.Event, asJSON bool) {
 	fmt.Fprintf(e.stdout, "%s: %s%s\n", who, level, ev.Message)
 }
 
-func (e env) printEnd(j *client.Job, asJSON bool) {
+func (e env) printEnd(j *wire.Job, asJSON bool) {
 	if asJSON {
 		writeJSONLine(e, map[string]any{"job": j})
 		return

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/testbin"
 	"github.com/alphaswarm/controller/sdk"
@@ -124,18 +126,156 @@ func TestCommandErrors(t *testing.T) {
 		code int
 		want string
 	}{
+		{[]string{}, exitUsage, "no command given"},
 		{[]string{"deploy-everything"}, exitUsage, `unknown command "deploy-everything"`},
-		{[]string{"plugins"}, exitUsage, "Usage: swarmctl plugins"},
+		{[]string{"plugins"}, exitUsage, "missing the plugins command"},
 		{[]string{"plugins", "frobnicate"}, exitUsage, `unknown plugins command "frobnicate"`},
-		{[]string{"plugins", "list", "-colour"}, exitUsage, "flag provided but not defined: -colour"},
+		{[]string{"plugins", "list", "-colour"}, exitUsage, "unknown flag -colour"},
 		{[]string{"plugins", "list", "-plugin-dir", "/nonexistent/dir"}, exitError, "no plugins found in /nonexistent/dir"},
 		{[]string{"version", "extra"}, exitUsage, `unexpected argument "extra"`},
+		{[]string{"apply", "a", "b"}, exitUsage, `unexpected argument "b"`},
+		{[]string{"apply", "dir", "-auto-aprove"}, exitUsage, "unknown flag -auto-aprove"},
+		{[]string{"logs", "demo/hello", "-tail"}, exitUsage, "flag needs an argument: -tail"},
+		{[]string{"logs", "demo/hello", "-tail=x"}, exitUsage, `invalid value "x" for flag -tail`},
+		{[]string{"logs", "demo/hello"}, exitUsage, "missing SERVICE"},
+		{[]string{"logs", "demo", "api"}, exitUsage, `deployment "demo" is not tenant/name`},
+		{[]string{"exec", "demo/hello", "web"}, exitUsage, "missing COMMAND"},
+		{[]string{"exec", "-it", "demo/hello"}, exitUsage, "missing SERVICE"},
+		{[]string{"scale", "demo/hello", "web", "many"}, exitUsage, `REPLICAS "many" is not a number`},
+		{[]string{"restart"}, exitUsage, "missing TENANT/NAME"},
+		{[]string{"jobs", "seven"}, exitUsage, `JOB-ID "seven" is not a job id`},
+		{[]string{"status", "a/b", "c/d"}, exitUsage, `unexpected argument "c/d"`},
 	}
 	for _, tc := range cases {
-		code, _, errOut := run(tc.args...)
+		code, out, errOut := run(tc.args...)
 		if code != tc.code || !strings.Contains(errOut, tc.want) {
 			t.Errorf("swarmctl %v: exit %d, stderr %q; want exit %d and %q", tc.args, code, errOut, tc.code, tc.want)
 		}
+		if code == exitUsage {
+			// What was wrong, then the synopsis, all on stderr.
+			if !strings.HasPrefix(errOut, "Error: ") || !strings.Contains(errOut, "\nUsage: swarmctl ") || out != "" {
+				t.Errorf("swarmctl %v: a usage error prints the error and the synopsis on stderr only; stdout %q, stderr %q", tc.args, out, errOut)
+			}
+		}
+	}
+}
+
+// TestHelp prints a command's help on stdout and exits 0, wherever -h is.
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-h"}, "Usage: swarmctl <command>"},
+		{[]string{"help"}, "Commands:"},
+		{[]string{"help", "logs"}, "Usage: swarmctl logs [flags] TENANT/NAME SERVICE"},
+		{[]string{"apply", "-h"}, "-auto-approve"},
+		{[]string{"apply", "dir", "-h"}, "Usage: swarmctl apply [flags] [DIR]"},
+		{[]string{"logs", "demo/hello", "api", "--help"}, "-tail"},
+		{[]string{"exec", "-h"}, "[--] COMMAND [ARG...]"},
+		{[]string{"plugins", "-h"}, "Usage: swarmctl plugins <list|lock>"},
+		{[]string{"version", "-h"}, "-json"},
+	}
+	for _, tc := range cases {
+		code, out, errOut := run(tc.args...)
+		if code != exitOK || !strings.Contains(out, tc.want) || errOut != "" {
+			t.Errorf("swarmctl %v: exit %d, stdout %q, stderr %q; want exit 0 and %q on stdout", tc.args, code, out, errOut, tc.want)
+		}
+	}
+}
+
+// TestParse reads command lines as people type them: flags before, between
+// and after the arguments, "--" ending the flags, and everything from an
+// exec command's first word on belonging to that command.
+func TestParse(t *testing.T) {
+	t.Parallel()
+	type result struct {
+		Pos         []string
+		Follow      bool
+		Tail        int
+		Env         string
+		Vars        []string
+		Approve, IT bool
+	}
+	commands := map[string]func(e env) (*flags, *result, []string){
+		"apply": func(e env) (*flags, *result, []string) {
+			r := &result{}
+			fs := newFlags(e, "apply", "apply [flags] [DIR]")
+			fs.BoolVar(&r.Approve, "auto-approve", false, "")
+			fs.Var((*stringList)(&r.Vars), "var", "")
+			return fs, r, []string{"[DIR]"}
+		},
+		"logs": func(e env) (*flags, *result, []string) {
+			r := &result{}
+			fs := newFlags(e, "logs", "logs [flags] TENANT/NAME SERVICE")
+			fs.BoolVar(&r.Follow, "f", false, "")
+			fs.IntVar(&r.Tail, "tail", -1, "")
+			fs.StringVar(&r.Env, "env", "", "")
+			return fs, r, []string{"TENANT/NAME", "SERVICE"}
+		},
+		"exec": func(e env) (*flags, *result, []string) {
+			r := &result{}
+			fs := newFlags(e, "exec", "exec [flags] TENANT/NAME SERVICE [--] COMMAND [ARG...]")
+			fs.BoolVar(&r.IT, "it", false, "")
+			fs.StringVar(&r.Env, "env", "", "")
+			return fs, r, []string{"TENANT/NAME", "SERVICE", "COMMAND..."}
+		},
+	}
+	cases := []struct {
+		command string
+		args    []string
+		want    result
+	}{
+		{"apply", []string{"dir", "-auto-approve"}, result{Pos: []string{"dir"}, Approve: true}},
+		{"apply", []string{"-auto-approve", "dir"}, result{Pos: []string{"dir"}, Approve: true}},
+		{"apply", []string{"dir", "-var", "a=1", "--var=b=2"}, result{Pos: []string{"dir"}, Vars: []string{"a=1", "b=2"}}},
+		{"apply", []string{"-var", "--", "dir"}, result{Pos: []string{"dir"}, Vars: []string{"--"}}}, // a flag's value is never the end of flags
+		{"apply", []string{"--", "-dir-with-a-dash"}, result{Pos: []string{"-dir-with-a-dash"}}},
+		{"apply", nil, result{}},
+		{"logs", []string{"demo/hello", "api", "-f"}, result{Pos: []string{"demo/hello", "api"}, Follow: true, Tail: -1}},
+		{"logs", []string{"demo/hello", "-tail=5", "api"}, result{Pos: []string{"demo/hello", "api"}, Tail: 5}},
+		{"logs", []string{"-env", "prod", "demo/hello", "api", "-tail", "5", "-f"}, result{Pos: []string{"demo/hello", "api"}, Env: "prod", Tail: 5, Follow: true}},
+		{"logs", []string{"demo/hello", "--", "-api"}, result{Pos: []string{"demo/hello", "-api"}, Tail: -1}},
+		{"exec", []string{"demo/hello", "web", "ls", "-l"}, result{Pos: []string{"demo/hello", "web", "ls", "-l"}}},
+		{"exec", []string{"demo/hello", "-it", "web", "sh"}, result{Pos: []string{"demo/hello", "web", "sh"}, IT: true}},
+		{"exec", []string{"demo/hello", "web", "sh", "-it"}, result{Pos: []string{"demo/hello", "web", "sh", "-it"}}},
+		{"exec", []string{"-it", "demo/hello", "web", "--", "ls", "-l", "--", "x"}, result{Pos: []string{"demo/hello", "web", "ls", "-l", "--", "x"}, IT: true}},
+		{"exec", []string{"demo/hello", "web", "--", "-x"}, result{Pos: []string{"demo/hello", "web", "-x"}}},
+		{"exec", []string{"-env", "prod", "demo/hello", "web", "env", "-env", "x"}, result{Pos: []string{"demo/hello", "web", "env", "-env", "x"}, Env: "prod"}},
+	}
+	for _, tc := range cases {
+		var stdout, stderr bytes.Buffer
+		fs, got, params := commands[tc.command](env{stdout: &stdout, stderr: &stderr})
+		pos, code, ok := fs.parse(tc.args, params...)
+		got.Pos = pos
+		if !ok {
+			t.Errorf("%s %q: exit %d, stderr %s", tc.command, tc.args, code, stderr.String())
+			continue
+		}
+		if diff := cmp.Diff(tc.want, *got); diff != "" {
+			t.Errorf("%s %q (-want +got):\n%s", tc.command, tc.args, diff)
+		}
+	}
+}
+
+// TestFlagsAfterArguments runs commands with their flags after the
+// arguments: they get past parsing to their work.
+func TestFlagsAfterArguments(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	messy := filepath.Join(dir, "main.hcl")
+	if err := os.WriteFile(messy, []byte("variable \"x\" {\n      default = 1\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := run("fmt", dir, "-check", "-diff")
+	if code != exitFmtCheck || !strings.Contains(out, messy) || !strings.Contains(out, "(formatted)") {
+		t.Errorf("fmt DIR -check -diff: exit %d, stdout %q, stderr %q; want exit %d naming the file with a diff", code, out, errOut, exitFmtCheck)
+	}
+	// Without a token, apply fails at the controller, past its flags.
+	code, _, errOut = run("apply", dir, "-auto-approve")
+	if code != exitError || strings.Contains(errOut, "Usage:") {
+		t.Errorf("apply DIR -auto-approve: exit %d, stderr %q; want it past parsing", code, errOut)
 	}
 }
 

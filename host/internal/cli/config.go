@@ -18,7 +18,7 @@ var secretSettings = []struct{ name, description string }{
 func runConfig(e env, args []string) int {
 	fs := newFlags(e, "config", "config [-json]")
 	asJSON := fs.Bool("json", false, "print as JSON")
-	if code, ok := parse(fs, args); !ok {
+	if _, code, ok := fs.parse(args); !ok {
 		return code
 	}
 	s, err := connectivity.Load(os.Getenv)

@@ -44,14 +44,14 @@ func runDev(e env, args []string) int {
 	}
 	fs := newFlags(e, "dev", "dev [flags]   |   dev token [flags]")
 	var pf pluginFlags
-	pf.register(fs)
+	pf.register(fs.FlagSet)
 	dir := fs.String("dir", ".swarm", "where dev mode keeps its state, key and token")
 	listen := fs.String("listen", "127.0.0.1:7373", "address of the API (loopback)")
 	issuerListen := fs.String("issuer-listen", "127.0.0.1:7374", "address of the local token issuer (loopback)")
 	tenant := fs.String("tenant", "demo", "tenant of the printed all-permissions token")
 	ttl := fs.Duration("ttl", 12*time.Hour, "lifetime of the printed token")
 	configFile := fs.String("config", "", "a host configuration file whose backends replace dev mode's own of the same name")
-	if code, ok := parse(fs, args); !ok {
+	if _, code, ok := fs.parse(args); !ok {
 		return code
 	}
 	if err := loopbackOnly(*listen); err != nil {
@@ -161,15 +161,15 @@ func runDevToken(e env, args []string) int {
 	envs := fs.String("envs", "*", "comma-separated environments, or * for all")
 	ttl := fs.Duration("ttl", time.Hour, "lifetime")
 	subject := fs.String("subject", "", "the token's subject (default dev@TENANT)")
-	if code, ok := parse(fs, args); !ok {
+	if _, code, ok := fs.parse(args); !ok {
 		return code
 	}
 	if *tenant == "" {
-		return e.errorf("-tenant is required")
+		return fs.usageError("missing -tenant")
 	}
 	ps, err := auth.ParsePermissions(*perms)
 	if err != nil {
-		return e.errorf("%v", err)
+		return fs.usageError("-permissions: %v", err)
 	}
 	keyPath, metaPath, _, _ := devPaths(*dir)
 	var meta devIssuer

@@ -8,34 +8,33 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/alphaswarm/controller/host/internal/client"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
+	"github.com/alphaswarm/controller/host/internal/apiclient"
 )
 
 func runExec(e env, args []string) int {
-	fs := newFlags(e, "exec", "exec [flags] TENANT/NAME SERVICE [--] COMMAND [ARG...]")
+	fs := newFlags(e, string(wire.OpExec), "exec [flags] TENANT/NAME SERVICE [--] COMMAND [ARG...]")
 	var rf remoteFlags
 	fs.StringVar(&rf.env, "env", "", "the deployment's environment, when its name exists in several")
 	interactive := fs.Bool("i", false, "keep standard input attached")
 	tty := fs.Bool("t", false, "allocate a terminal")
 	it := fs.Bool("it", false, "both -i and -t, as docker exec -it")
 	replica := fs.String("replica", "", "run in this replica (default: the first ready one)")
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
+	// Everything from the command's first word on is the command's, so
+	// that "exec demo/hello web ls -l" runs "ls -l".
+	pos, code, ok := fs.parse(args, "TENANT/NAME", "SERVICE", "COMMAND...")
+	if !ok {
+		return code
 	}
-	if fs.NArg() < 3 {
-		fmt.Fprintln(e.stderr, "Error: expected TENANT/NAME SERVICE COMMAND")
-		fs.Usage()
-		return exitUsage
-	}
-	ref, err := client.ParseRef(fs.Arg(0), rf.env)
+	ref, err := apiclient.ParseRef(pos[0], rf.env)
 	if err != nil {
-		return e.errorf("%v", err)
+		return fs.usageError("%v", err)
 	}
 	c, err := connect()
 	if err != nil {
 		return e.errorf("%v", err)
 	}
-	opts := client.ExecOptions{Command: fs.Args()[2:], Replica: *replica, TTY: *tty || *it, Stdout: e.stdout, Stderr: e.stderr}
+	opts := apiclient.ExecOptions{Command: pos[2:], Replica: *replica, TTY: *tty || *it, Stdout: e.stdout, Stderr: e.stderr}
 	if *interactive || *it {
 		opts.Stdin = stdin
 	}
@@ -49,7 +48,7 @@ func runExec(e env, args []string) int {
 	}
 	ctx, cancel := interrupted()
 	defer cancel()
-	code, err := c.Exec(ctx, ref, fs.Arg(1), opts)
+	code, err = c.Exec(ctx, ref, pos[1], opts)
 	switch {
 	case err != nil && ctx.Err() != nil:
 		fmt.Fprintln(e.stderr, "\r\nexec interrupted")
@@ -62,7 +61,7 @@ func runExec(e env, args []string) int {
 
 // rawTerminal puts the local terminal in raw mode for a TTY session and
 // reports its size now and on every SIGWINCH.
-func rawTerminal(opts *client.ExecOptions) (restore func(), resize <-chan [2]uint16, err error) {
+func rawTerminal(opts *apiclient.ExecOptions) (restore func(), resize <-chan [2]uint16, err error) {
 	in, out := int(os.Stdin.Fd()), int(os.Stdout.Fd())
 	if !term.IsTerminal(in) {
 		return nil, nil, fmt.Errorf("-t needs a terminal on standard input")

@@ -23,14 +23,11 @@ func runFmt(e env, args []string) int {
 	check := fs.Bool("check", false, "only report files that need formatting; exit 3 if any do")
 	diff := fs.Bool("diff", false, "print the changes as a unified diff")
 	recursive := fs.Bool("recursive", false, "also format subdirectories")
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
-	}
-	target, ok := dirArg(fs)
+	pos, code, ok := fs.parse(args, "[DIR or FILE]")
 	if !ok {
-		fs.Usage()
-		return exitUsage
+		return code
 	}
+	target := dirArg(pos)
 	files, err := hclFiles(target, *recursive)
 	if err != nil {
 		return e.errorf("%v", err)

@@ -4,22 +4,24 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/alphaswarm/controller/host/internal/client"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
+	"github.com/alphaswarm/controller/host/internal/apiclient"
 )
 
 func runLogs(e env, args []string) int {
-	fs := newFlags(e, "logs", "logs [flags] TENANT/NAME SERVICE")
+	fs := newFlags(e, string(wire.OpLogs), "logs [flags] TENANT/NAME SERVICE")
 	var rf remoteFlags
-	rf.register(fs)
+	rf.register(fs.FlagSet)
 	follow := fs.Bool("f", false, "follow: keep printing new lines, as docker logs -f")
 	tail := fs.Int("tail", -1, "show only the last N lines of each replica (-1: all)")
 	since := fs.Duration("since", 0, "show only lines newer than this, such as 10m")
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
+	pos, code, ok := fs.parse(args, "TENANT/NAME", "SERVICE")
+	if !ok {
+		return code
 	}
-	ref, rest, err := refArgs(fs, rf.env, 1)
+	ref, err := apiclient.ParseRef(pos[0], rf.env)
 	if err != nil {
-		return e.usageError(fs, err)
+		return fs.usageError("%v", err)
 	}
 	c, err := connect()
 	if err != nil {
@@ -27,7 +29,7 @@ func runLogs(e env, args []string) int {
 	}
 	ctx, cancel := interrupted()
 	defer cancel()
-	err = c.Logs(ctx, ref, rest[0], client.LogsOptions{Follow: *follow, Tail: *tail, Since: *since}, func(l client.LogLine) {
+	err = c.Logs(ctx, ref, pos[1], apiclient.LogsOptions{Follow: *follow, Tail: *tail, Since: *since}, func(l wire.LogLine) {
 		if rf.asJSON {
 			writeJSONLine(e, l)
 			return

@@ -5,66 +5,65 @@ import (
 	"strconv"
 
 	"github.com/alphaswarm/controller/core"
-	"github.com/alphaswarm/controller/host/internal/client"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
+	"github.com/alphaswarm/controller/host/internal/apiclient"
 )
 
 // runOperation is restart, start and stop: optionally one service, then
 // wait for the job unless -detach.
-func runOperation(op string) func(env, []string) int {
+func runOperation(op wire.Op) func(env, []string) int {
 	return func(e env, args []string) int {
-		fs := newFlags(e, op, op+" [flags] TENANT/NAME")
+		fs := newFlags(e, string(op), string(op)+" [flags] TENANT/NAME")
 		var rf remoteFlags
-		rf.register(fs)
+		rf.register(fs.FlagSet)
 		service := fs.String("service", "", "only this service")
 		detach := fs.Bool("detach", false, "return once the job is queued")
-		if err := fs.Parse(args); err != nil {
-			return parseError(err)
+		pos, code, ok := fs.parse(args, "TENANT/NAME")
+		if !ok {
+			return code
 		}
-		ref, _, err := refArgs(fs, rf.env, 0)
+		ref, err := apiclient.ParseRef(pos[0], rf.env)
 		if err != nil {
-			fmt.Fprintf(e.stderr, "Error: %v\n", err)
-			fs.Usage()
-			return exitUsage
+			return fs.usageError("%v", err)
 		}
-		return e.operate(ref, op, client.Operation{Service: *service}, rf.asJSON, *detach)
+		return e.operate(ref, op, wire.OperationRequest{Service: *service}, rf.asJSON, *detach)
 	}
 }
 
 func runScale(e env, args []string) int {
-	fs := newFlags(e, "scale", "scale [flags] TENANT/NAME SERVICE REPLICAS")
+	fs := newFlags(e, string(wire.OpScale), "scale [flags] TENANT/NAME SERVICE REPLICAS")
 	var rf remoteFlags
-	rf.register(fs)
+	rf.register(fs.FlagSet)
 	detach := fs.Bool("detach", false, "return once the job is queued")
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
+	pos, code, ok := fs.parse(args, "TENANT/NAME", "SERVICE", "REPLICAS")
+	if !ok {
+		return code
 	}
-	ref, rest, err := refArgs(fs, rf.env, 2)
-	var replicas int
-	if err == nil {
-		replicas, err = strconv.Atoi(rest[1])
-		if err != nil {
-			err = fmt.Errorf("REPLICAS %q is not a number", rest[1])
-		}
-	}
+	ref, err := apiclient.ParseRef(pos[0], rf.env)
 	if err != nil {
-		return e.usageError(fs, err)
+		return fs.usageError("%v", err)
 	}
-	return e.operate(ref, "scale", client.Operation{Service: rest[0], Replicas: &replicas}, rf.asJSON, *detach)
+	replicas, err := strconv.Atoi(pos[2])
+	if err != nil {
+		return fs.usageError("REPLICAS %q is not a number", pos[2])
+	}
+	return e.operate(ref, wire.OpScale, wire.OperationRequest{Service: pos[1], Replicas: &replicas}, rf.asJSON, *detach)
 }
 
 func runDestroy(e env, args []string) int {
-	fs := newFlags(e, "destroy", "destroy [flags] TENANT/NAME")
+	fs := newFlags(e, string(wire.OpDestroy), "destroy [flags] TENANT/NAME")
 	var rf remoteFlags
-	rf.register(fs)
+	rf.register(fs.FlagSet)
 	autoApprove := fs.Bool("auto-approve", false, "destroy without asking for confirmation")
 	removeData := fs.Bool("remove-data", false, "also remove the deployment's named volumes")
 	detach := fs.Bool("detach", false, "return once the job is queued")
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
+	pos, code, ok := fs.parse(args, "TENANT/NAME")
+	if !ok {
+		return code
 	}
-	ref, _, err := refArgs(fs, rf.env, 0)
+	ref, err := apiclient.ParseRef(pos[0], rf.env)
 	if err != nil {
-		return e.usageError(fs, err)
+		return fs.usageError("%v", err)
 	}
 	if !*autoApprove {
 		what := "everything it runs"
@@ -80,11 +79,11 @@ func runDestroy(e env, args []string) int {
 			return exitError
 		}
 	}
-	return e.operate(ref, "destroy", client.Operation{RemoveData: *removeData}, rf.asJSON, *detach)
+	return e.operate(ref, wire.OpDestroy, wire.OperationRequest{RemoveData: *removeData}, rf.asJSON, *detach)
 }
 
 // operate queues op and follows its job.
-func (e env) operate(ref client.Ref, op string, body client.Operation, asJSON, detach bool) int {
+func (e env) operate(ref apiclient.Ref, op wire.Op, body wire.OperationRequest, asJSON, detach bool) int {
 	c, err := connect()
 	if err != nil {
 		return e.errorf("%v", err)
@@ -99,7 +98,7 @@ func (e env) operate(ref client.Ref, op string, body client.Operation, asJSON, d
 	if j, err := c.Job(ctx, id); err == nil {
 		d = j.Deployment
 	}
-	queued := []client.QueuedJob{{ID: id, Deployment: d}}
+	queued := []wire.QueuedJob{{ID: id, Deployment: d}}
 	if detach {
 		return e.printQueued(queued, asJSON)
 	}
@@ -110,18 +109,13 @@ func runJobs(e env, args []string) int {
 	fs := newFlags(e, "jobs", "jobs [flags] JOB-ID")
 	asJSON := fs.Bool("json", false, "print as JSON")
 	follow := fs.Bool("f", false, "follow the job's events until it ends")
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
+	pos, code, ok := fs.parse(args, "JOB-ID")
+	if !ok {
+		return code
 	}
-	var id int64
-	var err error
-	if fs.NArg() == 1 {
-		id, err = strconv.ParseInt(fs.Arg(0), 10, 64)
-	}
-	if fs.NArg() != 1 || err != nil {
-		fmt.Fprintln(e.stderr, "Error: expected one job id")
-		fs.Usage()
-		return exitUsage
+	id, err := strconv.ParseInt(pos[0], 10, 64)
+	if err != nil || id <= 0 {
+		return fs.usageError("JOB-ID %q is not a job id (a positive number)", pos[0])
 	}
 	c, err := connect()
 	if err != nil {
@@ -134,7 +128,7 @@ func runJobs(e env, args []string) int {
 		return e.remoteError(err)
 	}
 	if *follow {
-		return e.followJobs(ctx, c, []client.QueuedJob{{ID: id, Deployment: j.Deployment}}, *asJSON)
+		return e.followJobs(ctx, c, []wire.QueuedJob{{ID: id, Deployment: j.Deployment}}, *asJSON)
 	}
 	if *asJSON {
 		writeJSON(e, j)

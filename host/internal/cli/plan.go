@@ -8,24 +8,21 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
-	"github.com/alphaswarm/controller/host/internal/planner"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/sdk"
 )
 
 func runPlan(e env, args []string) int {
-	fs := newFlags(e, "plan", "plan [flags] [DIR]")
+	fs := newFlags(e, string(wire.OpPlan), "plan [flags] [DIR]")
 	var tf topologyFlags
-	tf.register(fs)
+	tf.register(fs.FlagSet)
 	strict := fs.Bool("strict", false, "treat fields a backend would drop as errors (with -local)")
 	local := fs.Bool("local", false, "plan here with the local plugins and your own credentials, without a controller")
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
-	}
-	dir, ok := dirArg(fs)
+	pos, code, ok := fs.parse(args, "[DIR]")
 	if !ok {
-		fs.Usage()
-		return exitUsage
+		return code
 	}
+	dir := dirArg(pos)
 	if !*local {
 		return e.remotePlan(dir, tf)
 	}
@@ -35,7 +32,7 @@ func runPlan(e env, args []string) int {
 	if m != nil {
 		defer m.Close()
 	}
-	var plans []planner.DeploymentPlan
+	var plans []wire.DeploymentPlan
 	if !diags.HasErrors() {
 		var planDiags hcl.Diagnostics
 		plans, planDiags = s.Plan(ctx, *strict)
@@ -57,7 +54,7 @@ func runPlan(e env, args []string) int {
 
 var actionSymbol = map[sdk.Action]string{sdk.ActionCreate: "+", sdk.ActionUpdate: "~", sdk.ActionDelete: "-", sdk.ActionNoop: " "}
 
-func printPlans(e env, plans []planner.DeploymentPlan) {
+func printPlans(e env, plans []wire.DeploymentPlan) {
 	var creates, updates, deletes, records int
 	for _, p := range plans {
 		fmt.Fprintf(e.stdout, "deployment %s/%s/%s on %s:\n", p.Tenant, p.Environment, p.Deployment, p.Backend)
@@ -100,9 +97,9 @@ func printPlans(e env, plans []planner.DeploymentPlan) {
 
 // recordOnlyNote explains a deployment whose apply changes the
 // controller's record and nothing on its backend.
-var recordOnlyNote = map[planner.RecordChange]string{
-	planner.RecordNew:    "+ record (the backend runs this deployment already, but the controller holds no record of it: apply adopts what runs with its labels, without replacing it)",
-	planner.RecordUpdate: "~ record (the controller's record differs in what the backend does not act on: apply records a new revision)",
+var recordOnlyNote = map[wire.RecordChange]string{
+	wire.RecordNew:    "+ record (the backend runs this deployment already, but the controller holds no record of it: apply adopts what runs with its labels, without replacing it)",
+	wire.RecordUpdate: "~ record (the controller's record differs in what the backend does not act on: apply records a new revision)",
 }
 
 func orNone(s string) string {

@@ -13,21 +13,24 @@ import (
 
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 func runPlugins(e env, args []string) int {
+	const synopsis = "plugins <list|lock> [flags]"
 	if len(args) == 0 {
-		fmt.Fprintln(e.stderr, "Usage: swarmctl plugins <list|lock> [flags]")
-		return exitUsage
+		return e.usageError("plugins", synopsis, "missing the plugins command: list or lock")
 	}
 	switch args[0] {
 	case "list":
 		return runPluginsList(e, args[1:])
 	case "lock":
 		return runPluginsLock(e, args[1:])
+	case "-h", "-help", "--help":
+		fmt.Fprintf(e.stdout, "Usage: swarmctl %s\n\n  list  List the plugins found, with their versions, capabilities and hashes\n  lock  Pin the plugins found in the lock file\n", synopsis)
+		return exitOK
 	}
-	fmt.Fprintf(e.stderr, "Error: unknown plugins command %q\nUsage: swarmctl plugins <list|lock> [flags]\n", args[0])
-	return exitUsage
+	return e.usageError("plugins", synopsis, "unknown plugins command %q", args[0])
 }
 
 // pluginFlags are the flags both plugins commands take.
@@ -63,9 +66,9 @@ type pluginReport struct {
 func runPluginsList(e env, args []string) int {
 	fs := newFlags(e, "plugins list", "plugins list [-json] [-plugin-dir DIR] [-lock-file FILE]")
 	var pf pluginFlags
-	pf.register(fs)
+	pf.register(fs.FlagSet)
 	asJSON := fs.Bool("json", false, "print as JSON")
-	if code, ok := parse(fs, args); !ok {
+	if _, code, ok := fs.parse(args); !ok {
 		return code
 	}
 	lock, err := pluginmgr.ReadLockFile(pf.lockFile)
@@ -122,7 +125,7 @@ func describe(m *pluginmgr.Manager, p pluginmgr.Plugin) pluginReport {
 	sum, status, err := m.Verify(p)
 	r.SHA256, r.Hash = sum, string(status)
 	if err == nil {
-		var info sdk.Info
+		var info pluginhost.Info
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		info, err = m.Describe(ctx, p)
 		cancel()
@@ -175,8 +178,8 @@ func dash(s string) string {
 func runPluginsLock(e env, args []string) int {
 	fs := newFlags(e, "plugins lock", "plugins lock [-plugin-dir DIR] [-lock-file FILE]")
 	var pf pluginFlags
-	pf.register(fs)
-	if code, ok := parse(fs, args); !ok {
+	pf.register(fs.FlagSet)
+	if _, code, ok := fs.parse(args); !ok {
 		return code
 	}
 	// Locking is the moment of trust: every plugin found is described

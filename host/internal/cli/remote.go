@@ -18,7 +18,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/alphaswarm/controller/core/connectivity"
-	"github.com/alphaswarm/controller/host/internal/client"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
+	"github.com/alphaswarm/controller/host/internal/apiclient"
 	"github.com/alphaswarm/controller/host/internal/topology"
 )
 
@@ -44,24 +45,24 @@ func (f *remoteFlags) register(fs *flag.FlagSet) {
 }
 
 // connect returns a client of the configured controller.
-func connect() (*client.Client, error) {
+func connect() (*apiclient.Client, error) {
 	settings, err := connectivity.Load(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	return client.New(settings.Controller.String(), os.Getenv("ALPHASWARM_TOKEN"))
+	return apiclient.New(settings.Controller.String(), os.Getenv("ALPHASWARM_TOKEN"))
 }
 
 // remoteError prints err, with a topology's diagnostics one per line.
 func (e env) remoteError(err error) int {
-	var pe *client.Error
+	var pe *apiclient.Error
 	if errors.As(err, &pe) && len(pe.Diagnostics) > 0 {
 		for _, d := range pe.Diagnostics {
 			fmt.Fprintln(e.stderr, d.String())
 		}
 	}
 	code := e.errorf("%v", err)
-	var unreachable *client.UnreachableError
+	var unreachable *apiclient.UnreachableError
 	if errors.As(err, &unreachable) {
 		fmt.Fprintln(e.stderr, "Is the controller running? \"swarmctl dev\" runs one on this machine; ALPHASWARM_CONTROLLER_URL names another.\n"+
 			"\"swarmctl plan -local\" plans without a controller.")
@@ -69,20 +70,11 @@ func (e env) remoteError(err error) int {
 	return code
 }
 
-// refArgs reads the "tenant/name" argument and then want more arguments.
-func refArgs(fs *flag.FlagSet, env string, want int) (client.Ref, []string, error) {
-	if fs.NArg() != 1+want {
-		return client.Ref{}, nil, fmt.Errorf("expected %d argument(s), got %d", 1+want, fs.NArg())
-	}
-	ref, err := client.ParseRef(fs.Arg(0), env)
-	return ref, fs.Args()[1:], err
-}
-
 // topologyRequest reads the .hcl files of dir and the variables given by
 // ALPHASWARM_VAR_* variables, -var-file files and -var flags, later ones
 // winning, as the local loader orders them.
-func topologyRequest(dir string, vars, varFiles []string) (client.TopologyRequest, error) {
-	req := client.TopologyRequest{Files: map[string]string{}, Variables: map[string]string{}}
+func topologyRequest(dir string, vars, varFiles []string) (wire.TopologyRequest, error) {
+	req := wire.TopologyRequest{Files: map[string]string{}, Variables: map[string]string{}}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return req, fmt.Errorf("read topology directory: %w", err)

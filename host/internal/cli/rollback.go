@@ -5,22 +5,24 @@ import (
 	"fmt"
 
 	"github.com/alphaswarm/controller/core"
-	"github.com/alphaswarm/controller/host/internal/client"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
+	"github.com/alphaswarm/controller/host/internal/apiclient"
 )
 
 func runRollback(e env, args []string) int {
-	fs := newFlags(e, "rollback", "rollback [flags] TENANT/NAME")
+	fs := newFlags(e, string(wire.OpRollback), "rollback [flags] TENANT/NAME")
 	var rf remoteFlags
-	rf.register(fs)
+	rf.register(fs.FlagSet)
 	revision := fs.Int("revision", 0, "the revision to apply again (default: the newest succeeded one before the current)")
 	autoApprove := fs.Bool("auto-approve", false, "roll back without asking for confirmation")
 	detach := fs.Bool("detach", false, "return once the job is queued")
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
+	pos, code, ok := fs.parse(args, "TENANT/NAME")
+	if !ok {
+		return code
 	}
-	ref, _, err := refArgs(fs, rf.env, 0)
+	ref, err := apiclient.ParseRef(pos[0], rf.env)
 	if err != nil {
-		return e.usageError(fs, err)
+		return fs.usageError("%v", err)
 	}
 	c, err := connect()
 	if err != nil {
@@ -56,7 +58,7 @@ func runRollback(e env, args []string) int {
 	if err != nil {
 		return e.remoteError(err)
 	}
-	queued := []client.QueuedJob{{ID: id, Deployment: core.DeploymentRef{Tenant: d.Tenant, Environment: d.Environment, Name: d.Name}}}
+	queued := []wire.QueuedJob{{ID: id, Deployment: core.DeploymentRef{Tenant: d.Tenant, Environment: d.Environment, Name: d.Name}}}
 	if *detach {
 		return e.printQueued(queued, rf.asJSON)
 	}
@@ -66,7 +68,7 @@ func runRollback(e env, args []string) int {
 // rollbackTarget is the named revision, or, as the host picks it, the
 // newest succeeded one of the current incarnation before the current
 // revision. Revisions come newest first.
-func rollbackTarget(d *client.DeploymentDetail, want int) (*client.Revision, error) {
+func rollbackTarget(d *wire.DeploymentDetail, want int) (*wire.Revision, error) {
 	for i := range d.Revisions {
 		r := &d.Revisions[i]
 		if (want != 0 && r.Number == want) || (want == 0 && r.Number < d.Revision && r.Incarnation == d.Incarnation && r.Outcome == "succeeded") {

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alphaswarm/controller/host/internal/client"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 )
 
 // TestRollbackTarget picks what rollback applies from a history newest
@@ -14,21 +14,21 @@ import (
 func TestRollbackTarget(t *testing.T) {
 	t.Parallel()
 	destroyed := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
-	rev := func(n, inc int, outcome string, gone bool) client.Revision {
-		r := client.Revision{Number: n, Incarnation: inc, Outcome: outcome}
+	rev := func(n, inc int, outcome string, gone bool) wire.Revision {
+		r := wire.Revision{Number: n, Incarnation: inc, Outcome: outcome}
 		if gone {
 			r.DestroyedAt = &destroyed
 		}
 		return r
 	}
-	detail := func(current, inc int, revs ...client.Revision) *client.DeploymentDetail {
-		d := &client.DeploymentDetail{Revisions: revs}
+	detail := func(current, inc int, revs ...wire.Revision) *wire.DeploymentDetail {
+		d := &wire.DeploymentDetail{Revisions: revs}
 		d.Tenant, d.Name, d.Revision, d.Incarnation = "acme", "web", current, inc
 		return d
 	}
 	for _, tc := range []struct {
 		name    string
-		d       *client.DeploymentDetail
+		d       *wire.DeploymentDetail
 		want    int
 		wantErr string
 	}{

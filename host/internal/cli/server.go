@@ -26,7 +26,7 @@ import (
 func runServer(e env, args []string) int {
 	fs := newFlags(e, "server", "server [flags]")
 	var pf pluginFlags
-	pf.register(fs)
+	pf.register(fs.FlagSet)
 	home, _ := os.UserHomeDir()
 	dataDir := fs.String("data-dir", envOr("ALPHASWARM_DATA_DIR", filepath.Join(home, ".alphaswarm", "data")), "where the SQLite state and its key live ($ALPHASWARM_DATA_DIR)")
 	dbURL := fs.String("database-url", os.Getenv("ALPHASWARM_DATABASE_URL"), "PostgreSQL URL, for several hosts sharing one state ($ALPHASWARM_DATABASE_URL)")
@@ -40,8 +40,8 @@ func runServer(e env, args []string) int {
 	secretDir := fs.String("secret-dir", "", "the directory of the dir secret store, one file per secret")
 	configFile := fs.String("config", os.Getenv("ALPHASWARM_CONFIG"), "the host configuration file: the backends operators register, and who may use them ($ALPHASWARM_CONFIG)")
 	var af authFlags
-	af.register(fs)
-	if code, ok := parse(fs, args); !ok {
+	af.register(fs.FlagSet)
+	if _, code, ok := fs.parse(args); !ok {
 		return code
 	}
 	if _, err := connectivity.Load(os.Getenv); err != nil {

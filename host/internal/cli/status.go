@@ -5,19 +5,17 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/alphaswarm/controller/host/internal/client"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
+	"github.com/alphaswarm/controller/host/internal/apiclient"
 )
 
 func runStatus(e env, args []string) int {
 	fs := newFlags(e, "status", "status [flags] [TENANT/NAME]")
 	var rf remoteFlags
-	rf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
-	}
-	if fs.NArg() > 1 {
-		fs.Usage()
-		return exitUsage
+	rf.register(fs.FlagSet)
+	pos, code, ok := fs.parse(args, "[TENANT/NAME]")
+	if !ok {
+		return code
 	}
 	c, err := connect()
 	if err != nil {
@@ -25,7 +23,7 @@ func runStatus(e env, args []string) int {
 	}
 	ctx, cancel := interrupted()
 	defer cancel()
-	if fs.NArg() == 0 {
+	if len(pos) == 0 {
 		ds, err := c.Deployments(ctx)
 		if err != nil {
 			return e.remoteError(err)
@@ -37,9 +35,9 @@ func runStatus(e env, args []string) int {
 		e.printDeployments(ds)
 		return exitOK
 	}
-	ref, err := client.ParseRef(fs.Arg(0), rf.env)
+	ref, err := apiclient.ParseRef(pos[0], rf.env)
 	if err != nil {
-		return e.errorf("%v", err)
+		return fs.usageError("%v", err)
 	}
 	d, err := c.Deployment(ctx, ref)
 	if err != nil {
@@ -53,14 +51,14 @@ func runStatus(e env, args []string) int {
 	return exitOK
 }
 
-func health(d client.Deployment) string {
+func health(d wire.Deployment) string {
 	if d.Status == nil {
 		return "unknown"
 	}
 	return string(d.Status.Health)
 }
 
-func (e env) printDeployments(ds []client.Deployment) {
+func (e env) printDeployments(ds []wire.Deployment) {
 	if len(ds) == 0 {
 		fmt.Fprintln(e.stdout, "No deployments.")
 		return
@@ -73,7 +71,7 @@ func (e env) printDeployments(ds []client.Deployment) {
 	w.Flush()
 }
 
-func (e env) printDeployment(d *client.DeploymentDetail) {
+func (e env) printDeployment(d *wire.DeploymentDetail) {
 	fmt.Fprintf(e.stdout, "Deployment:  %s/%s\nEnvironment: %s\nBackend:     %s\nRevision:    %d\n",
 		d.Tenant, d.Name, d.Environment, d.Backend, d.Revision)
 	if d.Incarnation > 1 {
@@ -112,7 +110,7 @@ const timeLayout = "2006-01-02 15:04:05"
 
 // printHistory lists revisions oldest first, with a line where an
 // incarnation was destroyed; revisions come newest first.
-func (e env) printHistory(revs []client.Revision) {
+func (e env) printHistory(revs []wire.Revision) {
 	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "REVISION\tAPPLIED\tBY\tOUTCOME")
 	for i := len(revs) - 1; i >= 0; i-- {

@@ -33,14 +33,11 @@ func (f *topologyFlags) values() topology.Values {
 }
 
 // dirArg is the one optional DIR argument, "." by default.
-func dirArg(fs *flag.FlagSet) (string, bool) {
-	switch fs.NArg() {
-	case 0:
-		return ".", true
-	case 1:
-		return fs.Arg(0), true
+func dirArg(pos []string) string {
+	if len(pos) == 0 {
+		return "."
 	}
-	return "", false
+	return pos[0]
 }
 
 // check loads and checks the topology in dir with the caller's plugins,

@@ -9,15 +9,12 @@ import (
 func runValidate(e env, args []string) int {
 	fs := newFlags(e, "validate", "validate [flags] [DIR]")
 	var tf topologyFlags
-	tf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return parseError(err)
-	}
-	dir, ok := dirArg(fs)
+	tf.register(fs.FlagSet)
+	pos, code, ok := fs.parse(args, "[DIR]")
 	if !ok {
-		fs.Usage()
-		return exitUsage
+		return code
 	}
+	dir := dirArg(pos)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	s, m, diags := tf.check(ctx, dir)

@@ -12,7 +12,7 @@ import (
 func runVersion(e env, args []string) int {
 	fs := newFlags(e, "version", "version [-json]")
 	asJSON := fs.Bool("json", false, "print as JSON")
-	if code, ok := parse(fs, args); !ok {
+	if _, code, ok := fs.parse(args); !ok {
 		return code
 	}
 	v := struct {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/store"
@@ -27,42 +28,26 @@ import (
 // SIGKILL, sharing a real SQLite file or PostgreSQL cluster with the test,
 // which queues jobs and reads the outcome from the store.
 
-var (
-	swarmctl, pluginDir string
-	cluster             *testpg.Cluster
-	clusterErr          error
-)
+var swarmctl, pluginDir string
 
 const stateKey = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 
 func TestMain(m *testing.M) {
-	tmp, err := os.MkdirTemp("", "daemon-test-")
-	if err == nil {
-		pluginDir, err = testbin.PluginDir(tmp, false)
-	}
-	if err == nil {
-		err = testbin.Build(testbin.FaultyPlugin, filepath.Join(pluginDir, "swarm-backend-faulty"))
-	}
-	if err == nil {
+	testpg.Main(m, func(tmp string) (err error) {
+		if pluginDir, err = testbin.PluginDir(tmp, false); err != nil {
+			return err
+		}
+		if err = testbin.Build(testbin.FaultyPlugin, filepath.Join(pluginDir, "swarm-backend-faulty")); err != nil {
+			return err
+		}
 		swarmctl = filepath.Join(tmp, "swarmctl")
-		err = testbin.Build("github.com/alphaswarm/controller/host/cmd/swarmctl", swarmctl)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cluster, clusterErr = testpg.Start()
-	code := m.Run()
-	if cluster != nil {
-		cluster.Stop()
-	}
-	os.RemoveAll(tmp)
-	os.Exit(code)
+		return testbin.Build("github.com/alphaswarm/controller/host/cmd/swarmctl", swarmctl)
+	})
 }
 
 func needPostgres(t *testing.T) {
 	t.Helper()
-	testpg.Need(t, cluster, clusterErr)
+	testpg.Shared(t)
 }
 
 // db is where a test's hosts keep their state.
@@ -168,9 +153,9 @@ func shop(name string) core.DeploymentSpec {
 		Services: []core.ServiceSpec{{Name: "web", Image: "web:1", Replicas: 2}}}
 }
 
-func enqueue(t *testing.T, s *store.Store, kind string, ref core.DeploymentRef, p jobs.Payload) int64 {
+func enqueue(t *testing.T, s *store.Store, kind wire.Op, ref core.DeploymentRef, p jobs.Payload) int64 {
 	t.Helper()
-	id, err := s.Enqueue(context.Background(), store.NewJob{Deployment: ref, Kind: kind, Payload: p, CreatedBy: "test", MaxAttempts: 5})
+	id, err := s.Enqueue(context.Background(), store.NewJob{Deployment: ref, Kind: string(kind), Payload: p, CreatedBy: "test", MaxAttempts: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,11 +192,11 @@ func TestHostKilledMidApplyResumes(t *testing.T) {
 			d := sqliteDB(t)
 			if kind == "postgres" {
 				needPostgres(t)
-				d = postgresDB(t, cluster)
+				d = postgresDB(t, testpg.Shared(t))
 			}
 			s := d.open(t)
 			spec := shop("resume")
-			id := enqueue(t, s, jobs.KindApply, spec.Ref(), jobs.Payload{Backend: memory(`{"latency": "3s"}`), Spec: &spec})
+			id := enqueue(t, s, wire.OpApply, spec.Ref(), jobs.Payload{Backend: memory(`{"latency": "3s"}`), Spec: &spec})
 			first := startHost(t, d, "first", "-lease", "2s", "-workers", "1")
 			waitFor(t, "the first host claims the job", 20*time.Second, func() bool { return jobState(t, s, id).State == store.JobRunning })
 			time.Sleep(500 * time.Millisecond)
@@ -239,14 +224,14 @@ func TestHostKilledMidApplyResumes(t *testing.T) {
 // started after the previous one finished).
 func TestTwoHostsShareTheWork(t *testing.T) {
 	needPostgres(t)
-	d := postgresDB(t, cluster)
+	d := postgresDB(t, testpg.Shared(t))
 	s := d.open(t)
 	b := memory(`{"latency": "5ms"}`)
 	var ids []int64
-	kinds := []string{jobs.KindRestart, jobs.KindScale, jobs.KindStop, jobs.KindStart, jobs.KindApply}
+	kinds := []wire.Op{wire.OpRestart, wire.OpScale, wire.OpStop, wire.OpStart, wire.OpApply}
 	for i := range 20 {
 		spec := shop(fmt.Sprintf("shop-%02d", i))
-		ids = append(ids, enqueue(t, s, jobs.KindApply, spec.Ref(), jobs.Payload{Backend: b, Spec: &spec}))
+		ids = append(ids, enqueue(t, s, wire.OpApply, spec.Ref(), jobs.Payload{Backend: b, Spec: &spec}))
 		for j := range 9 {
 			ids = append(ids, enqueue(t, s, kinds[j%len(kinds)], spec.Ref(), jobs.Payload{Backend: b, Spec: &spec, Service: "web", Replicas: 1 + j%3}))
 		}
@@ -312,7 +297,7 @@ func TestDatabaseAwayThenBack(t *testing.T) {
 	for i := range 6 {
 		spec := shop(fmt.Sprintf("db-away-%d", i))
 		specs = append(specs, spec)
-		ids = append(ids, enqueue(t, s, jobs.KindApply, spec.Ref(), jobs.Payload{Backend: memory(`{"latency": "1s"}`), Spec: &spec}))
+		ids = append(ids, enqueue(t, s, wire.OpApply, spec.Ref(), jobs.Payload{Backend: memory(`{"latency": "1s"}`), Spec: &spec}))
 	}
 	h := startHost(t, d, "busy", "-workers", "2", "-lease", "3s")
 	waitFor(t, "the host is ready", 20*time.Second, func() bool { return h.ready() == http.StatusOK })

@@ -16,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/jobs"
 	"github.com/alphaswarm/controller/host/internal/store"
+	"github.com/alphaswarm/controller/host/internal/testpg"
 )
 
 // readyz returns the host's /readyz status and body.
@@ -56,7 +58,7 @@ func TestSIGTERMEndsAHostWhoseJobHangs(t *testing.T) {
 	d := sqliteDB(t)
 	s := d.open(t)
 	spec := shop("hangs")
-	id := enqueue(t, s, jobs.KindApply, spec.Ref(), jobs.Payload{Backend: faulty(`{"fault": [{"op": "apply", "kind": "hang"}]}`), Spec: &spec})
+	id := enqueue(t, s, wire.OpApply, spec.Ref(), jobs.Payload{Backend: faulty(`{"fault": [{"op": "apply", "kind": "hang"}]}`), Spec: &spec})
 	h := startHost(t, d, "hangs", "-grace", "2s", "-workers", "1")
 	waitFor(t, "the job runs", 20*time.Second, func() bool { return jobState(t, s, id).State == store.JobRunning })
 	h.terminate(t, 15*time.Second)
@@ -72,7 +74,7 @@ func TestSIGTERMEndsAHostWhoseJobHangs(t *testing.T) {
 func TestReadyzReportsABlockedWorker(t *testing.T) {
 	t.Parallel()
 	needPostgres(t)
-	d := postgresDB(t, cluster)
+	d := postgresDB(t, testpg.Shared(t))
 	d.open(t) // migrated before the host starts
 	h := startHost(t, d, "blocked", "-lease", "1s", "-workers", "1", "-grace", "2s")
 	waitFor(t, "the host is ready", 20*time.Second, func() bool { return h.ready() == http.StatusOK })
@@ -117,7 +119,7 @@ func TestHostKilledLeavesNoPlugin(t *testing.T) {
 	d := sqliteDB(t)
 	s := d.open(t)
 	spec := shop("orphan")
-	id := enqueue(t, s, jobs.KindApply, spec.Ref(), jobs.Payload{Backend: memory(`{"latency": "30s"}`), Spec: &spec})
+	id := enqueue(t, s, wire.OpApply, spec.Ref(), jobs.Payload{Backend: memory(`{"latency": "30s"}`), Spec: &spec})
 	h := startHost(t, d, "orphan", "-workers", "1")
 	waitFor(t, "the job runs", 20*time.Second, func() bool { return jobState(t, s, id).State == store.JobRunning })
 	var plugins []int

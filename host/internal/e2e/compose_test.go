@@ -18,6 +18,7 @@ import (
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/testbin"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 const (
@@ -200,7 +201,7 @@ func twoServices(name, apiImage string) core.DeploymentSpec {
 type deployment struct {
 	t     *testing.T
 	ctx   context.Context
-	c     *sdk.Client
+	c     *pluginhost.Client
 	spec  core.DeploymentSpec
 	state []byte
 }

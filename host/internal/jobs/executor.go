@@ -8,20 +8,12 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/core/credentials"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
 	"github.com/alphaswarm/controller/sdk"
-)
-
-// The kinds of job.
-const (
-	KindApply   = "apply"
-	KindDestroy = "destroy"
-	KindRestart = "restart"
-	KindStart   = "start"
-	KindStop    = "stop"
-	KindScale   = "scale"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // Backend names the backend instance a job runs on, with its
@@ -81,12 +73,12 @@ func (e *Executor) Run(ctx context.Context, job *store.Job, report func(core.Eve
 		return err
 	}
 	report(core.Event{Level: core.EventInfo, Message: fmt.Sprintf("%s of %s on %s, attempt %d", job.Kind, job.Deployment, p.Backend.ID(), job.Attempts)})
-	switch job.Kind {
-	case KindApply:
+	switch wire.Op(job.Kind) {
+	case wire.OpApply:
 		return e.apply(ctx, c, job, p, report)
-	case KindDestroy:
+	case wire.OpDestroy:
 		return e.destroy(ctx, c, job, p)
-	case KindRestart, KindStart, KindStop, KindScale:
+	case wire.OpRestart, wire.OpStart, wire.OpStop, wire.OpScale:
 		return e.runtime(ctx, c, job, p)
 	}
 	return fmt.Errorf("%w: job %d has unknown kind %q", errInvalidJob, job.ID, job.Kind)
@@ -102,7 +94,7 @@ func (e *Executor) current(ctx context.Context, ref core.DeploymentRef) (*store.
 	return d, err
 }
 
-func (e *Executor) apply(ctx context.Context, c *sdk.Client, job *store.Job, p Payload, report func(core.Event)) error {
+func (e *Executor) apply(ctx context.Context, c *pluginhost.Client, job *store.Job, p Payload, report func(core.Event)) error {
 	if p.Spec == nil || p.Spec.Ref() != job.Deployment {
 		return fmt.Errorf("%w: apply job %d carries no spec for %s", errInvalidJob, job.ID, job.Deployment)
 	}
@@ -162,7 +154,7 @@ func hasSecrets(d *core.DeploymentSpec) bool {
 
 // destroy removes the deployment from its backend, and forgets it only once
 // the backend confirmed; a failure keeps it visible with its error.
-func (e *Executor) destroy(ctx context.Context, c *sdk.Client, job *store.Job, p Payload) error {
+func (e *Executor) destroy(ctx context.Context, c *pluginhost.Client, job *store.Job, p Payload) error {
 	ref := job.Deployment
 	d, err := e.current(ctx, ref)
 	var state []byte
@@ -183,7 +175,7 @@ func (e *Executor) destroy(ctx context.Context, c *sdk.Client, job *store.Job, p
 	return e.Store.DeleteDeployment(context.WithoutCancel(ctx), ref, job.CreatedBy)
 }
 
-func (e *Executor) runtime(ctx context.Context, c *sdk.Client, job *store.Job, p Payload) error {
+func (e *Executor) runtime(ctx context.Context, c *pluginhost.Client, job *store.Job, p Payload) error {
 	d, err := e.current(ctx, job.Deployment)
 	if err != nil {
 		return err
@@ -193,26 +185,26 @@ func (e *Executor) runtime(ctx context.Context, c *sdk.Client, job *store.Job, p
 	}
 	ref := job.Deployment
 	var state []byte
-	switch job.Kind {
-	case KindRestart:
+	switch wire.Op(job.Kind) {
+	case wire.OpRestart:
 		r, err := c.Restart(ctx, &sdk.RestartRequest{Deployment: ref, State: d.State, Service: p.Service})
 		if err != nil {
 			return err
 		}
 		state = r.State
-	case KindStart:
+	case wire.OpStart:
 		r, err := c.Start(ctx, &sdk.StartRequest{Deployment: ref, State: d.State, Service: p.Service})
 		if err != nil {
 			return err
 		}
 		state = r.State
-	case KindStop:
+	case wire.OpStop:
 		r, err := c.Stop(ctx, &sdk.StopRequest{Deployment: ref, State: d.State, Service: p.Service})
 		if err != nil {
 			return err
 		}
 		state = r.State
-	case KindScale:
+	case wire.OpScale:
 		r, err := c.Scale(ctx, &sdk.ScaleRequest{Deployment: ref, State: d.State, Service: p.Service, Replicas: p.Replicas})
 		if err != nil {
 			return err
@@ -229,7 +221,7 @@ func (e *Executor) runtime(ctx context.Context, c *sdk.Client, job *store.Job, p
 }
 
 // refreshStatus records the backend's view after an operation, best effort.
-func (e *Executor) refreshStatus(ctx context.Context, c *sdk.Client, ref core.DeploymentRef, state []byte) {
+func (e *Executor) refreshStatus(ctx context.Context, c *pluginhost.Client, ref core.DeploymentRef, state []byte) {
 	if st, err := c.Status(ctx, &sdk.StatusRequest{Deployment: ref, State: state}); err == nil {
 		_ = e.Store.SaveStatus(context.WithoutCancel(ctx), ref, st.Status)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/backends"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
@@ -21,27 +20,14 @@ import (
 )
 
 var (
-	pluginDir  string
-	cluster    *testpg.Cluster
-	clusterErr error
+	pluginDir string
 )
 
 func TestMain(m *testing.M) {
-	tmp, err := os.MkdirTemp("", "jobs-test-")
-	if err == nil {
+	testpg.Main(m, func(tmp string) (err error) {
 		pluginDir, err = testbin.PluginDir(tmp, false)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cluster, clusterErr = testpg.Start()
-	code := m.Run()
-	if cluster != nil {
-		cluster.Stop()
-	}
-	os.RemoveAll(tmp)
-	os.Exit(code)
+		return err
+	})
 }
 
 // env is a store, a plugin manager and a worker running on them.
@@ -61,7 +47,7 @@ func stores(t *testing.T, fn func(t *testing.T, e *env)) {
 			cfg := store.Config{DataDir: t.TempDir()}
 			driver, dsn := "sqlite", "file:"+filepath.Join(cfg.DataDir, "alphaswarm.db")
 			if kind == "postgres" {
-				url := testpg.Database(t, cluster, clusterErr)
+				url := testpg.SharedDatabase(t)
 				cfg = store.Config{DatabaseURL: url, StateKeys: []string{"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}}
 				driver, dsn = "pgx", url
 			}
@@ -99,9 +85,9 @@ func shop(name string) core.DeploymentSpec {
 		Services: []core.ServiceSpec{{Name: "web", Image: "web:1", Replicas: 2}}}
 }
 
-func (e *env) enqueue(t *testing.T, kind string, ref core.DeploymentRef, p Payload) int64 {
+func (e *env) enqueue(t *testing.T, kind wire.Op, ref core.DeploymentRef, p Payload) int64 {
 	t.Helper()
-	id, err := e.store.Enqueue(context.Background(), store.NewJob{Deployment: ref, Kind: kind, Payload: p, CreatedBy: "alice"})
+	id, err := e.store.Enqueue(context.Background(), store.NewJob{Deployment: ref, Kind: string(kind), Payload: p, CreatedBy: "alice"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,9 +122,9 @@ func TestApplyThenRuntimeJobs(t *testing.T) {
 		spec := shop("shop")
 		b := memoryBackend(`{}`)
 		ids := []int64{
-			e.enqueue(t, KindApply, spec.Ref(), Payload{Backend: b, Spec: &spec, SourceHash: "sha256:1"}),
-			e.enqueue(t, KindScale, spec.Ref(), Payload{Backend: b, Service: "web", Replicas: 3}),
-			e.enqueue(t, KindStop, spec.Ref(), Payload{Backend: b}),
+			e.enqueue(t, wire.OpApply, spec.Ref(), Payload{Backend: b, Spec: &spec, SourceHash: "sha256:1"}),
+			e.enqueue(t, wire.OpScale, spec.Ref(), Payload{Backend: b, Service: "web", Replicas: 3}),
+			e.enqueue(t, wire.OpStop, spec.Ref(), Payload{Backend: b}),
 		}
 		e.drain(t)
 		for _, id := range ids {
@@ -158,7 +144,7 @@ func TestApplyThenRuntimeJobs(t *testing.T) {
 			!strings.Contains(events[1].Message, "apply of acme/prod/shop on memory.sim, attempt 1") {
 			t.Errorf("apply events: %+v", events)
 		}
-		destroy := e.enqueue(t, KindDestroy, spec.Ref(), Payload{Backend: b})
+		destroy := e.enqueue(t, wire.OpDestroy, spec.Ref(), Payload{Backend: b})
 		e.drain(t)
 		if j := e.job(t, destroy); j.State != store.JobSucceeded {
 			t.Errorf("destroy: %s %s", j.State, j.Error)
@@ -175,7 +161,7 @@ func TestApplyThenRuntimeJobs(t *testing.T) {
 func TestPluginKilledMidApplyIsRetried(t *testing.T) {
 	stores(t, func(t *testing.T, e *env) {
 		spec := shop("slow")
-		id := e.enqueue(t, KindApply, spec.Ref(), Payload{Backend: memoryBackend(`{"latency": "1500ms"}`), Spec: &spec})
+		id := e.enqueue(t, wire.OpApply, spec.Ref(), Payload{Backend: memoryBackend(`{"latency": "1500ms"}`), Spec: &spec})
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		go e.worker.Run(ctx, ctx)
@@ -231,14 +217,14 @@ func TestCorruptStateFailsOnlyItsDeployment(t *testing.T) {
 	stores(t, func(t *testing.T, e *env) {
 		b := memoryBackend(`{}`)
 		good, bad := shop("good"), shop("bad")
-		e.enqueue(t, KindApply, good.Ref(), Payload{Backend: b, Spec: &good})
-		e.enqueue(t, KindApply, bad.Ref(), Payload{Backend: b, Spec: &bad})
+		e.enqueue(t, wire.OpApply, good.Ref(), Payload{Backend: b, Spec: &good})
+		e.enqueue(t, wire.OpApply, bad.Ref(), Payload{Backend: b, Spec: &bad})
 		e.drain(t)
 		if _, err := e.rawDB().Exec(`UPDATE deployments SET state = 'as1:garbage' WHERE name = 'bad'`); err != nil {
 			t.Fatal(err)
 		}
-		badJob := e.enqueue(t, KindRestart, bad.Ref(), Payload{Backend: b})
-		goodJob := e.enqueue(t, KindRestart, good.Ref(), Payload{Backend: b})
+		badJob := e.enqueue(t, wire.OpRestart, bad.Ref(), Payload{Backend: b})
+		goodJob := e.enqueue(t, wire.OpRestart, good.Ref(), Payload{Backend: b})
 		e.drain(t)
 		if j := e.job(t, badJob); j.State != store.JobFailed || !strings.Contains(j.Error, "acme/prod/bad") || !strings.Contains(j.Error, "cannot be decrypted") {
 			t.Errorf("job on the damaged deployment: %s: %s", j.State, j.Error)

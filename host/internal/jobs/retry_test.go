@@ -11,6 +11,7 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/core/credentials"
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/store"
 	"github.com/alphaswarm/controller/sdk"
@@ -57,7 +58,7 @@ func TestStoreRefusalFailsTheJobAtOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		spec := shop("frozen")
-		id := e.enqueue(t, KindApply, spec.Ref(), Payload{Backend: memoryBackend(`{}`), Spec: &spec})
+		id := e.enqueue(t, wire.OpApply, spec.Ref(), Payload{Backend: memoryBackend(`{}`), Spec: &spec})
 		e.drain(t)
 		j := e.job(t, id)
 		if j.State != store.JobFailed || j.Attempts != 1 || !strings.Contains(j.Error, "record the apply") ||
@@ -84,7 +85,7 @@ func TestSecretsAreTheTenantsOwn(t *testing.T) {
 			spec := shop("with-secret")
 			spec.Tenant = tenant
 			spec.Services[0].SecretEnv = []core.SecretRef{{Env: "DB", Ref: "db"}}
-			ids[tenant] = e.enqueue(t, KindApply, spec.Ref(), Payload{Backend: memoryBackend(`{}`), Spec: &spec})
+			ids[tenant] = e.enqueue(t, wire.OpApply, spec.Ref(), Payload{Backend: memoryBackend(`{}`), Spec: &spec})
 		}
 		e.drain(t)
 		if j := e.job(t, ids["acme"]); j.State != store.JobSucceeded {

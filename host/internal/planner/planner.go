@@ -18,14 +18,15 @@ import (
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/topology"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // Session is a loaded topology with a running plugin per backend block.
 type Session struct {
 	Topology *topology.Topology
 	opts     Options
-	clients  map[string]*sdk.Client     // by backend ID
-	configs  map[string]json.RawMessage // decoded backend blocks, by backend ID
+	clients  map[string]*pluginhost.Client // by backend ID
+	configs  map[string]json.RawMessage    // decoded backend blocks, by backend ID
 }
 
 // Options adjust a session for the API, which plans on behalf of a tenant.
@@ -61,7 +62,7 @@ func Check(ctx context.Context, dir string, vals topology.Values, m *pluginmgr.M
 
 // CheckTopology is Check for a topology loaded already.
 func CheckTopology(ctx context.Context, t *topology.Topology, m *pluginmgr.Manager, opts Options) (*Session, hcl.Diagnostics) {
-	s := &Session{Topology: t, opts: opts, clients: map[string]*sdk.Client{}, configs: map[string]json.RawMessage{}}
+	s := &Session{Topology: t, opts: opts, clients: map[string]*pluginhost.Client{}, configs: map[string]json.RawMessage{}}
 	var diags hcl.Diagnostics
 	used := map[string]bool{}
 	for _, d := range t.Deployments {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // Locking. The package's locks are Manager.mu (the instance table and the
@@ -74,7 +75,7 @@ type Instance struct {
 	active atomic.Int32
 
 	mu         sync.Mutex // guards the fields below, only while reading or writing them
-	client     *sdk.Client
+	client     *pluginhost.Client
 	startedAt  time.Time
 	crashes    int
 	nextLaunch time.Time
@@ -89,7 +90,7 @@ type flight struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed once client and err are set
 
-	client *sdk.Client
+	client *pluginhost.Client
 	err    error
 	// abandoned says err came from the launching caller's context ending:
 	// a waiter still willing to wait should launch again itself.
@@ -241,14 +242,14 @@ func (i *Instance) Name() string { return i.cfg.Name }
 // whose RetryAfter says when to try again. On a stopped instance it fails
 // with ErrStopped. Concurrent calls share one launch; each gives up waiting
 // for it when its own ctx ends.
-func (i *Instance) Client(ctx context.Context) (*sdk.Client, error) {
+func (i *Instance) Client(ctx context.Context) (*pluginhost.Client, error) {
 	i.active.Add(1)
 	defer i.active.Add(-1)
 	return i.acquire(ctx)
 }
 
 // acquire is Client for a caller already counted in i.active.
-func (i *Instance) acquire(ctx context.Context) (*sdk.Client, error) {
+func (i *Instance) acquire(ctx context.Context) (*pluginhost.Client, error) {
 	i.lastUsed.Store(int64(time.Since(epoch)))
 	for {
 		c, f, mine, err := i.join(ctx)
@@ -274,7 +275,7 @@ func (i *Instance) idleFor() time.Duration {
 
 // join decides how a Client call proceeds: with the live client c, with
 // err, by waiting for the flight f, or by running f itself (mine).
-func (i *Instance) join(ctx context.Context) (c *sdk.Client, f *flight, mine bool, err error) {
+func (i *Instance) join(ctx context.Context) (c *pluginhost.Client, f *flight, mine bool, err error) {
 	var dead *crash
 	i.mu.Lock()
 	switch {
@@ -312,7 +313,7 @@ func (i *Instance) beginLaunchLocked(ctx context.Context) (*flight, error) {
 
 // fly runs the launch f, installs its client unless the instance was
 // stopped meanwhile, and hands the outcome to the waiters.
-func (i *Instance) fly(f *flight) (*sdk.Client, error) {
+func (i *Instance) fly(f *flight) (*pluginhost.Client, error) {
 	c, err := i.launch(f.ctx)
 	abandoned := err != nil && f.ctx.Err() != nil
 	f.cancel()
@@ -336,7 +337,7 @@ func (i *Instance) fly(f *flight) (*sdk.Client, error) {
 
 // await waits for another caller's flight f, or for ctx. It says retry when
 // f failed only because its caller gave up while ctx is still alive.
-func (i *Instance) await(ctx context.Context, f *flight) (c *sdk.Client, retry bool, err error) {
+func (i *Instance) await(ctx context.Context, f *flight) (c *pluginhost.Client, retry bool, err error) {
 	select {
 	case <-f.done:
 	case <-ctx.Done():
@@ -348,7 +349,7 @@ func (i *Instance) await(ctx context.Context, f *flight) (c *sdk.Client, retry b
 	return f.client, false, f.err
 }
 
-func (i *Instance) launch(ctx context.Context) (*sdk.Client, error) {
+func (i *Instance) launch(ctx context.Context) (*pluginhost.Client, error) {
 	c, _, err := i.m.launch(ctx, i.plugin, i.cfg.Name)
 	if err != nil {
 		return nil, err
@@ -362,7 +363,7 @@ func (i *Instance) launch(ctx context.Context) (*sdk.Client, error) {
 
 // crash is what recordCrash saw, to log and clean up outside the lock.
 type crash struct {
-	client        *sdk.Client
+	client        *pluginhost.Client
 	uptime, delay time.Duration
 	crashes       int
 }

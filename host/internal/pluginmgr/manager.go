@@ -11,7 +11,7 @@ import (
 
 	hclog "github.com/hashicorp/go-hclog"
 
-	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // Config configures a Manager.
@@ -47,8 +47,8 @@ type Manager struct {
 	logger   hclog.Logger
 	probe    prober // for Check
 
-	mu        sync.Mutex          // see the locking rule in instance.go
-	infos     map[string]sdk.Info // by binary hash
+	mu        sync.Mutex                 // see the locking rule in instance.go
+	infos     map[string]pluginhost.Info // by binary hash
 	instances map[string]*Instance
 	closed    bool
 
@@ -63,7 +63,7 @@ func New(cfg Config) *Manager {
 	plugins, problems := Discover(cfg.PluginDirs)
 	return &Manager{
 		cfg: cfg, plugins: plugins, problems: problems, logger: cfg.Logger,
-		infos: map[string]sdk.Info{}, instances: map[string]*Instance{},
+		infos: map[string]pluginhost.Info{}, instances: map[string]*Instance{},
 	}
 }
 
@@ -134,13 +134,13 @@ func joinHashes(hs []string) string {
 }
 
 // launch verifies and starts p, named name in logs and errors.
-func (m *Manager) launch(ctx context.Context, p Plugin, name string) (*sdk.Client, string, error) {
+func (m *Manager) launch(ctx context.Context, p Plugin, name string) (*pluginhost.Client, string, error) {
 	sum, _, err := m.Verify(p)
 	if err != nil {
 		return nil, "", err
 	}
 	m.launches.Add(1)
-	c, err := sdk.Launch(ctx, sdk.LaunchConfig{
+	c, err := pluginhost.Launch(ctx, pluginhost.LaunchConfig{
 		Name: name, Path: p.Path, Env: m.cfg.Env, Logger: m.logger, StartTimeout: m.cfg.StartTimeout,
 	})
 	if err != nil {
@@ -158,10 +158,10 @@ func (m *Manager) launch(ctx context.Context, p Plugin, name string) (*sdk.Clien
 
 // Describe returns p's Info, launching it only if this binary has not been
 // described before.
-func (m *Manager) Describe(ctx context.Context, p Plugin) (sdk.Info, error) {
+func (m *Manager) Describe(ctx context.Context, p Plugin) (pluginhost.Info, error) {
 	sum, _, err := m.Verify(p)
 	if err != nil {
-		return sdk.Info{}, err
+		return pluginhost.Info{}, err
 	}
 	m.mu.Lock()
 	info, ok := m.infos[sum]
@@ -171,7 +171,7 @@ func (m *Manager) Describe(ctx context.Context, p Plugin) (sdk.Info, error) {
 	}
 	c, _, err := m.launch(ctx, p, p.Name)
 	if err != nil {
-		return sdk.Info{}, err
+		return pluginhost.Info{}, err
 	}
 	defer c.Close()
 	return c.Info(), nil

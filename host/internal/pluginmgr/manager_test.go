@@ -18,6 +18,7 @@ import (
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/host/internal/testbin"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // pluginDir holds the memory plugin and every bad plugin, built by TestMain.
@@ -177,7 +178,7 @@ func TestCrashedPluginIsRelaunchedWithBackoff(t *testing.T) {
 	}
 }
 
-func kill(t *testing.T, c *sdk.Client) {
+func kill(t *testing.T, c *pluginhost.Client) {
 	t.Helper()
 	if err := syscall.Kill(c.Pid(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)

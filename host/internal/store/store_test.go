@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -17,19 +16,7 @@ import (
 	"github.com/alphaswarm/controller/host/internal/testpg"
 )
 
-var (
-	cluster    *testpg.Cluster
-	clusterErr error
-)
-
-func TestMain(m *testing.M) {
-	cluster, clusterErr = testpg.Start()
-	code := m.Run()
-	if cluster != nil {
-		cluster.Stop()
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testpg.Main(m, nil) }
 
 func newKey() string {
 	b := make([]byte, 32)
@@ -48,8 +35,7 @@ func backends(t *testing.T, fn func(t *testing.T, cfg func(keys ...string) Confi
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		testpg.Need(t, cluster, clusterErr)
-		url, err := cluster.NewDatabase(context.Background())
+		url, err := testpg.Shared(t).NewDatabase(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}

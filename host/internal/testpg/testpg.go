@@ -206,3 +206,58 @@ func Database(t testing.TB, c *Cluster, startErr error) string {
 	}
 	return url
 }
+
+// shared is the cluster Main starts for a package's tests, or why it did
+// not start.
+var shared struct {
+	cluster *Cluster
+	err     error
+}
+
+// Main is the TestMain of a package whose tests use PostgreSQL:
+//
+//	func TestMain(m *testing.M) { testpg.Main(m, setup) }
+//
+// It runs setup (when not nil) with a temporary directory for what else
+// the tests need (plugin binaries...), starts the shared cluster, runs the
+// tests, stops the cluster, removes the directory and exits with the
+// tests' code. A setup error ends the run with exit 1. When the cluster
+// cannot start, the tests that ask for it with Shared or SharedDatabase
+// fail under CI=true and skip, saying why, elsewhere.
+func Main(m *testing.M, setup func(tmp string) error) {
+	os.Exit(runMain(m, setup))
+}
+
+func runMain(m *testing.M, setup func(tmp string) error) int {
+	tmp, err := os.MkdirTemp("", "testpg-main-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+	if setup != nil {
+		if err := setup(tmp); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	shared.cluster, shared.err = Start()
+	if shared.cluster != nil {
+		defer shared.cluster.Stop()
+	}
+	return m.Run()
+}
+
+// Shared is the cluster Main started, after Need.
+func Shared(t testing.TB) *Cluster {
+	t.Helper()
+	Need(t, shared.cluster, shared.err)
+	return shared.cluster
+}
+
+// SharedDatabase is a new database's URL on the cluster Main started,
+// after Need.
+func SharedDatabase(t testing.TB) string {
+	t.Helper()
+	return Database(t, shared.cluster, shared.err)
+}

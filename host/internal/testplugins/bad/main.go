@@ -27,6 +27,7 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 func main() {
@@ -40,7 +41,7 @@ func main() {
 		})
 	case "badversion":
 		plugin.Serve(&plugin.ServeConfig{
-			HandshakeConfig:  sdk.Handshake,
+			HandshakeConfig:  pluginhost.Handshake,
 			VersionedPlugins: map[int]plugin.PluginSet{99: {"backend": rawPlugin{}}},
 			GRPCServer:       plugin.DefaultGRPCServer,
 		})
@@ -55,12 +56,12 @@ func main() {
 		sdk.Serve(&fake{name: "oversize", description: strings.Repeat("x", sdk.MaxMessageBytes+1024)})
 	case "malformed":
 		plugin.Serve(&plugin.ServeConfig{
-			HandshakeConfig: sdk.Handshake,
+			HandshakeConfig: pluginhost.Handshake,
 			Plugins:         plugin.PluginSet{"backend": rawPlugin{}},
 			GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
 				return grpc.NewServer(append(opts, grpc.ForceServerCodec(rawCodec{}))...)
 			},
-			TLSProvider: sdk.ServerTLS,
+			TLSProvider: pluginhost.ServerTLS,
 		})
 	case "misnamed":
 		sdk.Serve(&fake{name: "somebody-else"})

@@ -1,4 +1,4 @@
-package sdk
+package pluginhost
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	plugin "github.com/hashicorp/go-plugin"
 
 	pb "github.com/alphaswarm/controller/sdk/internal/backendv1"
+	"github.com/alphaswarm/controller/sdk/internal/wire"
 )
 
 // LaunchConfig says how to start one plugin process.
@@ -50,11 +51,11 @@ func Launch(ctx context.Context, cfg LaunchConfig) (*Client, error) {
 	if err := checkExecutable(cfg.Path); err != nil {
 		return nil, fmt.Errorf("launch plugin %q: %w", name, err)
 	}
-	tlsConfig, bundle, err := newLaunchTLS()
+	tlsConfig, bundle, err := wire.NewLaunchTLS()
 	if err != nil {
 		return nil, fmt.Errorf("launch plugin %q: %w", name, err)
 	}
-	pipe, err := tlsPipe(bundle)
+	pipe, err := wire.Pipe(bundle)
 	if err != nil {
 		return nil, fmt.Errorf("launch plugin %q: %w", name, err)
 	}
@@ -65,7 +66,7 @@ func Launch(ctx context.Context, cfg LaunchConfig) (*Client, error) {
 		logger = hclog.NewNullLogger()
 	}
 	cmd := exec.Command(cfg.Path)
-	cmd.Env = append(slices.Clone(cfg.Env), envTLSFD+"=3", envLogLevel+"="+logger.GetLevel().String())
+	cmd.Env = append(slices.Clone(cfg.Env), wire.EnvTLSFD+"=3", wire.EnvLogLevel+"="+logger.GetLevel().String())
 	cmd.ExtraFiles = []*os.File{pipe}
 	tail := &tailBuffer{max: 1024}
 	var stderr io.Writer = tail
@@ -77,13 +78,13 @@ func Launch(ctx context.Context, cfg LaunchConfig) (*Client, error) {
 		timeout = 10 * time.Second
 	}
 	proc := plugin.NewClient(&plugin.ClientConfig{
-		HandshakeConfig:  Handshake,
-		VersionedPlugins: versionedPlugins(nil),
+		HandshakeConfig:  wire.Handshake,
+		VersionedPlugins: wire.VersionedPlugins(nil),
 		Cmd:              cmd,
 		SkipHostEnv:      true,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		TLSConfig:        tlsConfig,
-		GRPCDialOptions:  dialOptions(),
+		GRPCDialOptions:  wire.DialOptions(),
 		StartTimeout:     timeout,
 		Logger:           logger.Named(name),
 		Stderr:           stderr,
@@ -102,7 +103,7 @@ func connect(ctx context.Context, name string, proc *plugin.Client, stderr *tail
 		proc.Kill() // waits until stderr is drained, so the error can quote it
 		return nil, handshakeError(err, stderr, timeout)
 	}
-	raw, err := protocol.Dispense(pluginName)
+	raw, err := protocol.Dispense(wire.PluginName)
 	if err != nil {
 		return nil, fmt.Errorf("dispense backend: %w", err)
 	}
@@ -130,7 +131,7 @@ func handshakeError(err error, stderr *tailBuffer, timeout time.Duration) error 
 	}
 	switch {
 	case strings.Contains(strings.ToLower(msg), "incompatible api version"):
-		return fmt.Errorf("handshake: plugin speaks a protocol version this host does not (host speaks %d): %s", ProtocolVersion, first)
+		return fmt.Errorf("handshake: plugin speaks a protocol version this host does not (host speaks %d): %s", wire.ProtocolVersion, first)
 	case strings.Contains(msg, "Failed to read any lines"), strings.Contains(msg, "exited before we could connect"):
 		return withStderr(errors.New("handshake: plugin exited before the handshake (crashed, or not an alphaswarm backend plugin)"))
 	case strings.Contains(msg, "Unrecognized remote plugin message"):

@@ -1,4 +1,4 @@
-package client
+package apiclient
 
 import (
 	"context"
@@ -13,23 +13,9 @@ import (
 	"sync"
 
 	"github.com/gorilla/websocket"
-)
 
-// Exec stream ids and control messages, as the host's API defines them.
-const (
-	streamStdin   byte = 0
-	streamStdout  byte = 1
-	streamStderr  byte = 2
-	streamControl byte = 3
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 )
-
-type control struct {
-	Type    string `json:"type"`
-	Rows    uint16 `json:"rows,omitempty"`
-	Cols    uint16 `json:"cols,omitempty"`
-	Code    int    `json:"code"`
-	Message string `json:"message,omitempty"`
-}
 
 // ExecOptions describe a command to run in a replica.
 type ExecOptions struct {
@@ -57,7 +43,7 @@ func (c *Client) Exec(ctx context.Context, ref Ref, service string, opts ExecOpt
 			q.Set("cols", strconv.Itoa(int(opts.Cols)))
 		}
 	}
-	u := strings.Replace(c.base.String(), "http", "ws", 1) + ref.path("/services/"+url.PathEscape(service)+"/exec", q)
+	u := strings.Replace(c.base.String(), "http", "ws", 1) + ref.path("/services/"+url.PathEscape(service)+"/"+string(wire.OpExec), q)
 	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, u, http.Header{"Authorization": {"Bearer " + c.token}})
 	if err != nil {
 		if resp != nil {
@@ -96,9 +82,9 @@ func (s *execSession) write(stream byte, p []byte) error {
 	return s.conn.WriteMessage(websocket.BinaryMessage, append([]byte{stream}, p...))
 }
 
-func (s *execSession) writeControl(c control) error {
+func (s *execSession) writeControl(c wire.ExecControl) error {
 	b, _ := json.Marshal(c)
-	return s.write(streamControl, b)
+	return s.write(wire.StreamControl, b)
 }
 
 // pumpInput sends stdin and resizes; at the end of stdin it says so.
@@ -112,7 +98,7 @@ func (s *execSession) pumpInput(ctx context.Context, opts ExecOptions) {
 				if !ok {
 					return
 				}
-				s.writeControl(control{Type: "resize", Rows: size[0], Cols: size[1]})
+				s.writeControl(wire.ExecControl{Type: wire.ControlResize, Rows: size[0], Cols: size[1]})
 			}
 		}
 	}()
@@ -120,7 +106,7 @@ func (s *execSession) pumpInput(ctx context.Context, opts ExecOptions) {
 		buf := make([]byte, 32<<10)
 		for {
 			n, err := opts.Stdin.Read(buf)
-			if n > 0 && s.write(streamStdin, buf[:n]) != nil {
+			if n > 0 && s.write(wire.StreamStdin, buf[:n]) != nil {
 				return
 			}
 			if err != nil {
@@ -128,7 +114,7 @@ func (s *execSession) pumpInput(ctx context.Context, opts ExecOptions) {
 			}
 		}
 	}
-	s.writeControl(control{Type: "close_stdin"})
+	s.writeControl(wire.ExecControl{Type: wire.ControlCloseStdin})
 }
 
 func (s *execSession) readOutput(opts ExecOptions) (int, error) {
@@ -141,19 +127,19 @@ func (s *execSession) readOutput(opts ExecOptions) (int, error) {
 			continue
 		}
 		switch msg[0] {
-		case streamStdout:
+		case wire.StreamStdout:
 			opts.Stdout.Write(msg[1:])
-		case streamStderr:
+		case wire.StreamStderr:
 			opts.Stderr.Write(msg[1:])
-		case streamControl:
-			var c control
+		case wire.StreamControl:
+			var c wire.ExecControl
 			if err := json.Unmarshal(msg[1:], &c); err != nil {
 				return -1, fmt.Errorf("decode exec control message: %w", err)
 			}
-			if c.Type == "error" {
+			if c.Type == wire.ControlError {
 				return -1, errors.New(c.Message)
 			}
-			if c.Type == "exit" {
+			if c.Type == wire.ControlExit {
 				return c.Code, nil
 			}
 		}

@@ -1,9 +1,13 @@
-// Package client is the Go client of the host's HTTP API, used by the
+// Package apiclient is the Go client of the host's HTTP API, used by the
 // swarmctl commands that talk to a controller (plan, apply, status, logs,
-// exec and the runtime operations). It decodes problem documents into
-// *Error, reads server-sent event streams, and speaks the exec WebSocket
-// protocol.
-package client
+// exec and the runtime operations). Its requests and answers are the
+// documents of package wire, which the API server shares. It decodes
+// problem documents into *Error, reads server-sent event streams, and
+// speaks the exec WebSocket protocol.
+//
+// (A plugin's client, which the host uses to call backends over gRPC, is
+// another thing, in the SDK.)
+package apiclient
 
 import (
 	"bytes"
@@ -15,6 +19,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/alphaswarm/controller/host/internal/api/wire"
 )
 
 // Client calls one controller with one access token.
@@ -39,12 +45,7 @@ func New(base, token string) (*Client, error) {
 
 // Error is a problem document the controller answered.
 type Error struct {
-	Status      int          `json:"status"`
-	Title       string       `json:"title"`
-	Detail      string       `json:"detail"`
-	Field       string       `json:"field"`
-	RequestID   string       `json:"request_id"`
-	Diagnostics []Diagnostic `json:"diagnostics"`
+	wire.Problem
 }
 
 func (e *Error) Error() string {
@@ -56,32 +57,6 @@ func (e *Error) Error() string {
 		msg += " (field " + e.Field + ")"
 	}
 	return msg
-}
-
-// Diagnostic is a topology diagnostic.
-type Diagnostic struct {
-	Severity string `json:"severity"`
-	Summary  string `json:"summary"`
-	Detail   string `json:"detail"`
-	File     string `json:"file"`
-	Line     int    `json:"line"`
-	Column   int    `json:"column"`
-}
-
-func (d Diagnostic) String() string {
-	at := ""
-	if d.File != "" {
-		at = fmt.Sprintf("%s:%d,%d: ", d.File, d.Line, d.Column)
-	}
-	sev := d.Severity
-	if sev != "" {
-		sev = strings.ToUpper(sev[:1]) + sev[1:]
-	}
-	s := fmt.Sprintf("%s: %s%s", sev, at, d.Summary)
-	if d.Detail != "" {
-		s += "; " + d.Detail
-	}
-	return s
 }
 
 // request builds an authorized request of path (with its query).
@@ -142,7 +117,7 @@ func unwrapURL(err error) error {
 
 func problem(resp *http.Response) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	e := &Error{Status: resp.StatusCode, Title: http.StatusText(resp.StatusCode)}
+	e := &Error{wire.Problem{Status: resp.StatusCode, Title: http.StatusText(resp.StatusCode)}}
 	if json.Unmarshal(b, e) != nil || e.Status == 0 {
 		e.Status, e.Detail = resp.StatusCode, strings.TrimSpace(string(b))
 	}

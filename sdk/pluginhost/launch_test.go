@@ -1,4 +1,4 @@
-package sdk
+package pluginhost
 
 import (
 	"context"
@@ -18,9 +18,10 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	pb "github.com/alphaswarm/controller/sdk/internal/backendv1"
+	"github.com/alphaswarm/controller/sdk/internal/wire"
 )
 
-// testPlugin is ./internal/testplugin built by TestMain.
+// testPlugin is ../internal/testplugin built by TestMain.
 var testPlugin string
 
 func TestMain(m *testing.M) {
@@ -30,7 +31,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	testPlugin = filepath.Join(dir, "swarm-backend-minimal")
-	build := exec.Command("go", "build", "-o", testPlugin, "./internal/testplugin")
+	build := exec.Command("go", "build", "-o", testPlugin, "../internal/testplugin")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "build test plugin: %v\n%s", err, out)
@@ -79,6 +80,20 @@ func TestLaunchRequiresMutualTLS(t *testing.T) {
 	if err := dial(noClientCert); err == nil {
 		t.Errorf("a TLS connection without the host's client certificate was served")
 	}
+	// An intruder's certificate of the same shape as the host's (self-signed
+	// for localhost, P-256), from this very process: only the bytes differ.
+	certPEM, keyPEM, err := wire.IssueCert()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	intruder := credentials.NewTLS(&tls.Config{InsecureSkipVerify: true, MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{pair}})
+	if err := dial(intruder); err == nil {
+		t.Errorf("a TLS connection with another client certificate was served")
+	}
 	if err := c.Ping(context.Background()); err != nil {
 		t.Errorf("the host's own connection failed: %v", err)
 	}
@@ -103,7 +118,7 @@ func TestLaunchPassesOnlyChosenEnvironment(t *testing.T) {
 		}
 	}
 	allowed := map[string]bool{
-		"CHOSEN": true, Handshake.MagicCookieKey: true, envTLSFD: true, envLogLevel: true,
+		"CHOSEN": true, Handshake.MagicCookieKey: true, wire.EnvTLSFD: true, wire.EnvLogLevel: true,
 		"PLUGIN_MIN_PORT": true, "PLUGIN_MAX_PORT": true, "PLUGIN_PROTOCOL_VERSIONS": true,
 	}
 	for _, n := range names {

@@ -1,4 +1,4 @@
-package sdk
+package pluginhost
 
 import (
 	"context"
@@ -10,12 +10,14 @@ import (
 
 	plugin "github.com/hashicorp/go-plugin"
 
+	"github.com/alphaswarm/controller/sdk"
 	pb "github.com/alphaswarm/controller/sdk/internal/backendv1"
+	"github.com/alphaswarm/controller/sdk/internal/wire"
 )
 
 // Client is the host's handle on one running backend plugin. It offers every
 // operation of the protocol; an optional one the plugin did not declare fails
-// with an UnsupportedError without a round trip. Errors keep their SDK type
+// with an sdk.UnsupportedError without a round trip. Errors keep their sdk type
 // (errors.As) and otherwise name the plugin and the operation.
 //
 // A Client is safe for concurrent use.
@@ -70,57 +72,43 @@ func (c *Client) Close() {
 	}
 }
 
-func (c *Client) loadInfo(ctx context.Context, negotiated int) error {
-	resp, err := c.rpc.GetInfo(ctx, &pb.GetInfo_Request{})
-	if err != nil {
-		return fmt.Errorf("read info: %w", errorFromStatus(err))
-	}
-	schema, err := schemaFromPB(resp.GetConfigSchema())
-	if err != nil {
-		return fmt.Errorf("read info: %w", err)
-	}
-	if resp.GetName() == "" {
-		return errors.New("read info: the plugin did not give its name")
-	}
-	if int(resp.GetProtocolVersion()) != negotiated {
-		return fmt.Errorf("read info: plugin says protocol %d but negotiated %d", resp.GetProtocolVersion(), negotiated)
-	}
-	caps := make(Capabilities, 0, len(resp.GetCapabilities()))
-	for _, s := range resp.GetCapabilities() {
-		caps = append(caps, Capability(s))
-	}
-	c.info = Info{
-		Name: resp.GetName(), Version: resp.GetVersion(), Description: resp.GetDescription(),
-		Protocol: negotiated, Capabilities: caps, ConfigSchema: schema,
-	}
-	return nil
-}
-
 // fail converts a wire error into the SDK's typed errors and names the plugin.
 func (c *Client) fail(op string, err error) error {
 	if err == nil {
 		return nil
 	}
 	err = errorFromStatus(err)
-	var unsupported *UnsupportedError
+	var unsupported *sdk.UnsupportedError
 	if errors.As(err, &unsupported) {
 		return err
 	}
 	return fmt.Errorf("plugin %q: %s: %w", c.name, op, err)
 }
 
-// require fails with UnsupportedError when op needs a capability the plugin
+// opCapability maps an operation name to the capability it needs.
+var opCapability = map[string]sdk.Capability{
+	"restart":     sdk.CapRestart,
+	"start":       sdk.CapStartStop,
+	"stop":        sdk.CapStartStop,
+	"scale":       sdk.CapScale,
+	"logs":        sdk.CapLogs,
+	"exec":        sdk.CapExec,
+	"metrics":     sdk.CapMetrics,
+	"node_health": sdk.CapNodeHealth,
+}
+
+// require fails with sdk.UnsupportedError when op needs a capability the plugin
 // did not declare.
 func (c *Client) require(op string) error {
 	if capability, ok := opCapability[op]; ok && !c.info.Capabilities.Has(capability) {
-		return Unsupported(c.info.Name, op)
+		return sdk.Unsupported(c.info.Name, op)
 	}
 	return nil
 }
 
 // Configure sends the backend instance's configuration. The plugin checks it
 // against its schema; problems are InvalidConfigErrors naming the attribute.
-func (c *Client) Configure(ctx context.Context, req *ConfigureRequest) (*ConfigureResponse, error) {
+func (c *Client) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
 	cfg := req.Config
 	if cfg == nil {
 		cfg = json.RawMessage("{}")
@@ -129,21 +117,21 @@ func (c *Client) Configure(ctx context.Context, req *ConfigureRequest) (*Configu
 	if err != nil {
 		return nil, c.fail("configure", err)
 	}
-	return &ConfigureResponse{}, nil
+	return &sdk.ConfigureResponse{}, nil
 }
 
 // Validate asks the backend what it cannot run in a deployment.
-func (c *Client) Validate(ctx context.Context, req *ValidateRequest) (*ValidateResponse, error) {
-	resp, err := c.rpc.Validate(ctx, &pb.Validate_Request{Deployment: specToPB(&req.Deployment)})
+func (c *Client) Validate(ctx context.Context, req *sdk.ValidateRequest) (*sdk.ValidateResponse, error) {
+	resp, err := c.rpc.Validate(ctx, &pb.Validate_Request{Deployment: wire.SpecToPB(&req.Deployment)})
 	if err != nil {
 		return nil, c.fail("validate", err)
 	}
-	return &ValidateResponse{Diagnostics: diagnosticsFromPB(resp.GetDiagnostics())}, nil
+	return &sdk.ValidateResponse{Diagnostics: diagnosticsFromPB(resp.GetDiagnostics())}, nil
 }
 
 // Plan asks what Apply would change.
-func (c *Client) Plan(ctx context.Context, req *PlanRequest) (*PlanResponse, error) {
-	resp, err := c.rpc.Plan(ctx, &pb.Plan_Request{Deployment: specToPB(&req.Deployment), PriorState: req.PriorState})
+func (c *Client) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResponse, error) {
+	resp, err := c.rpc.Plan(ctx, &pb.Plan_Request{Deployment: wire.SpecToPB(&req.Deployment), PriorState: req.PriorState})
 	if err != nil {
 		return nil, c.fail("plan", err)
 	}
@@ -152,14 +140,14 @@ func (c *Client) Plan(ctx context.Context, req *PlanRequest) (*PlanResponse, err
 
 // Apply runs the deployment, passing progress events to progress (which may
 // be nil). On failure the response, when not nil, holds the partial state.
-func (c *Client) Apply(ctx context.Context, req *ApplyRequest, progress ProgressFunc) (*ApplyResponse, error) {
+func (c *Client) Apply(ctx context.Context, req *sdk.ApplyRequest, progress sdk.ProgressFunc) (*sdk.ApplyResponse, error) {
 	stream, err := c.rpc.Apply(ctx, &pb.Apply_Request{
-		Deployment: specToPB(&req.Deployment), PriorState: req.PriorState, Secrets: req.Secrets,
+		Deployment: wire.SpecToPB(&req.Deployment), PriorState: req.PriorState, Secrets: req.Secrets,
 	})
 	if err != nil {
 		return nil, c.fail("apply", err)
 	}
-	var result *ApplyResponse
+	var result *sdk.ApplyResponse
 	for {
 		msg, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
@@ -171,10 +159,10 @@ func (c *Client) Apply(ctx context.Context, req *ApplyRequest, progress Progress
 		switch m := msg.GetMessage().(type) {
 		case *pb.Apply_Response_Event:
 			if progress != nil {
-				progress(eventFromPB(m.Event))
+				progress(wire.EventFromPB(m.Event))
 			}
 		case *pb.Apply_Response_Result:
-			result = &ApplyResponse{State: m.Result.GetState()}
+			result = &sdk.ApplyResponse{State: m.Result.GetState()}
 		}
 	}
 	if result == nil {
@@ -184,84 +172,84 @@ func (c *Client) Apply(ctx context.Context, req *ApplyRequest, progress Progress
 }
 
 // Destroy removes the deployment from the backend.
-func (c *Client) Destroy(ctx context.Context, req *DestroyRequest) (*DestroyResponse, error) {
+func (c *Client) Destroy(ctx context.Context, req *sdk.DestroyRequest) (*sdk.DestroyResponse, error) {
 	_, err := c.rpc.Destroy(ctx, &pb.Destroy_Request{
-		Target: targetToPB(req.Deployment, req.State), RemoveData: req.RemoveData,
+		Target: wire.TargetToPB(req.Deployment, req.State), RemoveData: req.RemoveData,
 	})
 	if err != nil {
 		return nil, c.fail("destroy", err)
 	}
-	return &DestroyResponse{}, nil
+	return &sdk.DestroyResponse{}, nil
 }
 
 // Status reports the deployment's health.
-func (c *Client) Status(ctx context.Context, req *StatusRequest) (*StatusResponse, error) {
-	resp, err := c.rpc.Status(ctx, &pb.Status_Request{Target: targetToPB(req.Deployment, req.State)})
+func (c *Client) Status(ctx context.Context, req *sdk.StatusRequest) (*sdk.StatusResponse, error) {
+	resp, err := c.rpc.Status(ctx, &pb.Status_Request{Target: wire.TargetToPB(req.Deployment, req.State)})
 	if err != nil {
 		return nil, c.fail("status", err)
 	}
-	return &StatusResponse{Status: statusFromPB(resp.GetStatus())}, nil
+	return &sdk.StatusResponse{Status: wire.StatusFromPB(resp.GetStatus())}, nil
 }
 
 // Restart restarts one service's replicas, or all.
-func (c *Client) Restart(ctx context.Context, req *RestartRequest) (*RestartResponse, error) {
+func (c *Client) Restart(ctx context.Context, req *sdk.RestartRequest) (*sdk.RestartResponse, error) {
 	if err := c.require("restart"); err != nil {
 		return nil, err
 	}
-	resp, err := c.rpc.Restart(ctx, &pb.Restart_Request{Target: targetToPB(req.Deployment, req.State), Service: req.Service})
+	resp, err := c.rpc.Restart(ctx, &pb.Restart_Request{Target: wire.TargetToPB(req.Deployment, req.State), Service: req.Service})
 	if err != nil {
 		return nil, c.fail("restart", err)
 	}
-	return &RestartResponse{State: resp.GetState()}, nil
+	return &sdk.RestartResponse{State: resp.GetState()}, nil
 }
 
 // Start starts what Stop stopped.
-func (c *Client) Start(ctx context.Context, req *StartRequest) (*StartResponse, error) {
+func (c *Client) Start(ctx context.Context, req *sdk.StartRequest) (*sdk.StartResponse, error) {
 	if err := c.require("start"); err != nil {
 		return nil, err
 	}
-	resp, err := c.rpc.Start(ctx, &pb.Start_Request{Target: targetToPB(req.Deployment, req.State), Service: req.Service})
+	resp, err := c.rpc.Start(ctx, &pb.Start_Request{Target: wire.TargetToPB(req.Deployment, req.State), Service: req.Service})
 	if err != nil {
 		return nil, c.fail("start", err)
 	}
-	return &StartResponse{State: resp.GetState()}, nil
+	return &sdk.StartResponse{State: resp.GetState()}, nil
 }
 
 // Stop stops one service, or all, keeping it defined.
-func (c *Client) Stop(ctx context.Context, req *StopRequest) (*StopResponse, error) {
+func (c *Client) Stop(ctx context.Context, req *sdk.StopRequest) (*sdk.StopResponse, error) {
 	if err := c.require("stop"); err != nil {
 		return nil, err
 	}
-	resp, err := c.rpc.Stop(ctx, &pb.Stop_Request{Target: targetToPB(req.Deployment, req.State), Service: req.Service})
+	resp, err := c.rpc.Stop(ctx, &pb.Stop_Request{Target: wire.TargetToPB(req.Deployment, req.State), Service: req.Service})
 	if err != nil {
 		return nil, c.fail("stop", err)
 	}
-	return &StopResponse{State: resp.GetState()}, nil
+	return &sdk.StopResponse{State: resp.GetState()}, nil
 }
 
 // Scale sets one service's replica count.
-func (c *Client) Scale(ctx context.Context, req *ScaleRequest) (*ScaleResponse, error) {
+func (c *Client) Scale(ctx context.Context, req *sdk.ScaleRequest) (*sdk.ScaleResponse, error) {
 	if err := c.require("scale"); err != nil {
 		return nil, err
 	}
 	resp, err := c.rpc.Scale(ctx, &pb.Scale_Request{
-		Target: targetToPB(req.Deployment, req.State), Service: req.Service, Replicas: int32(req.Replicas),
+		Target: wire.TargetToPB(req.Deployment, req.State), Service: req.Service, Replicas: int32(req.Replicas),
 	})
 	if err != nil {
 		return nil, c.fail("scale", err)
 	}
-	return &ScaleResponse{State: resp.GetState()}, nil
+	return &sdk.ScaleResponse{State: resp.GetState()}, nil
 }
 
 // Logs streams log lines to send until history is sent (or, with Follow,
 // until ctx ends, which is not an error).
-func (c *Client) Logs(ctx context.Context, req *LogsRequest, send LogSender) error {
+func (c *Client) Logs(ctx context.Context, req *sdk.LogsRequest, send sdk.LogSender) error {
 	if err := c.require("logs"); err != nil {
 		return err
 	}
 	stream, err := c.rpc.Logs(ctx, &pb.Logs_Request{
-		Target: targetToPB(req.Deployment, req.State), Service: req.Service, Replica: req.Replica,
-		Follow: req.Follow, Tail: int32(req.Tail), SinceUnixNano: unixNano(req.Since),
+		Target: wire.TargetToPB(req.Deployment, req.State), Service: req.Service, Replica: req.Replica,
+		Follow: req.Follow, Tail: int32(req.Tail), SinceUnixNano: wire.UnixNano(req.Since),
 	})
 	if err != nil {
 		return c.fail("logs", err)
@@ -277,9 +265,9 @@ func (c *Client) Logs(ctx context.Context, req *LogsRequest, send LogSender) err
 			}
 			return c.fail("logs", err)
 		}
-		if err := send(LogLine{
-			Time: fromUnixNano(l.GetTimeUnixNano()), Service: l.GetService(), Replica: l.GetReplica(),
-			Stream: Stream(l.GetStream()), Message: string(l.GetMessage()),
+		if err := send(sdk.LogLine{
+			Time: wire.FromUnixNano(l.GetTimeUnixNano()), Service: l.GetService(), Replica: l.GetReplica(),
+			Stream: sdk.Stream(l.GetStream()), Message: string(l.GetMessage()),
 		}); err != nil {
 			return err
 		}
@@ -287,19 +275,19 @@ func (c *Client) Logs(ctx context.Context, req *LogsRequest, send LogSender) err
 }
 
 // Metrics reports current resource use.
-func (c *Client) Metrics(ctx context.Context, req *MetricsRequest) (*MetricsResponse, error) {
+func (c *Client) Metrics(ctx context.Context, req *sdk.MetricsRequest) (*sdk.MetricsResponse, error) {
 	if err := c.require("metrics"); err != nil {
 		return nil, err
 	}
-	resp, err := c.rpc.Metrics(ctx, &pb.Metrics_Request{Target: targetToPB(req.Deployment, req.State), Service: req.Service})
+	resp, err := c.rpc.Metrics(ctx, &pb.Metrics_Request{Target: wire.TargetToPB(req.Deployment, req.State), Service: req.Service})
 	if err != nil {
 		return nil, c.fail("metrics", err)
 	}
-	return &MetricsResponse{Points: metricsFromPB(resp.GetPoints())}, nil
+	return &sdk.MetricsResponse{Points: wire.MetricsFromPB(resp.GetPoints())}, nil
 }
 
 // NodeHealth reports the backend's nodes.
-func (c *Client) NodeHealth(ctx context.Context, req *NodeHealthRequest) (*NodeHealthResponse, error) {
+func (c *Client) NodeHealth(ctx context.Context, req *sdk.NodeHealthRequest) (*sdk.NodeHealthResponse, error) {
 	if err := c.require("node_health"); err != nil {
 		return nil, err
 	}
@@ -307,13 +295,13 @@ func (c *Client) NodeHealth(ctx context.Context, req *NodeHealthRequest) (*NodeH
 	if err != nil {
 		return nil, c.fail("node_health", err)
 	}
-	return &NodeHealthResponse{Nodes: nodesFromPB(resp.GetNodes())}, nil
+	return &sdk.NodeHealthResponse{Nodes: wire.NodesFromPB(resp.GetNodes())}, nil
 }
 
 // Exec runs a command in a replica. Stdin (when the request asks for it) is
 // copied to the command until EOF; output goes to Stdout and Stderr; sizes
 // from Resize are forwarded until it is closed. It returns the exit code.
-func (c *Client) Exec(ctx context.Context, req *ExecRequest, streams ExecStreams) (*ExecResponse, error) {
+func (c *Client) Exec(ctx context.Context, req *sdk.ExecRequest, streams sdk.ExecStreams) (*sdk.ExecResponse, error) {
 	if err := c.require("exec"); err != nil {
 		return nil, err
 	}
@@ -325,7 +313,7 @@ func (c *Client) Exec(ctx context.Context, req *ExecRequest, streams ExecStreams
 	}
 	in := &execInput{stream: stream}
 	err = in.send(&pb.Exec_Input{Input: &pb.Exec_Input_Start{Start: &pb.Exec_Start{
-		Target: targetToPB(req.Deployment, req.State), Service: req.Service, Replica: req.Replica,
+		Target: wire.TargetToPB(req.Deployment, req.State), Service: req.Service, Replica: req.Replica,
 		Command: req.Command, Tty: req.TTY, Stdin: req.Stdin,
 		Size: &pb.TermSize{Rows: uint32(req.Size.Rows), Cols: uint32(req.Size.Cols)},
 	}}})
@@ -341,7 +329,7 @@ func (c *Client) Exec(ctx context.Context, req *ExecRequest, streams ExecStreams
 	return c.execOutput(stream, streams)
 }
 
-func (c *Client) execOutput(stream pb.Backend_ExecClient, streams ExecStreams) (*ExecResponse, error) {
+func (c *Client) execOutput(stream pb.Backend_ExecClient, streams sdk.ExecStreams) (*sdk.ExecResponse, error) {
 	for {
 		out, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
@@ -360,7 +348,7 @@ func (c *Client) execOutput(stream pb.Backend_ExecClient, streams ExecStreams) (
 				streams.Stderr.Write(o.Stderr)
 			}
 		case *pb.Exec_Output_ExitCode:
-			return &ExecResponse{ExitCode: int(o.ExitCode)}, nil
+			return &sdk.ExecResponse{ExitCode: int(o.ExitCode)}, nil
 		}
 	}
 }
@@ -394,7 +382,7 @@ func (in *execInput) copyStdin(r io.Reader) {
 	}
 }
 
-func (in *execInput) forwardResize(ctx context.Context, sizes <-chan TermSize) {
+func (in *execInput) forwardResize(ctx context.Context, sizes <-chan sdk.TermSize) {
 	for {
 		select {
 		case <-ctx.Done():
