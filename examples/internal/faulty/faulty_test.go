@@ -4,82 +4,85 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/alphaswarm/controller/core"
+	memory "github.com/alphaswarm/controller/examples/backend-memory"
 	"github.com/alphaswarm/controller/sdk"
 	"github.com/alphaswarm/controller/sdk/backendtest"
 	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
-func configured(t *testing.T, config string) *pluginhost.Client {
-	t.Helper()
-	c := backendtest.InProcess(func() sdk.Backend { return New() })(t)
-	if _, err := c.Configure(context.Background(), &sdk.ConfigureRequest{Config: json.RawMessage(config)}); err != nil {
-		t.Fatalf("configure %s: %v", config, err)
-	}
-	return c
-}
-
-var oneService = core.DeploymentSpec{Tenant: "acme", Environment: "dev", Name: "shop",
-	Services: []core.ServiceSpec{{Name: "api", Image: "shop/api:1", Replicas: 1}}}
-
-// TestWithoutFaultsItIsTheMemoryBackend runs the conformance kit: with no
-// fault configured, the wrapper is the memory backend, every capability
-// included.
-func TestWithoutFaultsItIsTheMemoryBackend(t *testing.T) {
-	backendtest.Run(t, backendtest.Harness{
-		Connect:       backendtest.InProcess(func() sdk.Backend { return New() }),
-		Config:        json.RawMessage(`{"log_interval": "50ms"}`),
-		BadConfig:     json.RawMessage(`{"latency": "soon"}`),
-		BadConfigPath: "latency",
-		Service: func(name string) core.ServiceSpec {
-			return core.ServiceSpec{Image: "example/echo:1", Env: map[string]string{"MODE": "test"}}
-		},
-		ExecCat:  []string{"cat"},
-		ExecExit: func(code int) []string { return []string{"sh", "-c", fmt.Sprintf("exit %d", code)} },
-		Timeout:  10 * time.Second,
-	})
-}
-
-func TestFaultsFireThenClear(t *testing.T) {
+// TestFaults configures faults and sees them fire, and the memory
+// backend answer once they are spent.
+func TestFaults(t *testing.T) {
 	t.Parallel()
-	c := configured(t, `{"fault": [{"op": "status", "kind": "unavailable", "count": 2}, {"op": "destroy"}], "node_name": "n1"}`)
-	ctx := context.Background()
-	req := &sdk.StatusRequest{Deployment: oneService.Ref()}
-	for i := range 2 {
-		if _, err := c.Status(ctx, req); !sdk.IsRetriable(err) {
-			t.Fatalf("status #%d: %v, want a retriable UnavailableError", i+1, err)
-		}
-	}
-	if _, err := c.Status(ctx, req); err != nil {
-		t.Fatalf("status after the fault's count: %v", err)
-	}
-	for range 3 { // count 0: every time, and not retriable
-		_, err := c.Destroy(ctx, &sdk.DestroyRequest{Deployment: oneService.Ref()})
-		if err == nil || sdk.IsRetriable(err) || !strings.Contains(err.Error(), "simulated failure during destroy") {
-			t.Fatalf("destroy: %v, want the simulated failure", err)
-		}
-	}
-	// The rest of the configuration reached the memory backend.
-	nodes, err := c.NodeHealth(ctx, &sdk.NodeHealthRequest{})
-	if err != nil || len(nodes.Nodes) != 1 || nodes.Nodes[0].Name != "n1" {
-		t.Errorf("node health: %+v (%v), want node n1", nodes, err)
-	}
-}
-
-func TestHangFaultHonoursDeadline(t *testing.T) {
-	t.Parallel()
-	c := configured(t, `{"fault": [{"op": "apply", "kind": "hang"}], "latency": "1ms"}`)
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-	defer cancel()
-	_, err := c.Apply(ctx, &sdk.ApplyRequest{Deployment: oneService}, nil)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("apply with a hang fault: %v, want DeadlineExceeded", err)
+	spec := core.DeploymentSpec{Tenant: "acme", Environment: "dev", Name: "shop",
+		Services: []core.ServiceSpec{{Name: "api", Image: "shop/api:1", Replicas: 1}}}
+	for _, tc := range []struct {
+		name, config string
+		check        func(t *testing.T, ctx context.Context, c *pluginhost.Client)
+	}{
+		{"no fault: the memory backend", `{"fault": []}`,
+			func(t *testing.T, ctx context.Context, c *pluginhost.Client) {
+				applied, err := c.Apply(ctx, &sdk.ApplyRequest{Deployment: spec}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st, err := c.Status(ctx, &sdk.StatusRequest{Deployment: spec.Ref(), State: applied.State})
+				if err != nil || st.Status.Health != core.HealthReady {
+					t.Errorf("status: %+v (%v), want ready", st, err)
+				}
+				want := sdk.CapabilitiesOf(memory.New())
+				if info := c.Info(); info.Name != "faulty" || !slices.Equal(info.Capabilities, want) {
+					t.Errorf("info: %+v, want faulty with the memory backend's capabilities %v", info, want)
+				}
+			}},
+		{"faults fire, then clear", `{"fault": [{"op": "status", "kind": "unavailable", "count": 2}, {"op": "destroy"}], "node_name": "n1"}`,
+			func(t *testing.T, ctx context.Context, c *pluginhost.Client) {
+				req := &sdk.StatusRequest{Deployment: spec.Ref()}
+				for i := range 2 {
+					if _, err := c.Status(ctx, req); !sdk.IsRetriable(err) {
+						t.Fatalf("status #%d: %v, want a retriable UnavailableError", i+1, err)
+					}
+				}
+				if _, err := c.Status(ctx, req); err != nil {
+					t.Fatalf("status after the fault's count: %v", err)
+				}
+				for range 3 { // count 0: every time, and not retriable
+					_, err := c.Destroy(ctx, &sdk.DestroyRequest{Deployment: spec.Ref()})
+					if err == nil || sdk.IsRetriable(err) || !strings.Contains(err.Error(), "simulated failure during destroy") {
+						t.Fatalf("destroy: %v, want the simulated failure", err)
+					}
+				}
+				// The rest of the configuration reached the memory backend.
+				nodes, err := c.NodeHealth(ctx, &sdk.NodeHealthRequest{})
+				if err != nil || len(nodes.Nodes) != 1 || nodes.Nodes[0].Name != "n1" {
+					t.Errorf("node health: %+v (%v), want node n1", nodes, err)
+				}
+			}},
+		{"a hang honours the deadline", `{"fault": [{"op": "apply", "kind": "hang"}], "latency": "1ms"}`,
+			func(t *testing.T, ctx context.Context, c *pluginhost.Client) {
+				ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+				defer cancel()
+				if _, err := c.Apply(ctx, &sdk.ApplyRequest{Deployment: spec}, nil); !errors.Is(err, context.DeadlineExceeded) {
+					t.Fatalf("apply with a hang fault: %v, want DeadlineExceeded", err)
+				}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			c := backendtest.InProcess(func() sdk.Backend { return New() })(t)
+			if _, err := c.Configure(ctx, &sdk.ConfigureRequest{Config: json.RawMessage(tc.config)}); err != nil {
+				t.Fatalf("configure %s: %v", tc.config, err)
+			}
+			tc.check(t, ctx, c)
+		})
 	}
 }
 
@@ -94,7 +97,9 @@ func TestCrashFaultEndsTheProcess(t *testing.T) {
 	if _, err := c.Configure(ctx, &sdk.ConfigureRequest{Config: json.RawMessage(`{"fault": [{"op": "apply", "kind": "crash"}]}`)}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := c.Apply(ctx, &sdk.ApplyRequest{Deployment: oneService}, nil)
+	spec := core.DeploymentSpec{Tenant: "acme", Environment: "dev", Name: "crash",
+		Services: []core.ServiceSpec{{Name: "api", Image: "shop/api:1", Replicas: 1}}}
+	_, err := c.Apply(ctx, &sdk.ApplyRequest{Deployment: spec}, nil)
 	if !sdk.IsRetriable(err) {
 		t.Fatalf("apply in a crashing plugin: %v, want a retriable error", err)
 	}
