@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
+
+	hclog "github.com/hashicorp/go-hclog"
 
 	"github.com/alphaswarm/controller/core"
 	pb "github.com/alphaswarm/controller/sdk/internal/backendv1"
@@ -111,9 +114,11 @@ func (s *server) Apply(req *pb.Apply_Request, stream pb.Backend_ApplyServer) err
 		// A send error means the host is gone; the context ends the apply.
 		_ = stream.Send(&pb.Apply_Response{Message: &pb.Apply_Response_Event{Event: eventToPB(e)}})
 	}
+	started := time.Now()
 	resp, err := s.impl.Apply(stream.Context(), &ApplyRequest{
 		Deployment: spec, PriorState: req.GetPriorState(), Secrets: req.GetSecrets(),
 	}, progress)
+	logApplyEnded(stream.Context(), spec.Ref(), err, time.Since(started))
 	if resp != nil {
 		mu.Lock()
 		serr := stream.Send(&pb.Apply_Response{Message: &pb.Apply_Response_Result{
@@ -128,6 +133,18 @@ func (s *server) Apply(req *pb.Apply_Request, stream pb.Backend_ApplyServer) err
 		err = errors.New("backend returned neither a result nor an error from apply")
 	}
 	return errorToStatus(err)
+}
+
+// logApplyEnded writes the debug line "apply ended" by which the conformance
+// kit sees, from outside, when and how a backend's Apply returned: whether
+// its context had ended, whether it returned a cancellation error, and how
+// long it ran. The host's own call returns as soon as its context ends, so
+// only the plugin's side can show that the backend stopped too.
+func logApplyEnded(ctx context.Context, ref core.DeploymentRef, err error, elapsed time.Duration) {
+	hclog.Default().Debug("apply ended", "deployment", ref.String(),
+		"context_done", ctx.Err() != nil,
+		"cancelled", errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded),
+		"failed", err != nil, "elapsed", elapsed.String())
 }
 
 func (s *server) Destroy(ctx context.Context, req *pb.Destroy_Request) (*pb.Destroy_Response, error) {
