@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
@@ -170,6 +171,20 @@ func (b *Backend) startReplicaLike(ctx context.Context, p project, svc *core.Ser
 func (b *Backend) runReplica(ctx context.Context, p project, svc *core.ServiceSpec, n int, cfg *container.Config, host *container.HostConfig, net *network.NetworkingConfig, report reportFunc) error {
 	name := p.container(svc.Name, n)
 	created, err := b.docker.ContainerCreate(ctx, cfg, host, net, nil, name)
+	if cerrdefs.IsConflict(err) {
+		// The name may be held by a container of this deployment that the
+		// engine was still creating for an apply that was killed or
+		// cancelled, after this one listed the replicas: remove it and try
+		// again. A container of anyone else keeps its name.
+		removed, rerr := b.removeOwnLeftover(ctx, p, name)
+		if rerr != nil {
+			return rerr
+		}
+		if removed {
+			report(svc.Name, replicaID(svc.Name, n), "removed %s, left over by an interrupted apply", name)
+			created, err = b.docker.ContainerCreate(ctx, cfg, host, net, nil, name)
+		}
+	}
 	if err != nil {
 		return b.engineError(fmt.Errorf("service %q: create container %s: %w", svc.Name, name, err))
 	}
@@ -189,6 +204,30 @@ func (b *Backend) runReplica(ctx context.Context, p project, svc *core.ServiceSp
 	}
 	report(svc.Name, r.short(), "%s is ready", name)
 	return nil
+}
+
+// removeOwnLeftover removes the container called name when it carries the
+// labels of p's deployment, and says whether it did.
+func (b *Backend) removeOwnLeftover(ctx context.Context, p project, name string) (bool, error) {
+	in, err := b.docker.ContainerInspect(ctx, name)
+	if isNotFound(err) {
+		return true, nil // gone meanwhile: the name is free
+	}
+	if err != nil {
+		return false, b.engineError(fmt.Errorf("inspect container %s: %w", name, err))
+	}
+	if in.Config == nil {
+		return false, nil
+	}
+	for k, v := range p.labels() {
+		if in.Config.Labels[k] != v {
+			return false, nil
+		}
+	}
+	if err := b.docker.ContainerRemove(ctx, in.ID, container.RemoveOptions{Force: true}); err != nil && !isNotFound(err) {
+		return false, b.engineError(fmt.Errorf("remove leftover container %s: %w", name, err))
+	}
+	return true, nil
 }
 
 // explainStart makes the engine's start errors name their likely cause.
