@@ -15,6 +15,7 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/backendtest"
 )
 
 // BenchmarkComposeApply measures applying a 10-service deployment through
@@ -26,7 +27,7 @@ import (
 // median as <variant>_p50_ns. Teardown is not timed.
 func BenchmarkComposeApply(b *testing.B) {
 	ctx := context.Background()
-	c, err := sdk.Launch(ctx, sdk.LaunchConfig{Path: pluginBinary})
+	c, err := sdk.Launch(ctx, sdk.LaunchConfig{Path: backendtest.Binary(b, pluginPackage)})
 	if err != nil {
 		b.Fatal(err)
 	}
