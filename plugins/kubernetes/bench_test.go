@@ -16,6 +16,7 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/backendtest"
 )
 
 // BenchmarkKubernetesApply measures applying a 10-service deployment
@@ -27,7 +28,7 @@ import (
 func BenchmarkKubernetesApply(b *testing.B) {
 	c := needCluster(b)
 	ctx := context.Background()
-	plugin, err := sdk.Launch(ctx, sdk.LaunchConfig{Path: pluginBinary})
+	plugin, err := sdk.Launch(ctx, sdk.LaunchConfig{Path: backendtest.Binary(b, pluginPackage)})
 	if err != nil {
 		b.Fatal(err)
 	}
