@@ -58,6 +58,8 @@ func (s *suite) testApplyCancel(t *testing.T) {
 			t.Fatalf("cannot see the plugin's side of the apply: Harness.Connect must come from Launch, LaunchPackage or InProcess")
 		}
 		if line := findApplyEnded(out, d.spec.Ref().String()); line != nil {
+			t.Logf("the plugin's apply ended within %s of its cancellation (context done: %v, cancellation error: %v, ran %s)",
+				time.Since(cancelledAt).Round(time.Millisecond), line.ContextDone, line.Cancelled, line.Elapsed)
 			if line.ContextDone && !line.Cancelled {
 				t.Errorf("the plugin's apply ended after its cancellation without a cancellation error (failed: %v, ran %s): return ctx.Err() or an error wrapping it",
 					line.Failed, line.Elapsed)
