@@ -3,12 +3,15 @@ package backendtest
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -34,10 +37,10 @@ type build struct {
 // Binary builds the plugin's main package pkg (an import path, or a
 // directory relative to the test's package such as "./cmd/swarm-backend-x")
 // once per test process and returns the binary's path, failing t when it
-// does not build. The binary lives in the user's cache directory, one per
-// package, replaced atomically by each build, so nothing is left behind in
-// temporary directories and a test's child processes (the kit's own, which
-// re-run the test binary) reuse the parent's build rather than build again.
+// does not build. The binaries of a test process live in a directory of its
+// own under the system's temporary directory, which the next test process
+// to build removes once this one has ended. The kit's own child test
+// processes (which re-run the test binary) reuse their parent's build.
 func Binary(t testing.TB, pkg string) string {
 	t.Helper()
 	wd, err := os.Getwd()
@@ -67,12 +70,15 @@ func Binary(t testing.TB, pkg string) string {
 	return b.path
 }
 
+// binariesDir is where the binaries of the test processes live, one
+// directory per process id.
+var binariesDir = filepath.Join(os.TempDir(), "alphaswarm-backendtest")
+
+var sweep sync.Once
+
 func buildInto(pkg, key string) (string, error) {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		dir = os.TempDir()
-	}
-	dir = filepath.Join(dir, "alphaswarm", "backendtest", key)
+	sweep.Do(removeDeadProcessDirs)
+	dir := filepath.Join(binariesDir, strconv.Itoa(os.Getpid()), key)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("build plugin %s: %w", pkg, err)
 	}
@@ -82,18 +88,28 @@ func buildInto(pkg, key string) (string, error) {
 			name = filepath.Base(wd)
 		}
 	}
-	tmp, err := os.CreateTemp(dir, name+".*.tmp")
-	if err != nil {
-		return "", fmt.Errorf("build plugin %s: %w", pkg, err)
-	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	if err := BuildPlugin(pkg, tmp.Name()); err != nil {
+	path := filepath.Join(dir, name)
+	if err := BuildPlugin(pkg, path); err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, name)
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return "", fmt.Errorf("build plugin %s: %w", pkg, err)
-	}
 	return path, nil
+}
+
+// removeDeadProcessDirs removes the binaries of test processes that have
+// ended.
+func removeDeadProcessDirs() {
+	entries, _ := os.ReadDir(binariesDir)
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if p, err := os.FindProcess(pid); err == nil {
+			err = p.Signal(syscall.Signal(0))
+			if !errors.Is(err, os.ErrProcessDone) && !errors.Is(err, syscall.ESRCH) {
+				continue // alive, or not ours to ask
+			}
+		}
+		os.RemoveAll(filepath.Join(binariesDir, e.Name()))
+	}
 }
