@@ -85,7 +85,7 @@ type Harness struct {
 	// CancelGrace is how long the plugin's Apply may run on once its
 	// context is cancelled; default 5s, the promise of sdk's doc.
 	CancelGrace time.Duration
-	// Parallel is how many checks run at once; default 4. Every check uses
+	// Parallel is how many checks run at once; default 8. Every check uses
 	// its own deployments, so they do not interfere.
 	Parallel int
 }
@@ -104,7 +104,7 @@ func (h *Harness) defaults() {
 		h.CancelGrace = 5 * time.Second
 	}
 	if h.Parallel <= 0 {
-		h.Parallel = 4
+		h.Parallel = 8
 	}
 }
 
