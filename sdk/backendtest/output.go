@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"sync"
+	"time"
 
 	hclog "github.com/hashicorp/go-hclog"
 
@@ -80,6 +81,14 @@ type applyEnded struct {
 	Cancelled   bool   `json:"cancelled"`
 	Failed      bool   `json:"failed"`
 	Elapsed     string `json:"elapsed"`
+	AfterCancel string `json:"after_cancel"`
+}
+
+// ranAfterCancel is how long the backend's Apply went on after its context
+// ended, as the SDK's server measured it.
+func (e *applyEnded) ranAfterCancel() time.Duration {
+	d, _ := time.ParseDuration(e.AfterCancel)
+	return d
 }
 
 // findApplyEnded looks for the "apply ended" line of deployment in out.

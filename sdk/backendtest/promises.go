@@ -42,6 +42,17 @@ func (s *suite) testApplyCancel(t *testing.T) {
 	if resp != nil {
 		d.state = resp.State
 	}
+	// Whatever the cancelled apply created, destroy with the state it
+	// returned removes.
+	defer func() {
+		if t.Failed() {
+			return
+		}
+		if err := d.tryDestroy(); err != nil {
+			t.Fatalf("after a cancelled apply: %v", err)
+		}
+		d.waitFor(t, "nothing left of a cancelled apply after destroy", gone)
+	}()
 	switch {
 	case cancelledAt.IsZero():
 		t.Fatalf("apply reported no progress event to cancel at (err %v)", err)
@@ -58,11 +69,15 @@ func (s *suite) testApplyCancel(t *testing.T) {
 			t.Fatalf("cannot see the plugin's side of the apply: Harness.Connect must come from Launch, LaunchPackage or InProcess")
 		}
 		if line := findApplyEnded(out, d.spec.Ref().String()); line != nil {
-			t.Logf("the plugin's apply ended within %s of its cancellation (context done: %v, cancellation error: %v, ran %s)",
-				time.Since(cancelledAt).Round(time.Millisecond), line.ContextDone, line.Cancelled, line.Elapsed)
-			if line.ContextDone && !line.Cancelled {
-				t.Errorf("the plugin's apply ended after its cancellation without a cancellation error (failed: %v, ran %s): return ctx.Err() or an error wrapping it",
-					line.Failed, line.Elapsed)
+			after := line.ranAfterCancel()
+			t.Logf("the plugin's apply ended %s after its context did (context done: %v, cancellation error: %v, ran %s)",
+				after, line.ContextDone, line.Cancelled, line.Elapsed)
+			switch {
+			case after > s.h.CancelGrace:
+				t.Errorf("the plugin's apply went on for %s after its cancellation, more than %s (Harness.CancelGrace): it must honour its context", after, s.h.CancelGrace)
+			case line.ContextDone && !line.Cancelled && after > raceAllowance:
+				t.Errorf("the plugin's apply ended %s after its cancellation without a cancellation error (failed: %v): return ctx.Err() or an error wrapping it",
+					after, line.Failed)
 			}
 			return
 		}
@@ -72,6 +87,10 @@ func (s *suite) testApplyCancel(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// raceAllowance is how soon after its cancellation an apply may end with
+// success: it had finished its work before it could see the cancellation.
+const raceAllowance = 100 * time.Millisecond
 
 // testStateIsEnough applies with one plugin process and then runs status,
 // logs, restart, scale and destroy each from a freshly launched process
@@ -176,6 +195,11 @@ func (s *suite) crashAt(t *testing.T, at int) {
 		t.Fatalf("re-apply in a new plugin process after the plugin was killed at progress event %d: %v", at, err)
 	}
 	d.waitFor(t, fmt.Sprintf("after the plugin was killed at progress event %d and a new one applied again: exactly the desired replicas", at), d.allReady)
+	for _, c := range d.plan(t).Services {
+		if c.Action != sdk.ActionNoop {
+			t.Errorf("after the plugin was killed at progress event %d and a new one applied again: plan says %s is %s %+v, want no-op", at, c.Service, c.Action, c.Fields)
+		}
+	}
 	if err := d.tryDestroy(); err != nil {
 		t.Fatal(err)
 	}
@@ -322,5 +346,20 @@ func (s *suite) testConcurrentDeployments(t *testing.T) {
 	bAfter := b.waitFor(t, "the other deployment is still ready after one was destroyed", b.allReady)
 	if diff := cmp.Diff(replicaIDs(bBefore, "api"), replicaIDs(bAfter, "api")); diff != "" {
 		t.Errorf("destroying one deployment disturbed the other's replicas (-before +after):\n%s", diff)
+	}
+	// One is applied again while the other is destroyed.
+	wg.Go(func() {
+		if _, errs[0] = a.tryApply(); errs[0] == nil {
+			_, errs[0] = a.tryWaitFor("ready, applied again while the other deployment was destroyed", a.allReady)
+		}
+	})
+	wg.Go(func() {
+		if errs[1] = b.tryDestroy(); errs[1] == nil {
+			_, errs[1] = b.tryWaitFor("gone, destroyed while the other deployment was applied", gone)
+		}
+	})
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -10,7 +10,8 @@
 //	secret-in-state     puts the secret values in the state blob
 //	secret-on-stderr    logs the workload's environment, secrets included
 //	ignore-cancel       goes on applying after its context ends
-//	swallow-cancel      stops when its context ends, but reports success
+//	swallow-cancel      waits out the replica it is creating when its context
+//	                    ends, then reports success
 //	global-names        names replicas by service alone, so that two
 //	                    deployments share them
 package main
@@ -161,6 +162,7 @@ func (w *world) Apply(ctx context.Context, req *sdk.ApplyRequest, progress sdk.P
 			}
 			if err := w.wait(ctx); err != nil {
 				if w.is("swallow-cancel") {
+					time.Sleep(500 * time.Millisecond) // waits out the replica it was creating
 					return response(), nil
 				}
 				return response(), fmt.Errorf("create replica %s: %w", name, err)
