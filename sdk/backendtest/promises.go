@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -155,14 +156,28 @@ func (s *suite) testCrashMidApply(t *testing.T) {
 	if s.connect(t).Pid() == 0 {
 		t.Skip("CrashMidApply kills the plugin process: it needs Harness.Connect from Launch or LaunchPackage")
 	}
-	runAll(t, 2, []check{
-		{"AtEvent1", func(t *testing.T) { s.crashAt(t, 1) }},
-		{"AtEvent2", func(t *testing.T) { s.crashAt(t, 2) }},
+	runAll(t, 3, []check{
+		{"AtEvent1", func(t *testing.T) { s.crashAt(t, 1, false) }},
+		{"AtEvent2", func(t *testing.T) { s.crashAt(t, 2, false) }},
+		{"AtEvent1OfUpdate", func(t *testing.T) { s.crashAt(t, 1, true) }},
 	})
 }
 
-func (s *suite) crashAt(t *testing.T, at int) {
+// crashAt kills the plugin at progress event at of an apply: of a new
+// deployment, or of an update that changes api and adds a replica to it.
+func (s *suite) crashAt(t *testing.T, at int, update bool) {
 	d := s.newDeployment(t, map[string]int{"api": 2, "worker": 1})
+	if update {
+		d.apply(t)
+		d.waitFor(t, "ready after apply", d.allReady)
+		api := d.spec.Service("api")
+		api.Env = maps.Clone(api.Env)
+		if api.Env == nil {
+			api.Env = map[string]string{}
+		}
+		api.Env["CONFORMANCE_REVISION"] = "2"
+		api.Replicas = 3
+	}
 	victim := s.connect(t)
 	proc, err := os.FindProcess(victim.Pid())
 	if err != nil {
