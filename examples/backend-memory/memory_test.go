@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,25 +14,6 @@ import (
 	"github.com/alphaswarm/controller/sdk/backendtest"
 	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
-
-// pluginBinary is this package built as a plugin, by TestMain.
-var pluginBinary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "memory-plugin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	pluginBinary = filepath.Join(dir, "swarm-backend-memory")
-	if err := backendtest.BuildPlugin(".", pluginBinary); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
 
 func harness(connect func(*testing.T) *pluginhost.Client) backendtest.Harness {
 	return backendtest.Harness{
@@ -54,7 +33,7 @@ func harness(connect func(*testing.T) *pluginhost.Client) backendtest.Harness {
 // TestConformanceAcrossProcess runs the conformance kit against the plugin
 // binary, launched as the host launches it.
 func TestConformanceAcrossProcess(t *testing.T) {
-	backendtest.Run(t, harness(backendtest.Launch(pluginBinary)))
+	backendtest.Run(t, harness(backendtest.LaunchPackage(".")))
 }
 
 // TestConformanceInProcess runs the kit over gRPC inside this process, which
@@ -109,7 +88,7 @@ func TestHangFaultHonoursDeadline(t *testing.T) {
 
 func TestCrashFaultEndsTheProcess(t *testing.T) {
 	t.Parallel()
-	c := backendtest.Launch(pluginBinary)(t)
+	c := backendtest.LaunchPackage(".")(t)
 	ctx := context.Background()
 	if _, err := c.Configure(ctx, &sdk.ConfigureRequest{Config: json.RawMessage(`{"fault": [{"op": "apply", "kind": "crash"}]}`)}); err != nil {
 		t.Fatal(err)
