@@ -26,7 +26,9 @@
 //   - Stateless: keep nothing between calls. Apply returns an opaque state
 //     blob (any bytes, usually JSON); the host stores it and passes it back to
 //     every later call for that deployment. A plugin may crash and be
-//     relaunched at any time without losing a deployment.
+//     relaunched at any time without losing a deployment, even in the
+//     middle of an Apply: name what you create from tenant, environment and
+//     deployment, so that the next Apply finds it without the state.
 //   - Idempotent: Apply means "make it so". Applying the same spec twice
 //     changes nothing; a retried Destroy of what is gone succeeds. The host
 //     retries after crashes and UnavailableErrors.
@@ -37,8 +39,8 @@
 //   - No secrets at rest: ApplyRequest.Secrets and sensitive configuration
 //     attributes are resolved values. Pass them to the workload; never put
 //     them in the state blob, events, logs or errors.
-//   - Cancellation: every method takes a context; return promptly when it
-//     ends.
+//   - Cancellation: every method takes a context; when it ends, return
+//     within 5 seconds with an error that wraps ctx.Err().
 //
 // The SDK checks requests before your code sees them: configuration against
 // your Schema (types, required attributes, unknown attributes, defaults),
@@ -105,11 +107,12 @@
 // # Testing
 //
 // Package backendtest is the conformance kit: backendtest.Run drives your
-// backend across a real gRPC connection, in process (backendtest.InProcess)
-// or as a launched binary (backendtest.Launch), and checks every capability
-// you declare. The memory backend in examples/backend-memory (package
-// memory, its main in cmd/swarm-backend-memory) is a complete plugin to
-// copy.
+// backend across a real gRPC connection and checks each rule above and every
+// capability you declare. Run it against the launched binary
+// (backendtest.LaunchPackage builds your main package once per test run):
+// some checks kill the plugin process or read its stderr. The memory
+// backend in examples/backend-memory (package memory, its main in
+// cmd/swarm-backend-memory) is a complete plugin to copy.
 //
 // The host's side of the protocol (launching a plugin binary and calling
 // it) is package sdk/pluginhost. A plugin does not import it; tests may, to

@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
+	"time"
+
+	hclog "github.com/hashicorp/go-hclog"
 
 	"github.com/alphaswarm/controller/core"
 	pb "github.com/alphaswarm/controller/sdk/internal/backendv1"
@@ -124,9 +128,14 @@ func (s *server) Apply(req *pb.Apply_Request, stream pb.Backend_ApplyServer) err
 		// A send error means the host is gone; the context ends the apply.
 		_ = stream.Send(&pb.Apply_Response{Message: &pb.Apply_Response_Event{Event: wire.EventToPB(e)}})
 	}
+	started := time.Now()
+	var cancelled atomic.Int64 // when the context ended, in Unix nanoseconds
+	stop := context.AfterFunc(stream.Context(), func() { cancelled.Store(time.Now().UnixNano()) })
 	resp, err := s.impl.Apply(stream.Context(), &ApplyRequest{
 		Deployment: spec, PriorState: req.GetPriorState(), Secrets: req.GetSecrets(),
 	}, progress)
+	stop()
+	logApplyEnded(stream.Context(), spec.Ref(), err, started, cancelled.Load())
 	if resp != nil {
 		mu.Lock()
 		serr := stream.Send(&pb.Apply_Response{Message: &pb.Apply_Response_Result{
@@ -141,6 +150,24 @@ func (s *server) Apply(req *pb.Apply_Request, stream pb.Backend_ApplyServer) err
 		err = errors.New("backend returned neither a result nor an error from apply")
 	}
 	return errorToStatus(err)
+}
+
+// logApplyEnded writes the debug line "apply ended" by which the conformance
+// kit sees, from outside, when and how a backend's Apply returned: whether
+// its context had ended, whether it returned a cancellation error, how long
+// it ran, and how long after its context ended. The host's own call returns
+// as soon as its context ends, so only the plugin's side can show that the
+// backend stopped too.
+func logApplyEnded(ctx context.Context, ref core.DeploymentRef, err error, started time.Time, cancelledNano int64) {
+	now := time.Now()
+	afterCancel := time.Duration(0)
+	if cancelledNano != 0 {
+		afterCancel = now.Sub(time.Unix(0, cancelledNano))
+	}
+	hclog.Default().Debug("apply ended", "deployment", ref.String(),
+		"context_done", ctx.Err() != nil,
+		"cancelled", errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded),
+		"failed", err != nil, "elapsed", now.Sub(started).String(), "after_cancel", afterCancel.String())
 }
 
 func (s *server) Destroy(ctx context.Context, req *pb.Destroy_Request) (*pb.Destroy_Response, error) {

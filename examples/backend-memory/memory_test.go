@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,25 +17,6 @@ import (
 	"github.com/alphaswarm/controller/sdk/backendtest"
 	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
-
-// pluginBinary is this package built as a plugin, by TestMain.
-var pluginBinary string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "memory-plugin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	pluginBinary = filepath.Join(dir, "swarm-backend-memory")
-	if err := backendtest.BuildPlugin("./cmd/swarm-backend-memory", pluginBinary); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
 
 func harness(connect func(*testing.T) *pluginhost.Client) backendtest.Harness {
 	return backendtest.Harness{
@@ -57,7 +36,7 @@ func harness(connect func(*testing.T) *pluginhost.Client) backendtest.Harness {
 // TestConformanceAcrossProcess runs the conformance kit against the plugin
 // binary, launched as the host launches it.
 func TestConformanceAcrossProcess(t *testing.T) {
-	backendtest.Run(t, harness(backendtest.Launch(pluginBinary)))
+	backendtest.Run(t, harness(backendtest.LaunchPackage("./cmd/swarm-backend-memory")))
 }
 
 // TestConformanceInProcess runs the kit over gRPC inside this process, which
@@ -88,7 +67,7 @@ func TestAFreshInstanceCarriesOn(t *testing.T) {
 		connect func(*testing.T) *pluginhost.Client
 	}{
 		{"in process", backendtest.InProcess(func() sdk.Backend { return New() })},
-		{"across processes", backendtest.Launch(pluginBinary)},
+		{"across processes", backendtest.LaunchPackage("./cmd/swarm-backend-memory")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

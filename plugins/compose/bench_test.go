@@ -15,6 +15,7 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/backendtest"
 	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
@@ -27,7 +28,7 @@ import (
 // median as <variant>_p50_ns. Teardown is not timed.
 func BenchmarkComposeApply(b *testing.B) {
 	ctx := context.Background()
-	c, err := pluginhost.Launch(ctx, pluginhost.LaunchConfig{Path: pluginBinary})
+	c, err := pluginhost.Launch(ctx, pluginhost.LaunchConfig{Path: backendtest.Binary(b, pluginPackage)})
 	if err != nil {
 		b.Fatal(err)
 	}

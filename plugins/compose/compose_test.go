@@ -17,6 +17,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/api/types/volume"
+	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/alphaswarm/controller/core"
@@ -277,6 +278,40 @@ func (f *fixture) destroyFindsEverything() {
 	vols, _ := docker.VolumeList(ctx, volume.ListOptions{Filters: byProject})
 	if len(f.containers()) != 0 || len(nets) != 0 || len(vols.Volumes) != 0 {
 		f.t.Errorf("destroy left %d containers, %d networks, %d volumes", len(f.containers()), len(nets), len(vols.Volumes))
+	}
+}
+
+// TestApplyReplacesItsOwnLeftover: a container of this deployment that the
+// plugin's list did not see (the engine was still creating it for an apply
+// that was killed or cancelled) holds a replica's name; apply removes it and
+// creates the replica, where a stranger's container would be refused.
+func TestApplyReplacesItsOwnLeftover(t *testing.T) {
+	t.Parallel()
+	api := named("api", echoService(echoV1))
+	api.Replicas = 1
+	f := newFixture(t, testConfig, api)
+	ctx := context.Background()
+	// The deployment's labels, but not yet a service's: the listing a
+	// re-apply starts from does not count it as a replica of api.
+	leftover, err := docker.ContainerCreate(ctx, &container.Config{Image: echoV1, Labels: map[string]string{
+		"com.docker.compose.project": f.project, "io.alphaswarm.managed-by": "alphaswarm",
+		"io.alphaswarm.tenant": f.spec.Tenant, "io.alphaswarm.environment": f.spec.Environment, "io.alphaswarm.deployment": f.spec.Name,
+	}}, nil, nil, nil, f.project+"-api-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		docker.ContainerRemove(context.Background(), leftover.ID, container.RemoveOptions{Force: true})
+	})
+	if err := f.apply(); err != nil {
+		t.Fatalf("apply with its own leftover holding the name: %v", err)
+	}
+	if _, err := docker.ContainerInspect(ctx, leftover.ID); !client.IsErrNotFound(err) {
+		t.Errorf("the leftover container is still there: %v", err)
+	}
+	in, err := docker.ContainerInspect(ctx, f.project+"-api-1")
+	if err != nil || in.Config.Labels["com.docker.compose.service"] != "api" {
+		t.Errorf("replica api-1 after apply: %v", err)
 	}
 }
 

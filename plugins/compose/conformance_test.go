@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -24,28 +23,18 @@ const (
 	echoV2 = "alphaswarm/echo:test-v2"
 )
 
-var (
-	pluginBinary string
-	docker       *client.Client
-)
+// pluginPackage is the plugin's main package, built by backendtest.Binary.
+const pluginPackage = "./cmd/swarm-backend-compose"
+
+var docker *client.Client
 
 func TestMain(m *testing.M) {
 	docker = testenv.Engine()
-	dir, err := os.MkdirTemp("", "compose-test-")
-	if err == nil {
-		pluginBinary = filepath.Join(dir, "swarm-backend-compose")
-		err = backendtest.BuildPlugin("./cmd/swarm-backend-compose", pluginBinary)
-	}
-	if err == nil {
-		err = testenv.BuildEcho(context.Background(), docker, echoV1, echoV2)
-	}
-	if err != nil {
+	if err := testenv.BuildEcho(context.Background(), docker, echoV1, echoV2); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
 // testConfig keeps tests quick: short grace periods, their own prefix.
@@ -65,7 +54,7 @@ func echoService(image string) core.ServiceSpec {
 // launched as the host launches it, on the real engine.
 func TestConformance(t *testing.T) {
 	backendtest.Run(t, backendtest.Harness{
-		Connect:       backendtest.Launch(pluginBinary),
+		Connect:       backendtest.LaunchPackage(pluginPackage),
 		Config:        json.RawMessage(testConfig),
 		BadConfig:     json.RawMessage(`{"pull_policy": "sometimes"}`),
 		BadConfigPath: "pull_policy",

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/mount"
 	"github.com/docker/docker/api/types/network"
@@ -170,6 +171,23 @@ func (b *Backend) startReplicaLike(ctx context.Context, p project, svc *core.Ser
 func (b *Backend) runReplica(ctx context.Context, p project, svc *core.ServiceSpec, n int, cfg *container.Config, host *container.HostConfig, net *network.NetworkingConfig, report *sdk.Progress) error {
 	name := p.container(svc.Name, n)
 	created, err := b.docker.ContainerCreate(ctx, cfg, host, net, nil, name)
+	// The name may be held by a container of this deployment that the
+	// engine was still creating for an apply that was killed or cancelled,
+	// after this one listed the replicas: remove it once the engine shows
+	// it, and try again. A container of anyone else keeps its name.
+	for deadline := time.Now().Add(leftoverWait); cerrdefs.IsConflict(err) && time.Now().Before(deadline); {
+		retry, removed, rerr := b.removeOwnLeftover(ctx, p, name)
+		if rerr != nil {
+			return rerr
+		}
+		if !retry {
+			break
+		}
+		if removed {
+			report.Infof(svc.Name, replicaID(svc.Name, n), "removed %s, left over by an interrupted apply", name)
+		}
+		created, err = b.docker.ContainerCreate(ctx, cfg, host, net, nil, name)
+	}
 	if err != nil {
 		return b.engineError(fmt.Errorf("service %q: create container %s: %w", svc.Name, name, err))
 	}
@@ -189,6 +207,51 @@ func (b *Backend) runReplica(ctx context.Context, p project, svc *core.ServiceSp
 	}
 	report.Infof(svc.Name, r.short(), "%s is ready", name)
 	return nil
+}
+
+// leftoverWait bounds how long apply waits for the engine to finish creating
+// a container that holds a replica's name.
+const leftoverWait = 10 * time.Second
+
+// removeOwnLeftover removes the container called name when it carries the
+// labels of p's deployment; retry says whether creating the replica may be
+// tried again. A name the engine still reserves for a container it is
+// creating cannot be inspected yet: it waits a moment, and the caller tries
+// again.
+func (b *Backend) removeOwnLeftover(ctx context.Context, p project, name string) (retry, removed bool, err error) {
+	in, err := b.docker.ContainerInspect(ctx, name)
+	if isNotFound(err) {
+		select {
+		case <-ctx.Done():
+			return false, false, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+			return true, false, nil
+		}
+	}
+	if err != nil {
+		return false, false, b.engineError(fmt.Errorf("inspect container %s: %w", name, err))
+	}
+	if in.Config == nil {
+		return false, false, nil
+	}
+	for k, v := range p.labels() {
+		if in.Config.Labels[k] != v {
+			return false, false, nil
+		}
+	}
+	err = b.docker.ContainerRemove(ctx, in.ID, container.RemoveOptions{Force: true})
+	switch {
+	case cerrdefs.IsConflict(err): // still being created, or already being removed
+		select {
+		case <-ctx.Done():
+			return false, false, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+			return true, false, nil
+		}
+	case err != nil && !isNotFound(err):
+		return false, false, b.engineError(fmt.Errorf("remove leftover container %s: %w", name, err))
+	}
+	return true, true, nil
 }
 
 // explainStart makes the engine's start errors name their likely cause.

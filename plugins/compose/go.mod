@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/alphaswarm/controller/core v0.0.0-00010101000000-000000000000
 	github.com/alphaswarm/controller/sdk v0.0.0-00010101000000-000000000000
+	github.com/containerd/errdefs v1.0.0
 	github.com/docker/go-connections v0.8.2
 	golang.org/x/sync v0.25.0
 )
@@ -15,7 +16,6 @@ require (
 	github.com/Azure/go-ansiterm v0.0.0-20250102033503-faa5f7b0171c // indirect
 	github.com/Microsoft/go-winio v0.6.4 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/containerd/errdefs v1.0.0 // indirect
 	github.com/containerd/errdefs/pkg v0.3.0 // indirect
 	github.com/containerd/log v0.2.0 // indirect
 	github.com/distribution/reference v0.6.0 // indirect

@@ -16,6 +16,7 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/backendtest"
 	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
@@ -28,7 +29,7 @@ import (
 func BenchmarkKubernetesApply(b *testing.B) {
 	c := needCluster(b)
 	ctx := context.Background()
-	plugin, err := pluginhost.Launch(ctx, pluginhost.LaunchConfig{Path: pluginBinary})
+	plugin, err := pluginhost.Launch(ctx, pluginhost.LaunchConfig{Path: backendtest.Binary(b, pluginPackage)})
 	if err != nil {
 		b.Fatal(err)
 	}

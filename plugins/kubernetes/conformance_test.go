@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,28 +13,20 @@ import (
 	"github.com/alphaswarm/controller/sdk/backendtest"
 )
 
+// pluginPackage is the plugin's main package, built by backendtest.Binary.
+const pluginPackage = "./cmd/swarm-backend-kubernetes"
+
 var (
-	pluginBinary string
-	cluster      *testcluster.Cluster
-	clusterErr   error
+	cluster    *testcluster.Cluster
+	clusterErr error
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "kubernetes-test-")
-	if err == nil {
-		pluginBinary = filepath.Join(dir, "swarm-backend-kubernetes")
-		err = backendtest.BuildPlugin("./cmd/swarm-backend-kubernetes", pluginBinary)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
 	cluster, clusterErr = testcluster.Start()
 	code := m.Run()
 	if cluster != nil {
 		cluster.Stop()
 	}
-	os.RemoveAll(dir)
 	os.Exit(code)
 }
 
@@ -61,7 +52,7 @@ func testService(string) core.ServiceSpec {
 // on the test control plane.
 func TestConformance(t *testing.T) {
 	backendtest.Run(t, backendtest.Harness{
-		Connect:       backendtest.Launch(pluginBinary),
+		Connect:       backendtest.LaunchPackage(pluginPackage),
 		Config:        config(t, "60s"),
 		BadConfig:     config(t, "soon"),
 		BadConfigPath: "rollout_timeout",

@@ -64,7 +64,7 @@ func kubeconfigWith(t *testing.T, edit func(server *string, token *string)) stri
 // plugin launches the plugin binary and configures it with cfg.
 func plugin(t *testing.T, cfg map[string]any) (*pluginhost.Client, error) {
 	t.Helper()
-	c := backendtest.Launch(pluginBinary)(t)
+	c := backendtest.LaunchPackage(pluginPackage)(t)
 	b, _ := json.Marshal(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,50 +16,90 @@ import (
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // Run checks the backend described by h. Checks of capabilities the backend
 // does not declare are replaced by a check that they answer Unsupported.
+// The checks run h.Parallel at a time, each on deployments of its own.
 func Run(t *testing.T, h Harness) {
 	t.Helper()
-	if h.Tenant == "" {
-		h.Tenant = "conformance"
-	}
-	if h.Timeout <= 0 {
-		h.Timeout = 60 * time.Second
-	}
+	h.defaults()
 	s := &suite{h: h}
-	t.Run("Info", s.testInfo)
-	t.Run("InvalidConfig", s.testInvalidConfig)
-	s.client = h.Connect(t)
+	s.client = s.connect(t)
 	s.info = s.client.Info()
-	ctx, cancel := context.WithTimeout(context.Background(), h.Timeout)
-	defer cancel()
-	if _, err := s.client.Configure(ctx, &sdk.ConfigureRequest{Instance: "conformance", Config: h.Config}); err != nil {
-		t.Fatalf("configure with Harness.Config: %v", err)
+	checks := []check{
+		{"Info", s.testInfo},
+		{"InvalidConfig", s.testInvalidConfig},
+		{"Validate", s.testValidate},
+		{"ApplyIsIdempotent", s.testApplyIdempotent},
+		{"UpdateReplacesOnlyChangedService", s.testUpdate},
+		{"ApplyHonoursCancellation", s.testApplyCancel},
+		{"DestroyTwice", s.testDestroyTwice},
+		{"StateIsEnough", s.testStateIsEnough},
+		{"CrashMidApply", s.testCrashMidApply},
+		{"SecretsStaySecret", s.testSecretsStaySecret},
+		{"ConcurrentDeployments", s.testConcurrentDeployments},
+		s.capability(sdk.CapRestart, s.testRestart),
+		s.capability(sdk.CapScale, s.testScale),
+		s.capability(sdk.CapStartStop, s.testStopStart),
+		s.capability(sdk.CapLogs, s.testLogs),
+		s.capability(sdk.CapExec, s.testExec),
+		s.capability(sdk.CapMetrics, s.testMetrics),
+		s.capability(sdk.CapNodeHealth, s.testNodeHealth),
 	}
-	t.Run("Validate", s.testValidate)
-	t.Run("ApplyIsIdempotent", s.testApplyIdempotent)
-	t.Run("UpdateReplacesOnlyChangedService", s.testUpdate)
-	t.Run("ApplyHonoursCancellation", s.testApplyCancel)
-	t.Run("DestroyTwice", s.testDestroyTwice)
-	s.capability(t, sdk.CapRestart, s.testRestart)
-	s.capability(t, sdk.CapScale, s.testScale)
-	s.capability(t, sdk.CapStartStop, s.testStopStart)
-	s.capability(t, sdk.CapLogs, s.testLogs)
-	s.capability(t, sdk.CapExec, s.testExec)
-	s.capability(t, sdk.CapMetrics, s.testMetrics)
-	s.capability(t, sdk.CapNodeHealth, s.testNodeHealth)
+	runAll(t, h.Parallel, checks)
 }
 
-// capability runs check when the backend declares c, and otherwise checks
-// that every operation of c answers Unsupported.
-func (s *suite) capability(t *testing.T, c sdk.Capability, check func(*testing.T)) {
-	if s.info.Capabilities.Has(c) && !slices.Contains(s.h.Unavailable, c) {
-		t.Run(string(c), check)
-		return
+// check is one named check of the suite.
+type check struct {
+	name string
+	run  func(*testing.T)
+}
+
+// runAll runs the checks as subtests of t, at most limit at a time. The
+// subtests run concurrently without t.Parallel, so go test's -parallel
+// (GOMAXPROCS by default) does not hold back checks that mostly wait.
+func runAll(t *testing.T, limit int, checks []check) {
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+	for _, c := range checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			t.Run(c.name, c.run)
+		}()
 	}
-	t.Run(string(c)+"Unsupported", func(t *testing.T) { s.testUnsupported(t, c) })
+	wg.Wait()
+}
+
+// connect returns a fresh backend (a new plugin process when launched),
+// configured with h.Config.
+func (s *suite) connect(t *testing.T) *pluginhost.Client {
+	t.Helper()
+	c := s.h.Connect(t)
+	ctx, cancel := context.WithTimeout(context.Background(), s.h.Timeout)
+	defer cancel()
+	if _, err := c.Configure(ctx, &sdk.ConfigureRequest{Instance: "conformance", Config: s.h.Config}); err != nil {
+		t.Fatalf("configure with Harness.Config: %v", err)
+	}
+	return c
+}
+
+// capability returns check when the backend declares c, and otherwise a
+// check that every operation of c answers Unsupported.
+func (s *suite) capability(c sdk.Capability, run func(*testing.T)) check {
+	if s.declares(c) {
+		return check{string(c), run}
+	}
+	return check{string(c) + "Unsupported", func(t *testing.T) { s.testUnsupported(t, c) }}
+}
+
+// declares says whether the backend declares c and the environment serves it.
+func (s *suite) declares(c sdk.Capability) bool {
+	return s.info.Capabilities.Has(c) && !slices.Contains(s.h.Unavailable, c)
 }
 
 func (s *suite) testInfo(t *testing.T) {
@@ -182,28 +223,6 @@ func (s *suite) testUpdate(t *testing.T) {
 	}
 }
 
-func (s *suite) testApplyCancel(t *testing.T) {
-	d := s.newDeployment(t, map[string]int{"api": 2})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		resp, err := s.client.Apply(ctx, &sdk.ApplyRequest{Deployment: d.spec}, func(core.Event) { cancel() })
-		if resp != nil {
-			d.state = resp.State
-		}
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("apply cancelled after its first event: got %v, want success or context.Canceled", err)
-		}
-	case <-time.After(s.h.Timeout):
-		t.Fatalf("apply did not return within %s of being cancelled", s.h.Timeout)
-	}
-}
-
 func (s *suite) testDestroyTwice(t *testing.T) {
 	d := s.newDeployment(t, map[string]int{"api": 1})
 	d.apply(t)
@@ -214,14 +233,7 @@ func (s *suite) testDestroyTwice(t *testing.T) {
 		}
 	}
 	d.state = nil // the host forgets the state once destroy succeeds
-	d.waitFor(t, "gone after destroy", func(st core.DeploymentStatus) string {
-		for _, ss := range st.Services {
-			if ss.Health != core.HealthMissing || len(ss.Replicas) > 0 {
-				return "service " + ss.Name + " is " + string(ss.Health)
-			}
-		}
-		return ""
-	})
+	d.waitFor(t, "gone after destroy", gone)
 }
 
 func (s *suite) testRestart(t *testing.T) {
@@ -297,19 +309,7 @@ func (s *suite) testLogs(t *testing.T) {
 	d := s.newDeployment(t, map[string]int{"api": 2})
 	d.apply(t)
 	d.waitFor(t, "ready after apply", d.allReady)
-	var lines []sdk.LogLine
-	deadline := time.Now().Add(s.h.Timeout)
-	for len(lines) == 0 && time.Now().Before(deadline) {
-		err := s.client.Logs(d.ctx(t), &sdk.LogsRequest{Deployment: d.spec.Ref(), State: d.state, Service: "api", Tail: 3},
-			func(l sdk.LogLine) error { lines = append(lines, l); return nil })
-		if err != nil {
-			t.Fatalf("logs: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if len(lines) == 0 {
-		t.Fatalf("logs: no line from api within %s", s.h.Timeout)
-	}
+	lines := d.waitLogs(t, 3)
 	perReplica := map[string]int{}
 	for i, l := range lines {
 		perReplica[l.Replica]++
@@ -326,6 +326,27 @@ func (s *suite) testLogs(t *testing.T) {
 		}
 	}
 	s.checkFollow(t, d)
+}
+
+// waitLogs reads the last tail lines of api until there is one.
+func (d *deployment) waitLogs(t *testing.T, tail int) []sdk.LogLine {
+	t.Helper()
+	var lines []sdk.LogLine
+	deadline := time.Now().Add(d.s.h.Timeout)
+	for len(lines) == 0 && time.Now().Before(deadline) {
+		err := d.client().Logs(d.ctx(t), &sdk.LogsRequest{Deployment: d.spec.Ref(), State: d.state, Service: "api", Tail: tail},
+			func(l sdk.LogLine) error { lines = append(lines, l); return nil })
+		if err != nil {
+			t.Fatalf("logs: %v", err)
+		}
+		if len(lines) == 0 {
+			time.Sleep(d.s.h.PollInterval)
+		}
+	}
+	if len(lines) == 0 {
+		t.Fatalf("logs: no line from api within %s", d.s.h.Timeout)
+	}
+	return lines
 }
 
 // checkFollow reads a followed stream until a line arrives, then cancels and

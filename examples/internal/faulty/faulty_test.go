@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -88,11 +87,7 @@ func TestFaults(t *testing.T) {
 
 func TestCrashFaultEndsTheProcess(t *testing.T) {
 	t.Parallel()
-	plugin := filepath.Join(t.TempDir(), "swarm-backend-faulty")
-	if err := backendtest.BuildPlugin("./cmd/swarm-backend-faulty", plugin); err != nil {
-		t.Fatal(err)
-	}
-	c := backendtest.Launch(plugin)(t)
+	c := backendtest.LaunchPackage("./cmd/swarm-backend-faulty")(t)
 	ctx := context.Background()
 	if _, err := c.Configure(ctx, &sdk.ConfigureRequest{Config: json.RawMessage(`{"fault": [{"op": "apply", "kind": "crash"}]}`)}); err != nil {
 		t.Fatal(err)
