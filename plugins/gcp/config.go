@@ -1,0 +1,203 @@
+package gcp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"regexp"
+	"time"
+
+	run "cloud.google.com/go/run/apiv2"
+	"cloud.google.com/go/run/apiv2/runpb"
+	secretmanager "cloud.google.com/go/secretmanager/apiv1"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/alphaswarm/controller/sdk"
+)
+
+// version is set at build time with -ldflags "-X .../plugins/gcp.version=...".
+var version = "0.1.0"
+
+// config is the body of a backend "gcp" "<name>" block.
+type config struct {
+	Project          string `json:"project"`
+	Region           string `json:"region"`
+	Credentials      string `json:"credentials"`
+	ServiceAccount   string `json:"service_account"`
+	Ingress          string `json:"ingress"`
+	NamePrefix       string `json:"name_prefix"`
+	Endpoint         string `json:"endpoint"`
+	OperationTimeout string `json:"operation_timeout"`
+
+	operationTimeout time.Duration
+	ingress          runpb.IngressTraffic
+	// plaintext: the endpoint is a loopback test server, reached without
+	// TLS and without credentials.
+	plaintext bool
+}
+
+var schema = sdk.Schema{
+	Attributes: []sdk.Attribute{
+		{Name: "project", Type: sdk.TypeString, Required: true, Description: "Project ID the services and secrets live in."},
+		{Name: "region", Type: sdk.TypeString, Required: true, Description: "Cloud Run region, such as europe-west1."},
+		{Name: "credentials", Type: sdk.TypeString, Default: "", Sensitive: true,
+			Description: "A service account key (its JSON), as an operator's credential(\"...\") gives it. Application default credentials and external accounts are not supported yet; only a loopback test endpoint needs none."},
+		{Name: "service_account", Type: sdk.TypeString, Default: "",
+			Description: "Email of the service account the services run as; empty: the project's default compute service account."},
+		{Name: "ingress", Type: sdk.TypeString, Default: "all", TenantSettable: true,
+			Description: "Who may reach the services: all, internal or internal-and-cloud-load-balancing."},
+		{Name: "name_prefix", Type: sdk.TypeString, Default: "as",
+			Description: "Services and secrets are named <prefix>-<tenant>-<environment>-<deployment>-<service>-<hash>, shortened to fit."},
+		{Name: "endpoint", Type: sdk.TypeString, Default: "",
+			Description: "host:port of every Google API the plugin calls (Run, Secret Manager), instead of Google's; plaintext and without credentials only on a loopback address (tests)."},
+		{Name: "operation_timeout", Type: sdk.TypeString, Default: "10m", TenantSettable: true,
+			Description: "How long apply and destroy wait on one long-running operation (a revision becoming ready)."},
+	},
+}
+
+var (
+	projectID   = regexp.MustCompile(`^[a-z][-a-z0-9]{4,28}[a-z0-9]$`)
+	regionName  = regexp.MustCompile(`^[a-z]+-[a-z]+[0-9]+$`)
+	prefixName  = regexp.MustCompile(`^[a-z][a-z0-9]{0,7}$`)
+	accountName = regexp.MustCompile(`^[a-z0-9][-a-z0-9.]*@[-a-z0-9.]+\.gserviceaccount\.com$`)
+	ingresses   = map[string]runpb.IngressTraffic{
+		"all":                                runpb.IngressTraffic_INGRESS_TRAFFIC_ALL,
+		"internal":                           runpb.IngressTraffic_INGRESS_TRAFFIC_INTERNAL_ONLY,
+		"internal-and-cloud-load-balancing": runpb.IngressTraffic_INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER,
+	}
+)
+
+// parseConfig decodes and checks a configuration, offline: Configure and
+// ValidateConfig both call it. It skips the values that are unknown.
+func parseConfig(raw json.RawMessage, unknown interface{ Has(string) bool }) (config, error) {
+	var c config
+	if err := (&sdk.ConfigureRequest{Config: raw}).Decode(&c); err != nil {
+		return c, err
+	}
+	return c, c.check(unknown)
+}
+
+func (c *config) check(unknown interface{ Has(string) bool }) error {
+	known := func(path string) bool { return unknown == nil || !unknown.Has(path) }
+	if known("project") && !projectID.MatchString(c.Project) {
+		return sdk.InvalidConfig("project", "%q is not a project ID (6 to 30 lower-case letters, digits and '-', starting with a letter)", c.Project)
+	}
+	if known("region") && !regionName.MatchString(c.Region) {
+		return sdk.InvalidConfig("region", "%q is not a region such as europe-west1", c.Region)
+	}
+	var ok bool
+	if c.ingress, ok = ingresses[c.Ingress]; known("ingress") && !ok {
+		return sdk.InvalidConfig("ingress", "%q must be all, internal or internal-and-cloud-load-balancing", c.Ingress)
+	}
+	if known("name_prefix") && !prefixName.MatchString(c.NamePrefix) {
+		return sdk.InvalidConfig("name_prefix", "%q must be 1 to 8 lower-case letters and digits, starting with a letter", c.NamePrefix)
+	}
+	if known("service_account") && c.ServiceAccount != "" && !accountName.MatchString(c.ServiceAccount) {
+		return sdk.InvalidConfig("service_account", "%q is not a service account email (name@project.iam.gserviceaccount.com)", c.ServiceAccount)
+	}
+	var err error
+	if c.operationTimeout, err = time.ParseDuration(c.OperationTimeout); known("operation_timeout") && (err != nil || c.operationTimeout <= 0) {
+		return sdk.InvalidConfig("operation_timeout", "%q is not a positive duration such as \"10m\"", c.OperationTimeout)
+	}
+	if c.Endpoint != "" && known("endpoint") {
+		host, port, err := net.SplitHostPort(c.Endpoint)
+		if err != nil || host == "" || port == "" {
+			return sdk.InvalidConfig("endpoint", "%q is not host:port", c.Endpoint)
+		}
+		addr, err := netip.ParseAddr(host)
+		c.plaintext = host == "localhost" || (err == nil && addr.IsLoopback())
+	}
+	if !known("credentials") {
+		return nil
+	}
+	switch {
+	case c.Credentials == "" && !c.plaintext:
+		return sdk.InvalidConfig("credentials", "a service account key is required (credential(\"...\")); application default credentials and external accounts are not supported yet")
+	case c.Credentials != "" && c.plaintext:
+		return sdk.InvalidConfig("credentials", "a loopback endpoint is a test server, reached without credentials: leave credentials empty")
+	case c.Credentials != "":
+		return checkKey(c.Credentials)
+	}
+	return nil
+}
+
+// checkKey accepts a service account key and nothing else: other credential
+// files (external accounts, impersonation) can make the client libraries
+// read files or run programs of the plugin's machine.
+func checkKey(content string) error {
+	var key struct {
+		Type        string `json:"type"`
+		ClientEmail string `json:"client_email"`
+		PrivateKey  string `json:"private_key"`
+	}
+	if err := json.Unmarshal([]byte(content), &key); err != nil {
+		return sdk.InvalidConfig("credentials", "not a service account key (JSON): %v", syntaxOnly(err))
+	}
+	if key.Type != "service_account" {
+		return sdk.InvalidConfig("credentials", "a key of type %q: only service_account keys are supported", key.Type)
+	}
+	if key.ClientEmail == "" || key.PrivateKey == "" {
+		return sdk.InvalidConfig("credentials", "the service account key lacks client_email or private_key")
+	}
+	return nil
+}
+
+// syntaxOnly keeps the position of a JSON error and drops what it quotes,
+// which could be part of the key.
+func syntaxOnly(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("syntax error at byte %d", se.Offset)
+	}
+	return "not a JSON object"
+}
+
+// clientOptions are the options of every Google API client.
+func (c *config) clientOptions() []option.ClientOption {
+	opts := []option.ClientOption{option.WithUserAgent("swarm-backend-gcp/" + version), option.WithTelemetryDisabled()}
+	if c.Endpoint != "" {
+		opts = append(opts, option.WithEndpoint(c.Endpoint))
+	}
+	if c.plaintext {
+		return append(opts, option.WithoutAuthentication(),
+			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
+	}
+	return append(opts, option.WithAuthCredentialsJSON(option.ServiceAccount, []byte(c.Credentials)))
+}
+
+// ValidateConfig checks a configuration offline, with parseConfig: it
+// reaches no API and reads no file.
+//
+// (Declared through sdk.ConfigValidator once the SDK has it.)
+func (b *Backend) validateConfig(raw json.RawMessage, unknown interface{ Has(string) bool }) error {
+	_, err := parseConfig(raw, unknown)
+	return err
+}
+
+// Configure checks the configuration and makes the API clients. It calls
+// no API: Cloud Run answers the first call of an operation.
+func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
+	c, err := parseConfig(req.Config, nil)
+	if err != nil {
+		return nil, err
+	}
+	runClient, err := run.NewServicesClient(ctx, c.clientOptions()...)
+	if err != nil {
+		return nil, sdk.InvalidConfig("credentials", "create the Cloud Run client: %v", err)
+	}
+	secretClient, err := secretmanager.NewClient(ctx, c.clientOptions()...)
+	if err != nil {
+		runClient.Close()
+		return nil, sdk.InvalidConfig("credentials", "create the Secret Manager client: %v", err)
+	}
+	b.cfg, b.run, b.secrets = c, runClient, secretClient
+	return &sdk.ConfigureResponse{}, nil
+}
+
+// parent is the project and region every service lives in.
+func (c *config) parent() string { return "projects/" + c.Project + "/locations/" + c.Region }

@@ -1,0 +1,150 @@
+// Package fakegcp serves in-process fakes of the Google Cloud APIs the GCP
+// backend calls, over gRPC on loopback: Cloud Run v2 services with their
+// long-running operations, and Secret Manager. The real client libraries
+// reach them through the backend's endpoint option, without authentication
+// and on plaintext gRPC.
+//
+// The fakes keep state and behave as Google documents: an operation is
+// never done on its first poll; a service is reconciling until its new
+// revision is ready, which takes a short while whether or not anyone polls;
+// an image marked missing ends with a failed terminal condition and a failed
+// operation; list calls page. Faults are injected per method: a number of
+// calls answering a gRPC code (UNAVAILABLE, RESOURCE_EXHAUSTED,
+// UNAUTHENTICATED for expired credentials), and slower revisions.
+package fakegcp
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/longrunning/autogen/longrunningpb"
+	"cloud.google.com/go/run/apiv2/runpb"
+	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Server is the fake Google Cloud: one gRPC server on a loopback port that
+// serves Run's Services, the Operations of its long-running operations and
+// Secret Manager.
+type Server struct {
+	lis  net.Listener
+	grpc *grpc.Server
+
+	mu         sync.Mutex
+	services   map[string]*service // by full name
+	operations map[string]*operation
+	secrets    map[string]*secret // by full name
+	faults     []*fault
+	missing    map[string]string // image -> message
+	calls      map[string]int    // method -> calls
+	delay      time.Duration
+	seq        int
+	// PageSize is the largest page a list call answers with, whatever the
+	// caller asks for, so that callers must follow page tokens.
+	pageSize int
+}
+
+type fault struct {
+	method string
+	code   codes.Code
+	left   int
+}
+
+// Start serves the fakes on a free loopback port until Stop.
+func Start() (*Server, error) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	s := &Server{
+		lis: lis, services: map[string]*service{}, operations: map[string]*operation{}, secrets: map[string]*secret{},
+		missing: map[string]string{}, calls: map[string]int{}, delay: 150 * time.Millisecond, pageSize: 2,
+	}
+	s.grpc = grpc.NewServer(grpc.UnaryInterceptor(s.intercept))
+	runpb.RegisterServicesServer(s.grpc, &runServer{s: s})
+	longrunningpb.RegisterOperationsServer(s.grpc, &operationsServer{s: s})
+	secretmanagerpb.RegisterSecretManagerServiceServer(s.grpc, &secretServer{s: s})
+	go s.grpc.Serve(lis)
+	return s, nil
+}
+
+// Addr is the host:port the fakes listen on: the backend's endpoint.
+func (s *Server) Addr() string { return s.lis.Addr().String() }
+
+// Stop ends the server.
+func (s *Server) Stop() { s.grpc.Stop() }
+
+// Fail makes the next times calls of method (its short name, such as
+// "CreateService" or "GetOperation") answer code.
+func (s *Server) Fail(method string, code codes.Code, times int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &fault{method: method, code: code, left: times})
+}
+
+// MissingImage makes every revision of image fail, as Cloud Run does when
+// it cannot pull it.
+func (s *Server) MissingImage(image string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.missing[image] = fmt.Sprintf("Image '%s' not found.", image)
+}
+
+// SetRevisionDelay sets how long a new revision takes to become ready (or
+// fail), and a deletion to finish; 150ms unless set.
+func (s *Server) SetRevisionDelay(d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.delay = d
+}
+
+// Calls says how many times method was called.
+func (s *Server) Calls(method string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[method]
+}
+
+// intercept counts calls and answers injected faults.
+func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+	method := info.FullMethod[strings.LastIndex(info.FullMethod, "/")+1:]
+	s.mu.Lock()
+	s.calls[method]++
+	for i, f := range s.faults {
+		if f.method == method && f.left > 0 {
+			if f.left--; f.left == 0 {
+				s.faults = append(s.faults[:i], s.faults[i+1:]...)
+			}
+			s.mu.Unlock()
+			return nil, status.Errorf(f.code, "fakegcp: injected %s on %s", f.code, method)
+		}
+	}
+	s.mu.Unlock()
+	return handler(ctx, req)
+}
+
+// page returns the items of one page from token and the next token.
+func page[T any](items []T, token string, size int32, max int) ([]T, string, error) {
+	start := 0
+	if token != "" {
+		if _, err := fmt.Sscanf(token, "p%d", &start); err != nil || start < 0 || start > len(items) {
+			return nil, "", status.Errorf(codes.InvalidArgument, "bad page token %q", token)
+		}
+	}
+	n := max
+	if size > 0 && int(size) < n {
+		n = int(size)
+	}
+	end := min(start+n, len(items))
+	next := ""
+	if end < len(items) {
+		next = fmt.Sprintf("p%d", end)
+	}
+	return items[start:end], next, nil
+}

@@ -1,0 +1,135 @@
+package gcp
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
+	"google.golang.org/api/iterator"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/sdk"
+)
+
+// valueHash is the keyed hash of one secret's value, which the secret's
+// annotations keep: it tells apply whether the newest version holds the
+// value without reading it back.
+func valueHash(salt sdk.Salt, ref, value string) string {
+	svc := &core.ServiceSpec{SecretEnv: []core.SecretRef{{Ref: ref}}}
+	return hex.EncodeToString(salt.HashSecrets(svc, sdk.SecretValues{ref: value}, sdk.SecretsByRef))[:32]
+}
+
+// secretRefs lists the secret references of the deployment's services.
+func secretRefs(spec *core.DeploymentSpec) []string {
+	refs := map[string]bool{}
+	for _, s := range spec.Services {
+		for _, r := range s.SecretEnv {
+			refs[r.Ref] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(refs))
+}
+
+// ensureSecrets makes a secret for each reference of the deployment whose
+// newest version holds the value the host resolved, and returns the
+// version each one's env pins. An unchanged value adds no version.
+func (b *Backend) ensureSecrets(ctx context.Context, t target, spec *core.DeploymentSpec, values sdk.SecretValues, salt sdk.Salt, report *sdk.Progress) (map[string]string, error) {
+	versions := map[string]string{}
+	for _, ref := range secretRefs(spec) {
+		value, ok := values[ref]
+		if !ok {
+			return nil, fmt.Errorf("store secret %q: the host resolved no value for it", ref)
+		}
+		v, err := b.ensureSecret(ctx, t, ref, value, salt, report)
+		if err != nil {
+			return nil, err
+		}
+		versions[ref] = v
+	}
+	return versions, nil
+}
+
+func (b *Backend) ensureSecret(ctx context.Context, t target, ref, value string, salt sdk.Salt, report *sdk.Progress) (string, error) {
+	name := t.secretName(ref)
+	sec, err := b.secrets.GetSecret(ctx, &secretmanagerpb.GetSecretRequest{Name: name})
+	switch {
+	case isNotFound(err):
+		labels := t.labels("")
+		sec, err = b.secrets.CreateSecret(ctx, &secretmanagerpb.CreateSecretRequest{
+			Parent: t.secret, SecretId: t.secretID(ref),
+			Secret: &secretmanagerpb.Secret{
+				Labels:      labels,
+				Replication: &secretmanagerpb.Replication{Replication: &secretmanagerpb.Replication_Automatic_{Automatic: &secretmanagerpb.Replication_Automatic{}}},
+			},
+		})
+		if err != nil {
+			return "", b.apiError(ctx, fmt.Sprintf("create the secret of %q", ref), err)
+		}
+		report.Infof("", "", "created secret %s for %q", short(name), ref)
+	case err != nil:
+		return "", b.apiError(ctx, fmt.Sprintf("read the secret of %q", ref), err)
+	case !t.owns(sec.Labels):
+		return "", fmt.Errorf("store secret %q: secret %s exists and is not this deployment's (it lacks its labels)", ref, short(name))
+	}
+	h := valueHash(salt, ref, value)
+	if sec.Annotations[annotationValue] == h && sec.Annotations[annotationVersion] != "" {
+		return sec.Annotations[annotationVersion], nil
+	}
+	v, err := b.secrets.AddSecretVersion(ctx, &secretmanagerpb.AddSecretVersionRequest{
+		Parent: name, Payload: &secretmanagerpb.SecretPayload{Data: []byte(value)},
+	})
+	if err != nil {
+		return "", b.apiError(ctx, fmt.Sprintf("add a version to the secret of %q", ref), err)
+	}
+	version := short(v.Name)
+	_, err = b.secrets.UpdateSecret(ctx, &secretmanagerpb.UpdateSecretRequest{
+		Secret:     &secretmanagerpb.Secret{Name: name, Annotations: map[string]string{annotationValue: h, annotationVersion: version}},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"annotations"}},
+	})
+	if err != nil {
+		return "", b.apiError(ctx, fmt.Sprintf("annotate the secret of %q", ref), err)
+	}
+	report.Infof("", "", "secret %s: version %s", short(name), version)
+	return version, nil
+}
+
+// listSecrets lists the deployment's secrets, by label.
+func (b *Backend) listSecrets(ctx context.Context, t target) ([]*secretmanagerpb.Secret, error) {
+	var out []*secretmanagerpb.Secret
+	it := b.secrets.ListSecrets(ctx, &secretmanagerpb.ListSecretsRequest{Parent: t.secret, Filter: t.secretFilter()})
+	for {
+		s, err := it.Next()
+		if err == iterator.Done {
+			return out, nil
+		}
+		if err != nil {
+			return nil, b.apiError(ctx, "list secrets", err)
+		}
+		if t.owns(s.Labels) && strings.HasPrefix(s.Name, t.secret+"/secrets/") {
+			out = append(out, s)
+		}
+	}
+}
+
+// deleteSecrets deletes the deployment's secrets but those in keep (full
+// names).
+func (b *Backend) deleteSecrets(ctx context.Context, t target, keep map[string]bool) error {
+	list, err := b.listSecrets(ctx, t)
+	if err != nil {
+		return err
+	}
+	for _, s := range list {
+		if keep[s.Name] {
+			continue
+		}
+		if err := b.secrets.DeleteSecret(ctx, &secretmanagerpb.DeleteSecretRequest{Name: s.Name}); err != nil && !isNotFound(err) {
+			return b.apiError(ctx, "delete secret "+short(s.Name), err)
+		}
+	}
+	return nil
+}
