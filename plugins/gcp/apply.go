@@ -218,7 +218,9 @@ func (b *Backend) put(ctx context.Context, t target, service string, want *runpb
 		return "", b.apiError(ctx, "read Cloud Run service "+short(want.Name), err)
 	case !t.owns(cur.Labels) || cur.Labels[labelService] != service:
 		return "", fmt.Errorf("%s: Cloud Run service %s exists and is not this deployment's (it lacks its labels)", what, short(want.Name))
-	case !force && cur.Annotations[annotationHash] == want.Annotations[annotationHash] && cur.DeleteTime == nil:
+	case !force && cur.Annotations[annotationHash] == want.Annotations[annotationHash] && cur.DeleteTime == nil &&
+		cur.GetScaling().GetManualInstanceCount() == want.Scaling.GetManualInstanceCount() && cur.Annotations[annotationStopped] == "":
+		// As apply left it, and not scaled or stopped since.
 		if !cur.Reconciling && cur.GetTerminalCondition().GetState() == runpb.Condition_CONDITION_SUCCEEDED {
 			report.Infof(service, "", "Cloud Run service %s unchanged, revision %s", short(want.Name), short(cur.LatestReadyRevision))
 			return cur.Uri, nil

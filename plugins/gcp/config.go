@@ -66,8 +66,8 @@ var (
 	prefixName  = regexp.MustCompile(`^[a-z][a-z0-9]{0,7}$`)
 	accountName = regexp.MustCompile(`^[a-z0-9][-a-z0-9.]*@[-a-z0-9.]+\.gserviceaccount\.com$`)
 	ingresses   = map[string]runpb.IngressTraffic{
-		"all":                                runpb.IngressTraffic_INGRESS_TRAFFIC_ALL,
-		"internal":                           runpb.IngressTraffic_INGRESS_TRAFFIC_INTERNAL_ONLY,
+		"all":                               runpb.IngressTraffic_INGRESS_TRAFFIC_ALL,
+		"internal":                          runpb.IngressTraffic_INGRESS_TRAFFIC_INTERNAL_ONLY,
 		"internal-and-cloud-load-balancing": runpb.IngressTraffic_INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER,
 	}
 )

@@ -47,6 +47,9 @@ func (b *Backend) Status(ctx context.Context, req *sdk.StatusRequest) (*sdk.Stat
 	var parts []core.Health
 	for _, name := range slices.Sorted(maps.Keys(names)) {
 		_, stopped := st.Stopped[name]
+		if s := byName[name]; s != nil && s.Annotations[annotationStopped] != "" {
+			stopped = true
+		}
 		ss := serviceStatus(name, byName[name], stopped)
 		parts = append(parts, ss.Health)
 		if ss.Health != core.HealthReady {
