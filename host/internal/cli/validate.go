@@ -20,7 +20,7 @@ func runValidate(e env, args []string) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	s, m, diags := tf.check(ctx, dir)
+	s, m, diags := tf.checkOffline(ctx, dir)
 	if m != nil {
 		defer m.Close()
 	}
