@@ -2,7 +2,9 @@
 // plans it: each backend block is decoded against its plugin's schema and
 // configures a plugin process, each deployment is validated by its
 // backend's plugin, and Plan asks each plugin what it would change.
-// Diagnostics from plugins are pointed back at the topology source.
+// CheckOffline checks the same without configuring a plugin or reaching a
+// backend, as swarmctl validate does. Diagnostics from plugins are pointed
+// back at the topology source.
 package planner
 
 import (
