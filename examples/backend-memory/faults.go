@@ -25,19 +25,30 @@ type faults struct {
 }
 
 func (f *faults) set(list []faultConfig) error {
+	if err := checkFaults(list, nil); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.list, f.fired = list, make([]int, len(list))
+	return nil
+}
+
+// checkFaults checks fault blocks, skipping the values that are unknown.
+func checkFaults(list []faultConfig, unknown sdk.Unknown) error {
 	for i, fc := range list {
 		switch fc.Kind {
 		case "error", "unavailable", "crash", "hang":
 		default:
+			if unknown.Has(fmt.Sprintf("fault[%d].kind", i)) {
+				break
+			}
 			return sdk.InvalidConfig(fmt.Sprintf("fault[%d].kind", i), "%q must be error, unavailable, crash or hang", fc.Kind)
 		}
 		if fc.Count < 0 {
 			return sdk.InvalidConfig(fmt.Sprintf("fault[%d].count", i), "must not be negative")
 		}
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.list, f.fired = list, make([]int, len(list))
 	return nil
 }
 

@@ -1,0 +1,26 @@
+package main
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/backendtest"
+)
+
+// TestValidateConfigSharesConfiguresChecks checks configurations offline,
+// on plugin processes that are never configured: each bad one is refused
+// at the attribute where Configure refuses it, and a value unknown (a
+// credential not resolved yet) is not checked.
+func TestValidateConfigSharesConfiguresChecks(t *testing.T) {
+	t.Parallel()
+	backendtest.CheckConfigs(t, backendtest.Launch(pluginBinary), []backendtest.ConfigCase{
+		{Name: "the defaults", Config: json.RawMessage(`{}`)},
+		{Name: "a bad latency", Config: json.RawMessage(`{"latency": "soon"}`), ErrorPath: "latency"},
+		{Name: "a log interval of zero", Config: json.RawMessage(`{"log_interval": "0s"}`), ErrorPath: "log_interval"},
+		{Name: "a bad fault kind", Config: json.RawMessage(`{"fault": [{"op": "apply"}, {"op": "plan", "kind": "explode"}]}`), ErrorPath: "fault[1].kind"},
+		{Name: "a negative fault count", Config: json.RawMessage(`{"fault": [{"op": "apply", "count": -1}]}`), ErrorPath: "fault[0].count"},
+		{Name: "an unknown latency", Config: json.RawMessage(`{"latency": "(credential)"}`), Unknown: sdk.Unknown{"latency"}},
+		{Name: "an unknown fault kind", Config: json.RawMessage(`{"fault": [{"op": "apply", "kind": "(credential)"}]}`), Unknown: sdk.Unknown{"fault[0].kind"}},
+	})
+}
