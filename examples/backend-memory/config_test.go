@@ -14,7 +14,7 @@ import (
 // credential not resolved yet) is not checked.
 func TestValidateConfigSharesConfiguresChecks(t *testing.T) {
 	t.Parallel()
-	backendtest.CheckConfigs(t, backendtest.Launch(pluginBinary), []backendtest.ConfigCase{
+	backendtest.CheckConfigs(t, backendtest.LaunchPackage("."), []backendtest.ConfigCase{
 		{Name: "the defaults", Config: json.RawMessage(`{}`)},
 		{Name: "a bad latency", Config: json.RawMessage(`{"latency": "soon"}`), ErrorPath: "latency"},
 		{Name: "a log interval of zero", Config: json.RawMessage(`{"log_interval": "0s"}`), ErrorPath: "log_interval"},

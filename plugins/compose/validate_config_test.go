@@ -23,7 +23,7 @@ func configJSON(v map[string]any) json.RawMessage {
 func TestValidateConfigSharesConfiguresChecks(t *testing.T) {
 	t.Parallel()
 	launch := func(t *testing.T) *pluginhost.Client {
-		c, err := pluginhost.Launch(context.Background(), pluginhost.LaunchConfig{Path: pluginBinary})
+		c, err := pluginhost.Launch(context.Background(), pluginhost.LaunchConfig{Path: backendtest.Binary(t, pluginPackage)})
 		if err != nil {
 			t.Fatalf("launch: %v", err)
 		}

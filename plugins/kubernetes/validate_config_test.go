@@ -14,7 +14,7 @@ import (
 // as the host does for offline checks.
 func launchUnconfigured(t *testing.T) *pluginhost.Client {
 	t.Helper()
-	c, err := pluginhost.Launch(context.Background(), pluginhost.LaunchConfig{Path: pluginBinary})
+	c, err := pluginhost.Launch(context.Background(), pluginhost.LaunchConfig{Path: backendtest.Binary(t, pluginPackage)})
 	if err != nil {
 		t.Fatalf("launch: %v", err)
 	}
