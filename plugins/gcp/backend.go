@@ -21,7 +21,8 @@ type Backend struct {
 // Interface guards: the capabilities declared so far. Exec is never
 // declared: Cloud Run has no exec API.
 var (
-	_ sdk.Backend = (*Backend)(nil)
+	_ sdk.Backend         = (*Backend)(nil)
+	_ sdk.ConfigValidator = (*Backend)(nil)
 )
 
 // New returns an unconfigured backend.

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/netip"
 	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	run "cloud.google.com/go/run/apiv2"
@@ -74,16 +76,16 @@ var (
 
 // parseConfig decodes and checks a configuration, offline: Configure and
 // ValidateConfig both call it. It skips the values that are unknown.
-func parseConfig(raw json.RawMessage, unknown interface{ Has(string) bool }) (config, error) {
+func parseConfig(raw json.RawMessage, unknown sdk.Unknown) (config, error) {
 	var c config
-	if err := (&sdk.ConfigureRequest{Config: raw}).Decode(&c); err != nil {
+	if err := sdk.DecodeConfig(raw, &c); err != nil {
 		return c, err
 	}
 	return c, c.check(unknown)
 }
 
-func (c *config) check(unknown interface{ Has(string) bool }) error {
-	known := func(path string) bool { return unknown == nil || !unknown.Has(path) }
+func (c *config) check(unknown sdk.Unknown) error {
+	known := func(path string) bool { return !unknown.Has(path) }
 	if known("project") && !projectID.MatchString(c.Project) {
 		return sdk.InvalidConfig("project", "%q is not a project ID (6 to 30 lower-case letters, digits and '-', starting with a letter)", c.Project)
 	}
@@ -106,7 +108,7 @@ func (c *config) check(unknown interface{ Has(string) bool }) error {
 	}
 	if c.Endpoint != "" && known("endpoint") {
 		host, port, err := net.SplitHostPort(c.Endpoint)
-		if err != nil || host == "" || port == "" {
+		if n, perr := strconv.Atoi(port); err != nil || host == "" || strings.ContainsAny(host, "/@") || perr != nil || n < 1 || n > 65535 {
 			return sdk.InvalidConfig("endpoint", "%q is not host:port", c.Endpoint)
 		}
 		addr, err := netip.ParseAddr(host)
@@ -172,11 +174,9 @@ func (c *config) clientOptions() []option.ClientOption {
 
 // ValidateConfig checks a configuration offline, with parseConfig: it
 // reaches no API and reads no file.
-//
-// (Declared through sdk.ConfigValidator once the SDK has it.)
-func (b *Backend) validateConfig(raw json.RawMessage, unknown interface{ Has(string) bool }) error {
-	_, err := parseConfig(raw, unknown)
-	return err
+func (b *Backend) ValidateConfig(_ context.Context, req *sdk.ValidateConfigRequest) (*sdk.ValidateConfigResponse, error) {
+	_, err := parseConfig(req.Config, req.Unknown)
+	return &sdk.ValidateConfigResponse{}, err
 }
 
 // Configure checks the configuration and makes the API clients. It calls

@@ -1,0 +1,67 @@
+package gcp_test
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/backendtest"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
+)
+
+// launchUnconfigured starts the plugin binary with an empty environment,
+// as the host does for offline checks.
+func launchUnconfigured(t *testing.T) *pluginhost.Client {
+	t.Helper()
+	c, err := pluginhost.Launch(context.Background(), pluginhost.LaunchConfig{Path: backendtest.Binary(t, pluginPackage)})
+	if err != nil {
+		t.Fatalf("launch: %v", err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func configJSON(v map[string]any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+// A service account key as Google issues them, with a key that is not one.
+const fakeKey = `{"type": "service_account", "project_id": "p", "private_key_id": "k",
+"private_key": "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n",
+"client_email": "deployer@alphaswarm-test.iam.gserviceaccount.com", "client_id": "1"}`
+
+// TestValidateConfigSharesConfiguresChecks checks configurations offline,
+// on plugin processes that are never configured and reach no API: each bad
+// one is refused at the attribute where Configure refuses it, and a value
+// unknown (a credential not resolved yet) is not checked.
+func TestValidateConfigSharesConfiguresChecks(t *testing.T) {
+	t.Parallel()
+	base := func(extra map[string]any) json.RawMessage {
+		c := map[string]any{"project": "alphaswarm-test", "region": "europe-west1", "credentials": fakeKey}
+		for k, v := range extra {
+			c[k] = v
+		}
+		return configJSON(c)
+	}
+	backendtest.CheckConfigs(t, launchUnconfigured, []backendtest.ConfigCase{
+		{Name: "a service account key", Config: base(nil)},
+		{Name: "everything set", Config: base(map[string]any{"service_account": "runner@alphaswarm-test.iam.gserviceaccount.com",
+			"ingress": "internal", "name_prefix": "prod", "operation_timeout": "15m"})},
+		{Name: "a loopback test endpoint needs no key", Config: base(map[string]any{"credentials": "", "endpoint": "127.0.0.1:9999"})},
+		{Name: "an unknown key", Config: base(map[string]any{"credentials": "(credential)"}), Unknown: sdk.Unknown{"credentials"}},
+		{Name: "no key", Config: base(map[string]any{"credentials": ""}), ErrorPath: "credentials"},
+		{Name: "a key that is not JSON", Config: base(map[string]any{"credentials": "-----BEGIN PRIVATE KEY-----"}), ErrorPath: "credentials"},
+		{Name: "an external account", Config: base(map[string]any{"credentials": `{"type": "external_account", "credential_source": {"executable": {"command": "/bin/true"}}}`}), ErrorPath: "credentials"},
+		{Name: "a key with a loopback endpoint", Config: base(map[string]any{"endpoint": "localhost:9999"}), ErrorPath: "credentials"},
+		{Name: "a bad project", Config: base(map[string]any{"project": "My Project"}), ErrorPath: "project"},
+		{Name: "a bad region", Config: base(map[string]any{"region": "europe"}), ErrorPath: "region"},
+		{Name: "a bad ingress", Config: base(map[string]any{"ingress": "everyone"}), ErrorPath: "ingress"},
+		{Name: "a bad prefix", Config: base(map[string]any{"name_prefix": "Prod-1"}), ErrorPath: "name_prefix"},
+		{Name: "a bad service account", Config: base(map[string]any{"service_account": "runner"}), ErrorPath: "service_account"},
+		{Name: "a bad timeout", Config: base(map[string]any{"operation_timeout": "-1m"}), ErrorPath: "operation_timeout"},
+		{Name: "an endpoint that is not host:port", Config: base(map[string]any{"endpoint": "https://run.example"}), ErrorPath: "endpoint"},
+		{Name: "a private endpoint with a key", Config: base(map[string]any{"endpoint": "run-private.example:443"})},
+	})
+}
