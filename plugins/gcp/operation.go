@@ -46,7 +46,7 @@ func (b *Backend) wait(ctx context.Context, what, service string, op serviceOper
 			if s, ok := status.FromError(err); ok && retriable(s.Code()) && !op.Done() {
 				return false, nil // the poll failed, not the operation: ask again
 			}
-			return false, failure(what, service, err)
+			return false, failure(what, err)
 		}
 		if md, mdErr := op.Metadata(); mdErr == nil && md != nil {
 			if p := progressOf(md); p != last {
@@ -74,11 +74,11 @@ func (b *Backend) wait(ctx context.Context, what, service string, op serviceOper
 
 // failure words a failed operation: Cloud Run puts the failed revision's
 // condition message in it.
-func failure(what, service string, err error) error {
+func failure(what string, err error) error {
 	if s, ok := status.FromError(err); ok {
-		return fmt.Errorf("%s: service %s: %s (%s)", what, service, s.Message(), s.Code())
+		return fmt.Errorf("%s: Cloud Run: %s (%s)", what, s.Message(), s.Code())
 	}
-	return fmt.Errorf("%s: service %s: %w", what, service, err)
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // progressOf says how far a service is, from its metadata.
