@@ -269,7 +269,7 @@ func (b *Backend) settle(ctx context.Context, what, service, name string, report
 		return "", err
 	}
 	if tc := got.GetTerminalCondition(); tc.GetState() == runpb.Condition_CONDITION_FAILED {
-		return "", fmt.Errorf("%s: service %s: revision %s failed: %s", what, service, got.LatestCreatedRevision, tc.Message)
+		return "", fmt.Errorf("%s: revision %s failed: %s", what, short(got.LatestCreatedRevision), tc.Message)
 	}
 	return got.Uri, nil
 }
@@ -303,10 +303,7 @@ func (b *Backend) deleteService(ctx context.Context, service, name string, repor
 	if err != nil {
 		return b.apiError(ctx, "delete Cloud Run service "+short(name), err)
 	}
-	_, err = b.wait(ctx, "delete service "+service, service, op, report)
-	if isNotFound(errors.Unwrap(err)) {
-		return nil
-	}
+	_, err = b.waitDone(ctx, "delete service "+service, service, op, report)
 	return err
 }
 

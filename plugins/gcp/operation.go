@@ -33,6 +33,19 @@ type serviceOperation interface {
 // A failed operation, or a service whose terminal condition failed, is an
 // error with Cloud Run's message.
 func (b *Backend) wait(ctx context.Context, what, service string, op serviceOperation, report *sdk.Progress) (*runpb.Service, error) {
+	got, err := b.waitDone(ctx, what, service, op, report)
+	if err != nil {
+		return got, err
+	}
+	if tc := got.GetTerminalCondition(); tc != nil && tc.State == runpb.Condition_CONDITION_FAILED {
+		return got, fmt.Errorf("%s: revision %s failed: %s", what, short(got.LatestCreatedRevision), tc.Message)
+	}
+	return got, nil
+}
+
+// waitDone polls op until it is done, as wait does, whatever the service's
+// terminal condition: a deletion's result is the service as it was.
+func (b *Backend) waitDone(ctx context.Context, what, service string, op serviceOperation, report *sdk.Progress) (*runpb.Service, error) {
 	var result *runpb.Service
 	last := ""
 	opts := operationPoll
@@ -65,9 +78,6 @@ func (b *Backend) wait(ctx context.Context, what, service string, op serviceOper
 		return nil, fmt.Errorf("%s: operation %s not done after %s (operation_timeout)", what, op.Name(), b.cfg.operationTimeout)
 	case err != nil:
 		return nil, err
-	}
-	if tc := result.GetTerminalCondition(); tc != nil && tc.State == runpb.Condition_CONDITION_FAILED {
-		return result, fmt.Errorf("%s: service %s: revision %s failed: %s", what, service, result.LatestCreatedRevision, tc.Message)
 	}
 	return result, nil
 }
