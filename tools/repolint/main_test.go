@@ -29,6 +29,11 @@ func TestRules(t *testing.T) {
 		{"plugins/aws", "cloud.google.com/go/run/apiv2", true},
 		{"plugins/aws", project + "host", true},
 		{"plugins/aws", project + "plugins/gcp", true},
+		{"plugins/gcp", "cloud.google.com/go/run/apiv2", false},
+		{"plugins/gcp", "google.golang.org/api/option", false},
+		{"plugins/gcp", project + "plugins/kubernetes", true},
+		{"host", "cloud.google.com/go/secretmanager/apiv1", true},
+		{"sdk", "google.golang.org/api/option", true},
 		{"examples", project + "host/cmd/swarmctl", true},
 		{"tools", project + "host", false},
 	}
