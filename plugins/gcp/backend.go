@@ -3,6 +3,7 @@ package gcp
 import (
 	"context"
 
+	logging "cloud.google.com/go/logging/apiv2"
 	run "cloud.google.com/go/run/apiv2"
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
 
@@ -16,6 +17,7 @@ type Backend struct {
 	cfg     config
 	run     *run.ServicesClient
 	secrets *secretmanager.Client
+	logging *logging.Client
 }
 
 // Interface guards: the capabilities declared so far. Exec is never

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	logging "cloud.google.com/go/logging/apiv2"
 	run "cloud.google.com/go/run/apiv2"
 	"cloud.google.com/go/run/apiv2/runpb"
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
@@ -56,7 +57,7 @@ var schema = sdk.Schema{
 		{Name: "name_prefix", Type: sdk.TypeString, Default: "as",
 			Description: "Services and secrets are named <prefix>-<tenant>-<environment>-<deployment>-<service>-<hash>, shortened to fit."},
 		{Name: "endpoint", Type: sdk.TypeString, Default: "",
-			Description: "host:port of every Google API the plugin calls (Run, Secret Manager), instead of Google's; plaintext and without credentials only on a loopback address (tests)."},
+			Description: "host:port of every Google API the plugin calls (Run, Secret Manager, Logging), instead of Google's; plaintext and without credentials only on a loopback address (tests)."},
 		{Name: "operation_timeout", Type: sdk.TypeString, Default: "10m", TenantSettable: true,
 			Description: "How long apply and destroy wait on one long-running operation (a revision becoming ready)."},
 	},
@@ -195,7 +196,13 @@ func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sd
 		runClient.Close()
 		return nil, sdk.InvalidConfig("credentials", "create the Secret Manager client: %v", err)
 	}
-	b.cfg, b.run, b.secrets = c, runClient, secretClient
+	logClient, err := logging.NewClient(ctx, c.clientOptions()...)
+	if err != nil {
+		runClient.Close()
+		secretClient.Close()
+		return nil, sdk.InvalidConfig("credentials", "create the Cloud Logging client: %v", err)
+	}
+	b.cfg, b.run, b.secrets, b.logging = c, runClient, secretClient, logClient
 	return &sdk.ConfigureResponse{}, nil
 }
 

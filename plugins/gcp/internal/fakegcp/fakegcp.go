@@ -1,6 +1,7 @@
 // Package fakegcp serves in-process fakes of the Google Cloud APIs the GCP
 // backend calls, over gRPC on loopback: Cloud Run v2 services with their
-// long-running operations, and Secret Manager. The real client libraries
+// long-running operations, Secret Manager, and Cloud Logging (listing and
+// tailing the lines of the services' instances). The real client libraries
 // reach them through the backend's endpoint option, without authentication
 // and on plaintext gRPC.
 //
@@ -21,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"cloud.google.com/go/logging/apiv2/loggingpb"
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
 	"cloud.google.com/go/run/apiv2/runpb"
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
@@ -40,6 +42,7 @@ type Server struct {
 	services   map[string]*service // by full name
 	operations map[string]*operation
 	secrets    map[string]*secret // by full name
+	logs       []*loggingpb.LogEntry
 	faults     []*fault
 	missing    map[string]string // image -> message
 	calls      map[string]int    // method -> calls
@@ -70,6 +73,7 @@ func Start() (*Server, error) {
 	runpb.RegisterServicesServer(s.grpc, &runServer{s: s})
 	longrunningpb.RegisterOperationsServer(s.grpc, &operationsServer{s: s})
 	secretmanagerpb.RegisterSecretManagerServiceServer(s.grpc, &secretServer{s: s})
+	loggingpb.RegisterLoggingServiceV2Server(s.grpc, &loggingServer{s: s})
 	go s.grpc.Serve(lis)
 	return s, nil
 }

@@ -97,6 +97,7 @@ func (s *Server) advance() {
 		x.Conditions = []*runpb.Condition{x.TerminalCondition,
 			condition("ConfigurationsReady", runpb.Condition_CONDITION_SUCCEEDED, ""), condition("RoutesReady", runpb.Condition_CONDITION_SUCCEEDED, "")}
 		x.TrafficStatuses = []*runpb.TrafficTargetStatus{{Type: runpb.TrafficTargetAllocationType_TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST, Percent: 100}}
+		s.logStarted(x)
 		if op != nil {
 			op.finished, op.result = true, proto.Clone(x).(*runpb.Service)
 		}
