@@ -136,3 +136,9 @@ k8s-down:
 
 clean:
 	rm -rf bin
+
+# The GCP backend against real Cloud Run: ALPHASWARM_ACC_GCP=1 and the
+# variables TestAcceptance in plugins/gcp names.
+.PHONY: test-acc-gcp
+test-acc-gcp:
+	$(GO) test -count=1 -timeout 60m -run '^TestAcceptance$$' -v ./plugins/gcp/
