@@ -16,8 +16,10 @@ package fakegcp
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -133,13 +135,18 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 	return handler(ctx, req)
 }
 
-// page returns the items of one page from token and the next token.
-func page[T any](items []T, token string, size int32, max int) ([]T, string, error) {
+// page returns one page of items, which are sorted by key, and the next
+// page's token: the key of the page's last item, so that items created or
+// deleted between two calls neither shift nor hide the others, as the
+// API's own tokens do.
+func page[T any](items []T, key func(T) string, token string, size int32, max int) ([]T, string, error) {
 	start := 0
 	if token != "" {
-		if _, err := fmt.Sscanf(token, "p%d", &start); err != nil || start < 0 || start > len(items) {
+		after, err := base64.RawURLEncoding.DecodeString(token)
+		if err != nil {
 			return nil, "", status.Errorf(codes.InvalidArgument, "bad page token %q", token)
 		}
+		start = sort.Search(len(items), func(i int) bool { return key(items[i]) > string(after) })
 	}
 	n := max
 	if size > 0 && int(size) < n {
@@ -147,8 +154,8 @@ func page[T any](items []T, token string, size int32, max int) ([]T, string, err
 	}
 	end := min(start+n, len(items))
 	next := ""
-	if end < len(items) {
-		next = fmt.Sprintf("p%d", end)
+	if end < len(items) && end > start {
+		next = base64.RawURLEncoding.EncodeToString([]byte(key(items[end-1])))
 	}
 	return items[start:end], next, nil
 }

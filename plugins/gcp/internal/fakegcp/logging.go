@@ -3,6 +3,7 @@ package fakegcp
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -147,14 +148,20 @@ func (l *loggingServer) ListLogEntries(_ context.Context, req *loggingpb.ListLog
 			all = append(all, proto.Clone(e).(*loggingpb.LogEntry))
 		}
 	}
+	key := func(e *loggingpb.LogEntry) string {
+		return fmt.Sprintf("%020d/%s", e.Timestamp.AsTime().UnixNano(), e.InsertId)
+	}
 	switch req.OrderBy {
 	case "", "timestamp asc":
 	case "timestamp desc":
-		slices.Reverse(all)
+		key = func(e *loggingpb.LogEntry) string {
+			return fmt.Sprintf("%020d/%s", math.MaxInt64-e.Timestamp.AsTime().UnixNano(), e.InsertId)
+		}
 	default:
 		return nil, status.Errorf(codes.InvalidArgument, "order_by %q", req.OrderBy)
 	}
-	items, next, err := page(all, req.PageToken, req.PageSize, 50)
+	slices.SortStableFunc(all, func(a, b *loggingpb.LogEntry) int { return strings.Compare(key(a), key(b)) })
+	items, next, err := page(all, key, req.PageToken, req.PageSize, 50)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package fakegcp
 import (
 	"context"
 	"fmt"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -272,13 +273,11 @@ func (r *runServer) ListServices(_ context.Context, req *runpb.ListServicesReque
 		}
 	}
 	// Newest first, as the API sorts them; by name among equals.
-	slices.SortFunc(all, func(a, b *runpb.Service) int {
-		if c := b.CreateTime.AsTime().Compare(a.CreateTime.AsTime()); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
-	items, next, err := page(all, req.PageToken, req.PageSize, s.pageSize)
+	key := func(x *runpb.Service) string {
+		return fmt.Sprintf("%020d/%s", math.MaxInt64-x.CreateTime.AsTime().UnixNano(), x.Name)
+	}
+	slices.SortFunc(all, func(a, b *runpb.Service) int { return strings.Compare(key(a), key(b)) })
+	items, next, err := page(all, key, req.PageToken, req.PageSize, s.pageSize)
 	if err != nil {
 		return nil, err
 	}

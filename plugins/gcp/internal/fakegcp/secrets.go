@@ -155,7 +155,7 @@ func (m *secretServer) ListSecrets(_ context.Context, req *secretmanagerpb.ListS
 			all = append(all, proto.Clone(sec.sec).(*secretmanagerpb.Secret))
 		}
 	}
-	items, next, err := page(all, req.PageToken, req.PageSize, s.pageSize)
+	items, next, err := page(all, func(x *secretmanagerpb.Secret) string { return x.Name }, req.PageToken, req.PageSize, s.pageSize)
 	if err != nil {
 		return nil, err
 	}
