@@ -130,4 +130,3 @@ func report(b *testing.B, name string, ds []time.Duration) {
 	slices.Sort(s)
 	b.ReportMetric(float64(s[len(s)/2].Nanoseconds()), name+"_p50_ns")
 }
-
