@@ -23,6 +23,10 @@ func dependencyEnv(dep string) string {
 	return strings.ToUpper(strings.ReplaceAll(dep, "-", "_")) + "_URL"
 }
 
+// reservedEnv are the variables Cloud Run sets itself and refuses in a
+// container's env.
+var reservedEnv = []string{"PORT", "K_SERVICE", "K_REVISION", "K_CONFIGURATION"}
+
 var (
 	userLabelKey = regexp.MustCompile(`^[a-z][-_a-z0-9]{0,62}$`)
 	userLabelVal = regexp.MustCompile(`^[-_a-z0-9]{0,63}$`)
@@ -58,6 +62,17 @@ func compatibility(svc *core.ServiceSpec) []sdk.CompatibilityNote {
 		}
 		if p.Host != 0 {
 			add("port."+p.Name+".host", sdk.CompatDropped, "Cloud Run publishes no host port: the service's URL serves it")
+		}
+	}
+	for _, name := range reservedEnv {
+		_, inEnv := svc.Env[name]
+		if inEnv || slices.ContainsFunc(svc.SecretEnv, func(r core.SecretRef) bool { return r.Env == name }) {
+			add("env", sdk.CompatError, "$%s is set by Cloud Run itself (it reserves PORT, K_SERVICE, K_REVISION and K_CONFIGURATION)", name)
+		}
+	}
+	for _, dep := range svc.DependsOn {
+		if name := dependencyEnv(dep); slices.Contains(reservedEnv, name) {
+			add("depends_on", sdk.CompatError, "the URL of %s would be $%s, which Cloud Run reserves: rename the service", dep, name)
 		}
 	}
 	if len(svc.Volumes) > 0 {

@@ -107,13 +107,15 @@ func TestOperationTimeout(t *testing.T) {
 	}
 }
 
-// TestApplyRefusesWhatCloudRunCannotRun: two ports, a UDP port and a volume
-// are errors of Validate, and apply refuses them before touching anything.
+// TestApplyRefusesWhatCloudRunCannotRun: two ports, a UDP port, a volume and
+// a variable Cloud Run reserves are errors of Validate, and apply refuses
+// them before touching anything.
 func TestApplyRefusesWhatCloudRunCannotRun(t *testing.T) {
 	b := configured(t, nil)
 	spec := oneService("refused", "registry.example/echo:1")
 	spec.Services[0].Ports = append(spec.Services[0].Ports, core.Port{Name: "dns", Container: 53, Protocol: core.ProtocolUDP})
 	spec.Services[0].Volumes = []core.VolumeMount{{Volume: "data", Path: "/data"}}
+	spec.Services[0].Env = map[string]string{"PORT": "9090"}
 	v, err := b.Validate(ctx(t), &sdk.ValidateRequest{Deployment: spec})
 	if err != nil {
 		t.Fatalf("validate: %v", err)
@@ -124,7 +126,7 @@ func TestApplyRefusesWhatCloudRunCannotRun(t *testing.T) {
 			paths[d.Path] = true
 		}
 	}
-	for _, p := range []string{"service.api.port", "service.api.port.dns.protocol", "service.api.volume"} {
+	for _, p := range []string{"service.api.port", "service.api.port.dns.protocol", "service.api.volume", "service.api.env"} {
 		if !paths[p] {
 			t.Errorf("validate: no error at %s in %+v", p, v.Diagnostics)
 		}
