@@ -97,7 +97,8 @@ func shop() core.DeploymentSpec {
 // Run was asked for: names, labels, instance counts, sizes, probes,
 // dependency URLs, and secrets as references to Secret Manager versions.
 func TestRequestContents(t *testing.T) {
-	b := configured(t, nil)
+	const runner = "runner@alphaswarm-test.iam.gserviceaccount.com"
+	b := configured(t, map[string]any{"service_account": runner})
 	spec := shop()
 	ref := spec.Ref()
 	const password = "s3cret-value-of-the-db"
@@ -115,6 +116,9 @@ func TestRequestContents(t *testing.T) {
 	var secretName string
 	for name, versions := range secrets {
 		secretName = name
+		if readers := fake.Secrets()[name].Readers; !cmp.Equal([]string{"serviceAccount:" + runner}, readers) {
+			t.Errorf("secret %s may be read by %q, want the runtime service account alone", name, readers)
+		}
 		if diff := cmp.Diff([]string{password}, versions); diff != "" {
 			t.Errorf("secret versions (-want +got):\n%s", diff)
 		}
@@ -139,6 +143,9 @@ func TestRequestContents(t *testing.T) {
 	}
 	if n := api.GetScaling().GetManualInstanceCount(); n != 3 {
 		t.Errorf("api instance count %d, want 3", n)
+	}
+	if api.Template.ServiceAccount != runner {
+		t.Errorf("api runs as %q, want %s", api.Template.ServiceAccount, runner)
 	}
 	c := api.Template.Containers[0]
 	wantEnv := map[string]string{"MODE": "production", "DB_URL": db.Uri, "DB_PASSWORD": "secret:" + secretName + "@1"}

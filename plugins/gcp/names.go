@@ -28,6 +28,9 @@ const (
 	// newest version holds, and that version's number.
 	annotationValue   = "alphaswarm.io/value-hash"
 	annotationVersion = "alphaswarm.io/version"
+	// annotationAccessor is the service account the secret's policy lets
+	// read it.
+	annotationAccessor = "alphaswarm.io/accessor"
 )
 
 // maxServiceID is Cloud Run's limit on a service's name.

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"cloud.google.com/go/iam/apiv1/iampb"
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"google.golang.org/api/iterator"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -77,24 +78,41 @@ func (b *Backend) ensureSecret(ctx context.Context, t target, ref, value string,
 		return "", fmt.Errorf("store secret %q: secret %s exists and is not this deployment's (it lacks its labels)", ref, short(name))
 	}
 	h := valueHash(salt, ref, value)
-	if sec.Annotations[annotationValue] == h && sec.Annotations[annotationVersion] != "" {
-		return sec.Annotations[annotationVersion], nil
+	version := sec.Annotations[annotationVersion]
+	if sec.Annotations[annotationValue] != h || version == "" {
+		v, err := b.secrets.AddSecretVersion(ctx, &secretmanagerpb.AddSecretVersionRequest{
+			Parent: name, Payload: &secretmanagerpb.SecretPayload{Data: []byte(value)},
+		})
+		if err != nil {
+			return "", b.apiError(ctx, fmt.Sprintf("add a version to the secret of %q", ref), err)
+		}
+		version = short(v.Name)
+		report.Infof("", "", "secret %s: version %s", short(name), version)
 	}
-	v, err := b.secrets.AddSecretVersion(ctx, &secretmanagerpb.AddSecretVersionRequest{
-		Parent: name, Payload: &secretmanagerpb.SecretPayload{Data: []byte(value)},
-	})
-	if err != nil {
-		return "", b.apiError(ctx, fmt.Sprintf("add a version to the secret of %q", ref), err)
+	accessor := b.cfg.ServiceAccount
+	if accessor != "" && sec.Annotations[annotationAccessor] != accessor {
+		// The services' identity reads the secret; the policy is the
+		// secret's own, which apply made, so it is replaced whole.
+		_, err := b.secrets.SetIamPolicy(ctx, &iampb.SetIamPolicyRequest{Resource: name, Policy: &iampb.Policy{
+			Bindings: []*iampb.Binding{{Role: "roles/secretmanager.secretAccessor", Members: []string{"serviceAccount:" + accessor}}},
+		}})
+		if err != nil {
+			return "", b.apiError(ctx, fmt.Sprintf("let %s read the secret of %q", accessor, ref), err)
+		}
 	}
-	version := short(v.Name)
-	_, err = b.secrets.UpdateSecret(ctx, &secretmanagerpb.UpdateSecretRequest{
-		Secret:     &secretmanagerpb.Secret{Name: name, Annotations: map[string]string{annotationValue: h, annotationVersion: version}},
-		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"annotations"}},
-	})
-	if err != nil {
-		return "", b.apiError(ctx, fmt.Sprintf("annotate the secret of %q", ref), err)
+	want := map[string]string{annotationValue: h, annotationVersion: version}
+	if accessor != "" {
+		want[annotationAccessor] = accessor
 	}
-	report.Infof("", "", "secret %s: version %s", short(name), version)
+	if !maps.Equal(want, sec.Annotations) {
+		_, err = b.secrets.UpdateSecret(ctx, &secretmanagerpb.UpdateSecretRequest{
+			Secret:     &secretmanagerpb.Secret{Name: name, Annotations: want},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"annotations"}},
+		})
+		if err != nil {
+			return "", b.apiError(ctx, fmt.Sprintf("annotate the secret of %q", ref), err)
+		}
+	}
 	return version, nil
 }
 

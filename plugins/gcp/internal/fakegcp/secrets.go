@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"cloud.google.com/go/iam/apiv1/iampb"
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -20,6 +21,7 @@ import (
 type secret struct {
 	sec      *secretmanagerpb.Secret
 	versions [][]byte
+	policy   *iampb.Policy
 }
 
 var secretID = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
@@ -29,6 +31,9 @@ var secretID = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
 type Secret struct {
 	Labels, Annotations map[string]string
 	Versions            []string
+	// Readers are the members the secret's policy grants
+	// roles/secretmanager.secretAccessor.
+	Readers []string
 }
 
 // Secrets returns every secret, keyed by full name.
@@ -40,6 +45,11 @@ func (s *Server) Secrets() map[string]Secret {
 		v := Secret{Labels: maps.Clone(sec.sec.Labels), Annotations: maps.Clone(sec.sec.Annotations)}
 		for _, p := range sec.versions {
 			v.Versions = append(v.Versions, string(p))
+		}
+		for _, b := range sec.policy.GetBindings() {
+			if b.Role == "roles/secretmanager.secretAccessor" {
+				v.Readers = append(v.Readers, b.Members...)
+			}
 		}
 		out[name] = v
 	}
@@ -160,6 +170,25 @@ func (m *secretServer) ListSecrets(_ context.Context, req *secretmanagerpb.ListS
 		return nil, err
 	}
 	return &secretmanagerpb.ListSecretsResponse{Secrets: items, NextPageToken: next, TotalSize: int32(len(all))}, nil
+}
+
+func (m *secretServer) SetIamPolicy(_ context.Context, req *iampb.SetIamPolicyRequest) (*iampb.Policy, error) {
+	s := m.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec := s.secrets[req.Resource]
+	if sec == nil {
+		return nil, status.Errorf(codes.NotFound, "secret %s not found", req.Resource)
+	}
+	for _, b := range req.GetPolicy().GetBindings() {
+		for _, m := range b.Members {
+			if !strings.HasPrefix(m, "serviceAccount:") && !strings.HasPrefix(m, "user:") && !strings.HasPrefix(m, "group:") {
+				return nil, status.Errorf(codes.InvalidArgument, "member %q", m)
+			}
+		}
+	}
+	sec.policy = proto.Clone(req.Policy).(*iampb.Policy)
+	return proto.Clone(sec.policy).(*iampb.Policy), nil
 }
 
 func (m *secretServer) AddSecretVersion(_ context.Context, req *secretmanagerpb.AddSecretVersionRequest) (*secretmanagerpb.SecretVersion, error) {
