@@ -45,6 +45,7 @@ func buildDevBin() (string, error) {
 			"github.com/alphaswarm/controller/host/cmd/swarmctl": filepath.Join(devBin, "swarmctl"),
 			testbin.MemoryPlugin:     filepath.Join(devBin, "plugins", "swarm-backend-memory"),
 			testbin.KubernetesPlugin: filepath.Join(devBin, "plugins", "swarm-backend-kubernetes"),
+			testbin.GCPPlugin:        filepath.Join(devBin, "plugins", "swarm-backend-gcp"),
 		} {
 			if devBinErr = testbin.Build(pkg, path); devBinErr != nil {
 				return

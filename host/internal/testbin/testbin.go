@@ -26,7 +26,10 @@ const (
 	// may not import a plugin.
 	ComposePlugin    = "github.com/alphaswarm/controller/plugins/compose/cmd/swarm-backend-compose"
 	KubernetesPlugin = "github.com/alphaswarm/controller/plugins/kubernetes/cmd/swarm-backend-kubernetes"
-	EchoWorkload     = "github.com/alphaswarm/controller/examples/workloads/echo"
+	GCPPlugin        = "github.com/alphaswarm/controller/plugins/gcp/cmd/swarm-backend-gcp"
+	// FakeGCP serves the GCP plugin's fake Google Cloud on loopback.
+	FakeGCP      = "github.com/alphaswarm/controller/plugins/gcp/internal/fakegcp/cmd/fakegcp"
+	EchoWorkload = "github.com/alphaswarm/controller/examples/workloads/echo"
 )
 
 // BadModes are the misbehaviours of BadPlugin, each its own binary name.
