@@ -4,6 +4,7 @@ import (
 	"context"
 
 	logging "cloud.google.com/go/logging/apiv2"
+	monitoring "cloud.google.com/go/monitoring/apiv3/v2"
 	run "cloud.google.com/go/run/apiv2"
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
 
@@ -14,10 +15,11 @@ import (
 // region. Its fields are set once by Configure; it keeps no state between
 // calls.
 type Backend struct {
-	cfg     config
-	run     *run.ServicesClient
-	secrets *secretmanager.Client
-	logging *logging.Client
+	cfg        config
+	run        *run.ServicesClient
+	secrets    *secretmanager.Client
+	logging    *logging.Client
+	monitoring *monitoring.MetricClient
 }
 
 // Interface guards: the capabilities declared so far. Exec is never

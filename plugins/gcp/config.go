@@ -13,6 +13,7 @@ import (
 	"time"
 
 	logging "cloud.google.com/go/logging/apiv2"
+	monitoring "cloud.google.com/go/monitoring/apiv3/v2"
 	run "cloud.google.com/go/run/apiv2"
 	"cloud.google.com/go/run/apiv2/runpb"
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
@@ -57,7 +58,7 @@ var schema = sdk.Schema{
 		{Name: "name_prefix", Type: sdk.TypeString, Default: "as",
 			Description: "Services and secrets are named <prefix>-<tenant>-<environment>-<deployment>-<service>-<hash>, shortened to fit."},
 		{Name: "endpoint", Type: sdk.TypeString, Default: "",
-			Description: "host:port of every Google API the plugin calls (Run, Secret Manager, Logging), instead of Google's; plaintext and without credentials only on a loopback address (tests)."},
+			Description: "host:port of every Google API the plugin calls (Run, Secret Manager, Logging, Monitoring), instead of Google's; plaintext and without credentials only on a loopback address (tests)."},
 		{Name: "operation_timeout", Type: sdk.TypeString, Default: "10m", TenantSettable: true,
 			Description: "How long apply and destroy wait on one long-running operation (a revision becoming ready)."},
 	},
@@ -202,7 +203,14 @@ func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sd
 		secretClient.Close()
 		return nil, sdk.InvalidConfig("credentials", "create the Cloud Logging client: %v", err)
 	}
-	b.cfg, b.run, b.secrets, b.logging = c, runClient, secretClient, logClient
+	metricClient, err := monitoring.NewMetricClient(ctx, c.clientOptions()...)
+	if err != nil {
+		runClient.Close()
+		secretClient.Close()
+		logClient.Close()
+		return nil, sdk.InvalidConfig("credentials", "create the Cloud Monitoring client: %v", err)
+	}
+	b.cfg, b.run, b.secrets, b.logging, b.monitoring = c, runClient, secretClient, logClient, metricClient
 	return &sdk.ConfigureResponse{}, nil
 }
 

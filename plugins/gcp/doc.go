@@ -20,4 +20,10 @@
 // each, reporting progress from the service's reconciling flag and
 // conditions, and fails with the terminal condition's message when a
 // revision does not become ready.
+//
+// Restart starts a new revision (force_new_revision); scale, stop and start
+// set the manual instance count; logs come from Cloud Logging (history by
+// filter, follow through TailLogEntries); metrics from Cloud Monitoring's
+// per-revision utilisation; node health is the region's. Exec is never
+// declared: Cloud Run has no exec API.
 package gcp

@@ -1,7 +1,8 @@
 // Package fakegcp serves in-process fakes of the Google Cloud APIs the GCP
 // backend calls, over gRPC on loopback: Cloud Run v2 services with their
-// long-running operations, Secret Manager, and Cloud Logging (listing and
-// tailing the lines of the services' instances). The real client libraries
+// long-running operations, Secret Manager, Cloud Logging (listing and
+// tailing the lines of the services' instances) and Cloud Monitoring (the
+// revisions' CPU and memory utilisation). The real client libraries
 // reach them through the backend's endpoint option, without authentication
 // and on plaintext gRPC.
 //
@@ -26,6 +27,7 @@ import (
 
 	"cloud.google.com/go/logging/apiv2/loggingpb"
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
+	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
 	"cloud.google.com/go/run/apiv2/runpb"
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"google.golang.org/grpc"
@@ -76,6 +78,7 @@ func Start() (*Server, error) {
 	longrunningpb.RegisterOperationsServer(s.grpc, &operationsServer{s: s})
 	secretmanagerpb.RegisterSecretManagerServiceServer(s.grpc, &secretServer{s: s})
 	loggingpb.RegisterLoggingServiceV2Server(s.grpc, &loggingServer{s: s})
+	monitoringpb.RegisterMetricServiceServer(s.grpc, &monitoringServer{s: s})
 	go s.grpc.Serve(lis)
 	return s, nil
 }
