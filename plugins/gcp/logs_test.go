@@ -58,21 +58,28 @@ func TestLogs(t *testing.T) {
 	}
 
 	c, cancel := context.WithCancel(ctx(t))
-	got := make(chan sdk.LogLine, 10)
+	got := make(chan sdk.LogLine, 100)
 	done := make(chan error, 1)
 	go func() {
 		done <- b.Logs(c, &sdk.LogsRequest{Deployment: spec.Ref(), State: resp.State, Follow: true, Tail: 1}, func(l sdk.LogLine) error {
-			got <- l
+			select {
+			case got <- l:
+			default:
+			}
 			return nil
 		})
 	}()
-	time.Sleep(300 * time.Millisecond)
-	fake.Log(worker.Name, 0, "stdout", "followed")
-	deadline := time.After(10 * time.Second)
+	// The stream sees lines written once it is open: write until one
+	// arrives.
+	deadline := time.After(20 * time.Second)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
 	for found := false; !found; {
 		select {
 		case l := <-got:
 			found = l.Service == "worker" && l.Message == "followed"
+		case <-tick.C:
+			fake.Log(worker.Name, 0, "stdout", "followed")
 		case <-deadline:
 			t.Fatalf("no followed line from worker")
 		}
