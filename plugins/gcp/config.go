@@ -32,6 +32,7 @@ type config struct {
 	Project          string `json:"project"`
 	Region           string `json:"region"`
 	Credentials      string `json:"credentials"`
+	DefaultCreds     bool   `json:"use_default_credentials"`
 	ServiceAccount   string `json:"service_account"`
 	Ingress          string `json:"ingress"`
 	NamePrefix       string `json:"name_prefix"`
@@ -50,7 +51,9 @@ var schema = sdk.Schema{
 		{Name: "project", Type: sdk.TypeString, Required: true, Description: "Project ID the services and secrets live in."},
 		{Name: "region", Type: sdk.TypeString, Required: true, Description: "Cloud Run region, such as europe-west1."},
 		{Name: "credentials", Type: sdk.TypeString, Default: "", Sensitive: true,
-			Description: "A service account key (its JSON), as an operator's credential(\"...\") gives it. Application default credentials and external accounts are not supported yet; only a loopback test endpoint needs none."},
+			Description: "A service account key (its JSON), as an operator's credential(\"...\") gives it. External accounts are not supported yet; only use_default_credentials and a loopback test endpoint need none."},
+		{Name: "use_default_credentials", Type: sdk.TypeBool, Default: false,
+			Description: "Use Google's application default credentials instead of a key: the metadata server's identity when the controller runs on Google Cloud (GKE workload identity, Compute Engine, Cloud Run). Off unless the operator turns it on; excludes credentials."},
 		{Name: "service_account", Type: sdk.TypeString, Default: "",
 			Description: "Email of the service account the services run as; empty: the project's default compute service account."},
 		{Name: "ingress", Type: sdk.TypeString, Default: "all",
@@ -116,12 +119,16 @@ func (c *config) check(unknown sdk.Unknown) error {
 		addr, err := netip.ParseAddr(host)
 		c.plaintext = host == "localhost" || (err == nil && addr.IsLoopback())
 	}
-	if !known("credentials") {
+	// An unknown credential is set: the host resolves it later.
+	if c.DefaultCreds && (c.Credentials != "" || !known("credentials") || c.plaintext) {
+		return sdk.InvalidConfig("use_default_credentials", "application default credentials exclude credentials and a loopback test endpoint")
+	}
+	if c.DefaultCreds || !known("credentials") {
 		return nil
 	}
 	switch {
 	case c.Credentials == "" && !c.plaintext:
-		return sdk.InvalidConfig("credentials", "a service account key is required (credential(\"...\")); application default credentials and external accounts are not supported yet")
+		return sdk.InvalidConfig("credentials", "a service account key is required (credential(\"...\")), or use_default_credentials = true; external accounts are not supported yet")
 	case c.Credentials != "" && c.plaintext:
 		return sdk.InvalidConfig("credentials", "a loopback endpoint is a test server, reached without credentials: leave credentials empty")
 	case c.Credentials != "":
@@ -170,6 +177,9 @@ func (c *config) clientOptions() []option.ClientOption {
 	if c.plaintext {
 		return append(opts, option.WithoutAuthentication(),
 			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
+	}
+	if c.DefaultCreds {
+		return opts // the client libraries find the application default credentials
 	}
 	return append(opts, option.WithAuthCredentialsJSON(option.ServiceAccount, []byte(c.Credentials)))
 }

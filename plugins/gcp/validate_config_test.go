@@ -63,5 +63,9 @@ func TestValidateConfigSharesConfiguresChecks(t *testing.T) {
 		{Name: "a bad timeout", Config: base(map[string]any{"operation_timeout": "-1m"}), ErrorPath: "operation_timeout"},
 		{Name: "an endpoint that is not host:port", Config: base(map[string]any{"endpoint": "https://run.example"}), ErrorPath: "endpoint"},
 		{Name: "a private endpoint with a key", Config: base(map[string]any{"endpoint": "run-private.example:443"})},
+		{Name: "application default credentials", Config: base(map[string]any{"credentials": "", "use_default_credentials": true})},
+		{Name: "default credentials and a key", Config: base(map[string]any{"use_default_credentials": true}), ErrorPath: "use_default_credentials"},
+		{Name: "default credentials and an unknown key", Config: base(map[string]any{"use_default_credentials": true, "credentials": "(credential)"}),
+			Unknown: sdk.Unknown{"credentials"}, ErrorPath: "use_default_credentials"},
 	})
 }
