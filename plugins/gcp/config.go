@@ -51,7 +51,7 @@ var schema = sdk.Schema{
 		{Name: "project", Type: sdk.TypeString, Required: true, Description: "Project ID the services and secrets live in."},
 		{Name: "region", Type: sdk.TypeString, Required: true, Description: "Cloud Run region, such as europe-west1."},
 		{Name: "credentials", Type: sdk.TypeString, Default: "", Sensitive: true,
-			Description: "A service account key (its JSON), as an operator's credential(\"...\") gives it. External accounts are not supported yet; only use_default_credentials and a loopback test endpoint need none."},
+			Description: "A service account key, or an external account (workload identity federation) configuration whose token comes from a URL or AWS, as JSON, as an operator's credential(\"...\") gives it; only use_default_credentials and a loopback test endpoint need none."},
 		{Name: "use_default_credentials", Type: sdk.TypeBool, Default: false,
 			Description: "Use Google's application default credentials instead of a key: the metadata server's identity when the controller runs on Google Cloud (GKE workload identity, Compute Engine, Cloud Run). Off unless the operator turns it on; excludes credentials."},
 		{Name: "service_account", Type: sdk.TypeString, Default: "",
@@ -128,34 +128,57 @@ func (c *config) check(unknown sdk.Unknown) error {
 	}
 	switch {
 	case c.Credentials == "" && !c.plaintext:
-		return sdk.InvalidConfig("credentials", "a service account key is required (credential(\"...\")), or use_default_credentials = true; external accounts are not supported yet")
+		return sdk.InvalidConfig("credentials", "a service account key or an external account configuration is required (credential(\"...\")), or use_default_credentials = true")
 	case c.Credentials != "" && c.plaintext:
 		return sdk.InvalidConfig("credentials", "a loopback endpoint is a test server, reached without credentials: leave credentials empty")
 	case c.Credentials != "":
-		return checkKey(c.Credentials)
+		_, err := credentialType(c.Credentials)
+		return err
 	}
 	return nil
 }
 
-// checkKey accepts a service account key and nothing else: other credential
-// files (external accounts, impersonation) can make the client libraries
-// read files or run programs of the plugin's machine.
-func checkKey(content string) error {
-	var key struct {
-		Type        string `json:"type"`
-		ClientEmail string `json:"client_email"`
-		PrivateKey  string `json:"private_key"`
+// credentialType reads the type of a credential file and accepts two: a
+// service account key, and an external account (workload identity
+// federation) whose token comes from a URL or from AWS. Others, and an
+// external account that reads a file or runs a program of the plugin's
+// machine, are refused: the client libraries would do so.
+func credentialType(content string) (option.CredentialsType, error) {
+	var cred struct {
+		Type             string `json:"type"`
+		ClientEmail      string `json:"client_email"`
+		PrivateKey       string `json:"private_key"`
+		Audience         string `json:"audience"`
+		CredentialSource *struct {
+			File          string          `json:"file"`
+			URL           string          `json:"url"`
+			EnvironmentID string          `json:"environment_id"`
+			Executable    json.RawMessage `json:"executable"`
+			Certificate   json.RawMessage `json:"certificate"`
+		} `json:"credential_source"`
 	}
-	if err := json.Unmarshal([]byte(content), &key); err != nil {
-		return sdk.InvalidConfig("credentials", "not a service account key (JSON): %v", syntaxOnly(err))
+	if err := json.Unmarshal([]byte(content), &cred); err != nil {
+		return "", sdk.InvalidConfig("credentials", "not a credential file (JSON): %v", syntaxOnly(err))
 	}
-	if key.Type != "service_account" {
-		return sdk.InvalidConfig("credentials", "a key of type %q: only service_account keys are supported", key.Type)
+	switch cred.Type {
+	case "service_account":
+		if cred.ClientEmail == "" || cred.PrivateKey == "" {
+			return "", sdk.InvalidConfig("credentials", "the service account key lacks client_email or private_key")
+		}
+		return option.ServiceAccount, nil
+	case "external_account":
+		src := cred.CredentialSource
+		switch {
+		case cred.Audience == "" || src == nil:
+			return "", sdk.InvalidConfig("credentials", "the external account lacks audience or credential_source")
+		case src.File != "" || len(src.Executable) > 0 || len(src.Certificate) > 0:
+			return "", sdk.InvalidConfig("credentials", "the external account reads a file or runs a program of the plugin's machine (credential_source file, executable or certificate): only url and aws sources are accepted")
+		case src.URL == "" && !strings.HasPrefix(src.EnvironmentID, "aws"):
+			return "", sdk.InvalidConfig("credentials", "the external account's credential_source is neither a url nor aws")
+		}
+		return option.ExternalAccount, nil
 	}
-	if key.ClientEmail == "" || key.PrivateKey == "" {
-		return sdk.InvalidConfig("credentials", "the service account key lacks client_email or private_key")
-	}
-	return nil
+	return "", sdk.InvalidConfig("credentials", "a credential file of type %q: only service_account keys and external_account configurations are supported", cred.Type)
 }
 
 // syntaxOnly keeps the position of a JSON error and drops what it quotes,
@@ -181,7 +204,8 @@ func (c *config) clientOptions() []option.ClientOption {
 	if c.DefaultCreds {
 		return opts // the client libraries find the application default credentials
 	}
-	return append(opts, option.WithAuthCredentialsJSON(option.ServiceAccount, []byte(c.Credentials)))
+	typ, _ := credentialType(c.Credentials) // checked by parseConfig
+	return append(opts, option.WithAuthCredentialsJSON(typ, []byte(c.Credentials)))
 }
 
 // ValidateConfig checks a configuration offline, with parseConfig: it
