@@ -2,7 +2,9 @@ package gcp
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -165,6 +167,9 @@ func credentialType(content string) (option.CredentialsType, error) {
 		if cred.ClientEmail == "" || cred.PrivateKey == "" {
 			return "", sdk.InvalidConfig("credentials", "the service account key lacks client_email or private_key")
 		}
+		if !privateKey(cred.PrivateKey) {
+			return "", sdk.InvalidConfig("credentials", "the service account key's private_key is not a PEM PKCS #8 or PKCS #1 private key")
+		}
 		return option.ServiceAccount, nil
 	case "external_account":
 		src := cred.CredentialSource
@@ -179,6 +184,20 @@ func credentialType(content string) (option.CredentialsType, error) {
 		return option.ExternalAccount, nil
 	}
 	return "", sdk.InvalidConfig("credentials", "a credential file of type %q: only service_account keys and external_account configurations are supported", cred.Type)
+}
+
+// privateKey says whether s is a PEM private key the client libraries can
+// sign with.
+func privateKey(s string) bool {
+	block, _ := pem.Decode([]byte(s))
+	if block == nil {
+		return false
+	}
+	if _, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+		return true
+	}
+	_, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+	return err == nil
 }
 
 // syntaxOnly keeps the position of a JSON error and drops what it quotes,
@@ -222,27 +241,33 @@ func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sd
 	if err != nil {
 		return nil, err
 	}
+	// A client fails to be made for its credentials: a key that does not
+	// parse, application default credentials not found.
+	credPath := "credentials"
+	if c.DefaultCreds {
+		credPath = "use_default_credentials"
+	}
 	runClient, err := run.NewServicesClient(ctx, c.clientOptions()...)
 	if err != nil {
-		return nil, sdk.InvalidConfig("credentials", "create the Cloud Run client: %v", err)
+		return nil, sdk.InvalidConfig(credPath, "create the Cloud Run client: %v", err)
 	}
 	secretClient, err := secretmanager.NewClient(ctx, c.clientOptions()...)
 	if err != nil {
 		runClient.Close()
-		return nil, sdk.InvalidConfig("credentials", "create the Secret Manager client: %v", err)
+		return nil, sdk.InvalidConfig(credPath, "create the Secret Manager client: %v", err)
 	}
 	logClient, err := logging.NewClient(ctx, c.clientOptions()...)
 	if err != nil {
 		runClient.Close()
 		secretClient.Close()
-		return nil, sdk.InvalidConfig("credentials", "create the Cloud Logging client: %v", err)
+		return nil, sdk.InvalidConfig(credPath, "create the Cloud Logging client: %v", err)
 	}
 	metricClient, err := monitoring.NewMetricClient(ctx, c.clientOptions()...)
 	if err != nil {
 		runClient.Close()
 		secretClient.Close()
 		logClient.Close()
-		return nil, sdk.InvalidConfig("credentials", "create the Cloud Monitoring client: %v", err)
+		return nil, sdk.InvalidConfig(credPath, "create the Cloud Monitoring client: %v", err)
 	}
 	b.cfg, b.run, b.secrets, b.logging, b.monitoring = c, runClient, secretClient, logClient, metricClient
 	return &sdk.ConfigureResponse{}, nil

@@ -2,7 +2,11 @@ package gcp_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"testing"
 
 	"github.com/alphaswarm/controller/sdk"
@@ -27,10 +31,21 @@ func configJSON(v map[string]any) json.RawMessage {
 	return b
 }
 
-// A service account key as Google issues them, with a key that is not one.
-const fakeKey = `{"type": "service_account", "project_id": "p", "private_key_id": "k",
-"private_key": "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n",
-"client_email": "deployer@alphaswarm-test.iam.gserviceaccount.com", "client_id": "1"}`
+// fakeKey is a service account key as Google issues them, with a private
+// key made for the tests.
+var fakeKey = func() string {
+	k, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		panic(err)
+	}
+	der, _ := x509.MarshalPKCS8PrivateKey(k)
+	key, _ := json.Marshal(map[string]string{
+		"type": "service_account", "project_id": "alphaswarm-test", "private_key_id": "k1",
+		"private_key":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"client_email": "deployer@alphaswarm-test.iam.gserviceaccount.com", "client_id": "1",
+	})
+	return string(key)
+}()
 
 // TestValidateConfigSharesConfiguresChecks checks configurations offline,
 // on plugin processes that are never configured and reach no API: each bad
@@ -53,10 +68,11 @@ func TestValidateConfigSharesConfiguresChecks(t *testing.T) {
 		{Name: "an unknown key", Config: base(map[string]any{"credentials": "(credential)"}), Unknown: sdk.Unknown{"credentials"}},
 		{Name: "no key", Config: base(map[string]any{"credentials": ""}), ErrorPath: "credentials"},
 		{Name: "a key that is not JSON", Config: base(map[string]any{"credentials": "-----BEGIN PRIVATE KEY-----"}), ErrorPath: "credentials"},
+		{Name: "a key whose private key is not one", Config: base(map[string]any{"credentials": `{"type": "service_account", "client_email": "a@b.iam.gserviceaccount.com", "private_key": "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n"}`}), ErrorPath: "credentials"},
 		{Name: "an external account that runs a program", Config: base(map[string]any{"credentials": `{"type": "external_account", "audience": "a", "credential_source": {"executable": {"command": "/bin/true"}}}`}), ErrorPath: "credentials"},
 		{Name: "an external account that reads a file", Config: base(map[string]any{"credentials": `{"type": "external_account", "audience": "a", "credential_source": {"file": "/var/run/token"}}`}), ErrorPath: "credentials"},
-		{Name: "an external account from a URL", Config: base(map[string]any{"credentials": `{"type": "external_account", "audience": "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/q", "subject_token_type": "urn:ietf:params:oauth:token-type:jwt", "token_url": "https://sts.googleapis.com/v1/token", "credential_source": {"url": "http://169.254.169.254/token"}}`})},
-		{Name: "an external account from AWS", Config: base(map[string]any{"credentials": `{"type": "external_account", "audience": "a", "credential_source": {"environment_id": "aws1", "region_url": "http://169.254.169.254/latest/meta-data/placement/availability-zone"}}`})},
+		{Name: "an external account from a URL", Config: base(map[string]any{"credentials": `{"type": "external_account", "audience": "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/q", "subject_token_type": "urn:ietf:params:oauth:token-type:jwt", "token_url": "https://sts.googleapis.com/v1/token", "credential_source": {"url": "http://127.0.0.1:1/token"}}`})},
+		{Name: "an external account from AWS", Config: base(map[string]any{"credentials": `{"type": "external_account", "audience": "a", "credential_source": {"environment_id": "aws1", "region_url": "http://127.0.0.1:1/zone"}}`})},
 		{Name: "impersonation", Config: base(map[string]any{"credentials": `{"type": "impersonated_service_account", "source_credentials": {}}`}), ErrorPath: "credentials"},
 		{Name: "a key with a loopback endpoint", Config: base(map[string]any{"endpoint": "localhost:9999"}), ErrorPath: "credentials"},
 		{Name: "a bad project", Config: base(map[string]any{"project": "My Project"}), ErrorPath: "project"},
