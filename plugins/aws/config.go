@@ -1,0 +1,165 @@
+package aws
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/alphaswarm/controller/sdk"
+)
+
+// version is set at build time with -ldflags "-X .../plugins/aws.version=...".
+var version = "0.1.0"
+
+// config is the body of a backend "aws" "<name>" block.
+type config struct {
+	Region           string            `json:"region"`
+	AccessKeyID      string            `json:"access_key_id"`
+	SecretAccessKey  string            `json:"secret_access_key"`
+	SessionToken     string            `json:"session_token"`
+	Cluster          string            `json:"cluster"`
+	Subnets          []string          `json:"subnets"`
+	SecurityGroups   []string          `json:"security_groups"`
+	AssignPublicIP   bool              `json:"assign_public_ip"`
+	ExecutionRoleARN string            `json:"execution_role_arn"`
+	TaskRoleARN      string            `json:"task_role_arn"`
+	NamePrefix       string            `json:"name_prefix"`
+	Endpoints        map[string]string `json:"endpoints"`
+	RolloutTimeout   string            `json:"rollout_timeout"`
+
+	rolloutTimeout time.Duration
+}
+
+// endpointServices are the keys the endpoints map accepts.
+var endpointServices = []string{"ecs", "logs", "secretsmanager"}
+
+var schema = sdk.Schema{
+	Attributes: []sdk.Attribute{
+		{Name: "region", Type: sdk.TypeString, Required: true, Description: "AWS region, such as eu-west-1."},
+		{Name: "access_key_id", Type: sdk.TypeString, Required: true, Sensitive: true,
+			Description: "Access key id of the IAM identity the plugin acts as, given by reference: credential(\"...\"). Static keys are the only credentials of this version; role assumption with an external id, IRSA web identity and the default credential chain come in a later one."},
+		{Name: "secret_access_key", Type: sdk.TypeString, Required: true, Sensitive: true,
+			Description: "Secret access key of access_key_id, by reference: credential(\"...\")."},
+		{Name: "session_token", Type: sdk.TypeString, Default: "", Sensitive: true,
+			Description: "Session token, for temporary credentials, by reference: credential(\"...\")."},
+		{Name: "cluster", Type: sdk.TypeString, Required: true, Description: "Name of the ECS cluster services run in; it must exist."},
+		{Name: "subnets", Type: sdk.ListOf(sdk.TypeString), Required: true, Description: "Subnet IDs of the tasks' awsvpc network interfaces."},
+		{Name: "security_groups", Type: sdk.ListOf(sdk.TypeString), Default: []any{}, Description: "Security group IDs of the tasks; empty: the VPC's default group."},
+		{Name: "assign_public_ip", Type: sdk.TypeBool, Default: false, Description: "Give tasks a public IP (needed to pull images from a public subnet without a NAT gateway)."},
+		{Name: "execution_role_arn", Type: sdk.TypeString, Required: true,
+			Description: "Task execution role: lets ECS pull images, write logs and read the deployment's secrets."},
+		{Name: "task_role_arn", Type: sdk.TypeString, Default: "", Description: "Role the containers act as; empty: none."},
+		{Name: "name_prefix", Type: sdk.TypeString, Default: "as",
+			Description: "Prefix of every name the plugin gives (services, task definition families, log groups, secrets): letters, digits and '-', at most 16."},
+		{Name: "endpoints", Type: sdk.MapOf(sdk.TypeString), Default: map[string]any{},
+			Description: "Endpoint URL per service (ecs, logs, secretsmanager), for VPC endpoints or an emulator; empty: AWS's."},
+		{Name: "rollout_timeout", Type: sdk.TypeString, Default: "10m", TenantSettable: true,
+			Description: "How long apply waits for the services' rollouts to complete."},
+	},
+}
+
+var (
+	regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	prefixRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,15}$`)
+	subnetRE = regexp.MustCompile(`^subnet-[0-9a-z]+$`)
+	sgRE     = regexp.MustCompile(`^sg-[0-9a-z]+$`)
+	roleRE   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
+	nameRE   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+)
+
+// parseConfig decodes and checks a configuration. Configure and
+// ValidateConfig both call it, so validate accepts what Configure does; it
+// skips the values in unknown and reaches nothing.
+func parseConfig(raw json.RawMessage, unknown sdk.Unknown) (config, error) {
+	var c config
+	if err := sdk.DecodeConfig(raw, &c); err != nil {
+		return c, err
+	}
+	known := func(path string) bool { return !unknown.Has(path) }
+	if known("region") && !regionRE.MatchString(c.Region) {
+		return c, sdk.InvalidConfig("region", "%q is not an AWS region such as eu-west-1", c.Region)
+	}
+	if known("access_key_id") && c.AccessKeyID == "" {
+		return c, sdk.InvalidConfig("access_key_id", "must not be empty")
+	}
+	if known("secret_access_key") && c.SecretAccessKey == "" {
+		return c, sdk.InvalidConfig("secret_access_key", "must not be empty")
+	}
+	if known("cluster") && !nameRE.MatchString(c.Cluster) {
+		return c, sdk.InvalidConfig("cluster", "%q is not a cluster name (letters, digits, '-' and '_', at most 255)", c.Cluster)
+	}
+	if len(c.Subnets) == 0 && known("subnets") {
+		return c, sdk.InvalidConfig("subnets", "at least one subnet is needed")
+	}
+	for i, s := range c.Subnets {
+		if p := fmt.Sprintf("subnets[%d]", i); known(p) && known("subnets") && !subnetRE.MatchString(s) {
+			return c, sdk.InvalidConfig(p, "%q is not a subnet ID such as subnet-0abc123", s)
+		}
+	}
+	for i, s := range c.SecurityGroups {
+		if p := fmt.Sprintf("security_groups[%d]", i); known(p) && known("security_groups") && !sgRE.MatchString(s) {
+			return c, sdk.InvalidConfig(p, "%q is not a security group ID such as sg-0abc123", s)
+		}
+	}
+	if known("execution_role_arn") && !roleRE.MatchString(c.ExecutionRoleARN) {
+		return c, sdk.InvalidConfig("execution_role_arn", "%q is not an IAM role ARN", c.ExecutionRoleARN)
+	}
+	if known("task_role_arn") && c.TaskRoleARN != "" && !roleRE.MatchString(c.TaskRoleARN) {
+		return c, sdk.InvalidConfig("task_role_arn", "%q is not an IAM role ARN", c.TaskRoleARN)
+	}
+	if known("name_prefix") && !prefixRE.MatchString(c.NamePrefix) {
+		return c, sdk.InvalidConfig("name_prefix", "%q must start with a lower-case letter and be lower-case letters, digits and '-', at most 16", c.NamePrefix)
+	}
+	for k, v := range c.Endpoints {
+		p := "endpoints." + k
+		if !slices.Contains(endpointServices, k) {
+			return c, sdk.InvalidConfig(p, "unknown service %q; endpoints can be set for %v", k, endpointServices)
+		}
+		if !known(p) || !known("endpoints") {
+			continue
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+			return c, sdk.InvalidConfig(p, "%q is not an http(s) URL", v)
+		}
+	}
+	if known("rollout_timeout") {
+		var err error
+		if c.rolloutTimeout, err = time.ParseDuration(c.RolloutTimeout); err != nil || c.rolloutTimeout <= 0 {
+			return c, sdk.InvalidConfig("rollout_timeout", "%q is not a positive duration such as \"10m\"", c.RolloutTimeout)
+		}
+	}
+	return c, nil
+}
+
+func (b *Backend) Info(context.Context) (*sdk.InfoResponse, error) {
+	return &sdk.InfoResponse{
+		Name: "aws", Version: version, ConfigSchema: schema,
+		Description: "Runs deployments as ECS services on AWS Fargate.",
+	}, nil
+}
+
+// ValidateConfig checks a configuration offline, with parseConfig.
+func (b *Backend) ValidateConfig(_ context.Context, req *sdk.ValidateConfigRequest) (*sdk.ValidateConfigResponse, error) {
+	_, err := parseConfig(req.Config, req.Unknown)
+	return &sdk.ValidateConfigResponse{}, err
+}
+
+// Configure builds the clients and checks that the cluster exists, so that
+// wrong credentials or a wrong cluster fail here.
+func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
+	c, err := parseConfig(req.Config, nil)
+	if err != nil {
+		return nil, err
+	}
+	b.cfg = c
+	b.clients = newClients(c)
+	if err := b.checkCluster(ctx); err != nil {
+		return nil, err
+	}
+	return &sdk.ConfigureResponse{}, nil
+}
