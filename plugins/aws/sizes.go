@@ -37,7 +37,8 @@ func memoriesFor(i int) []int {
 }
 
 // sizeFor returns the smallest Fargate size with at least cpu cores and
-// memory bytes (0: no request), and whether it differs from the request.
+// memory bytes (0: no request), and whether it differs from the request:
+// no request is approximated too, since every Fargate task has a size.
 func sizeFor(cpu float64, memory int64) (fargateSize, bool, error) {
 	units := int(math.Ceil(cpu * 1024))
 	mib := int((memory + (1<<20 - 1)) >> 20)
@@ -48,7 +49,7 @@ func sizeFor(cpu float64, memory int64) (fargateSize, bool, error) {
 		for _, m := range memoriesFor(i) {
 			if m >= mib {
 				size := fargateSize{CPU: c.cpu, Memory: m}
-				exact := (cpu == 0 || units == c.cpu && float64(units) == cpu*1024) && (memory == 0 || int64(m)<<20 == memory)
+				exact := units == c.cpu && float64(units) == cpu*1024 && int64(m)<<20 == memory
 				return size, !exact, nil
 			}
 		}

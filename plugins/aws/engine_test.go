@@ -1,0 +1,291 @@
+package aws_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/plugins/aws/internal/awsemu"
+	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/backendtest"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
+)
+
+// configured launches the plugin and configures it with config.
+func configured(t *testing.T, config json.RawMessage) *pluginhost.Client {
+	t.Helper()
+	c := backendtest.LaunchPackage(pluginPackage)(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := c.Configure(ctx, &sdk.ConfigureRequest{Instance: "test", Config: config}); err != nil {
+		t.Fatalf("configure: %v", err)
+	}
+	return c
+}
+
+var seq atomic.Int64
+
+// newSpec is a deployment of the tenant with one service per name.
+func newSpec(tenant string, services ...string) core.DeploymentSpec {
+	d := core.DeploymentSpec{Tenant: tenant, Environment: "test", Name: fmt.Sprintf("eng-%d-%d", time.Now().Unix()%100000, seq.Add(1))}
+	for _, s := range services {
+		svc := testService(s)
+		svc.Name, svc.Replicas = s, 1
+		d.Services = append(d.Services, svc)
+	}
+	return d
+}
+
+func apply(ctx context.Context, c *pluginhost.Client, spec core.DeploymentSpec, prior []byte, secrets sdk.SecretValues) ([]byte, []core.Event, error) {
+	var events []core.Event
+	resp, err := c.Apply(ctx, &sdk.ApplyRequest{Deployment: spec, PriorState: prior, Secrets: secrets}, func(e core.Event) { events = append(events, e) })
+	var state []byte
+	if resp != nil {
+		state = resp.State
+	}
+	return state, events, err
+}
+
+func tagMap(tags []awsemu.Tag) map[string]string {
+	m := map[string]string{}
+	for _, t := range tags {
+		m[t.Key] = t.Value
+	}
+	return m
+}
+
+// owned says whether tags carry the deployment's alphaswarm tags.
+func owned(tags map[string]string, spec core.DeploymentSpec) bool {
+	return tags["alphaswarm:tenant"] == spec.Tenant && tags["alphaswarm:environment"] == spec.Environment && tags["alphaswarm:deployment"] == spec.Name
+}
+
+// TestEngineState applies a deployment with a secret and checks what the
+// emulator holds: tags on every object, the secret's value in Secrets
+// Manager only (the task definition has its ARN), the Fargate size and
+// rolling update parameters; then that a changed secret value rolls the
+// service, and that destroy leaves nothing of the deployment behind.
+func TestEngineState(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := configured(t, configWith())
+	spec := newSpec("acme", "api")
+	api := &spec.Services[0]
+	api.SecretEnv = []core.SecretRef{{Env: "DB_PASSWORD", Ref: "db/password"}}
+	api.Resources = core.Resources{CPU: 0.3, MemoryBytes: 700 << 20}
+	api.Health = &core.HealthCheck{Kind: core.HealthCheckHTTP, Path: "/healthz; rm -rf /", Port: "http", Retries: 3}
+	const value = "s3cr3t-value-of-the-engine-test"
+	state, _, err := apply(ctx, c, spec, nil, sdk.SecretValues{"db/password": value})
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+
+	snap := emu.Snapshot()
+	var tds []awsemu.TaskDefinition
+	for _, td := range snap.TaskDefinitions {
+		if owned(tagMap(snap.TaskDefinitionTags[td.TaskDefinitionArn]), spec) {
+			tds = append(tds, td)
+		}
+	}
+	if len(tds) != 1 {
+		t.Fatalf("%d task definitions tagged with the deployment, want 1", len(tds))
+	}
+	td := tds[0]
+	raw, _ := json.Marshal(td)
+	if strings.Contains(string(raw), value) {
+		t.Errorf("the secret value is in the task definition: %s", raw)
+	}
+	cd := td.ContainerDefinitions[0]
+	if len(cd.Secrets) != 1 || cd.Secrets[0].Name != "DB_PASSWORD" || !strings.HasPrefix(cd.Secrets[0].ValueFrom, "arn:aws:secretsmanager:eu-west-1:") {
+		t.Errorf("container secrets %+v, want DB_PASSWORD from a Secrets Manager ARN", cd.Secrets)
+	}
+	if td.Cpu != "512" || td.Memory != "1024" || td.NetworkMode != "awsvpc" || td.RequiresCompatibilities[0] != "FARGATE" {
+		t.Errorf("task definition cpu %s memory %s network %s compat %v, want 512/1024 awsvpc FARGATE", td.Cpu, td.Memory, td.NetworkMode, td.RequiresCompatibilities)
+	}
+	if lc := cd.LogConfiguration; lc == nil || lc.LogDriver != "awslogs" || snap.LogGroups[lc.Options["awslogs-group"]] == nil {
+		t.Errorf("log configuration %+v: want awslogs to the deployment's log group, which exists", lc)
+	} else if !owned(snap.LogGroups[lc.Options["awslogs-group"]], spec) {
+		t.Errorf("log group tags %v lack the deployment's", snap.LogGroups[lc.Options["awslogs-group"]])
+	}
+	if hc, _ := json.Marshal(cd.HealthCheck); strings.Contains(string(hc), "; rm") || !strings.Contains(string(hc), "CMD-SHELL") {
+		t.Errorf("health check %s: want CMD-SHELL with the path made inert", hc)
+	}
+	var secret *awsemu.SecretSnapshot
+	for name, s := range snap.Secrets {
+		if s.ARN == cd.Secrets[0].ValueFrom {
+			if !strings.HasPrefix(name, "as/acme/test/"+spec.Name) {
+				t.Errorf("secret name %q is not under the tenant's path", name)
+			}
+			secret = &s
+		}
+	}
+	if secret == nil || secret.Value != value || !owned(secret.Tags, spec) {
+		t.Fatalf("secret %+v: want the value, tagged with the deployment", secret)
+	}
+	var svc *awsemu.Service
+	for i, s := range snap.Services {
+		if owned(tagMap(s.Tags), spec) {
+			svc = &snap.Services[i]
+		}
+	}
+	if svc == nil {
+		t.Fatal("no ECS service tagged with the deployment")
+	}
+	if tagMap(svc.Tags)["alphaswarm:service"] != "api" || svc.LaunchType != "FARGATE" || svc.PropagateTags != "SERVICE" {
+		t.Errorf("service %s: tags %v, launch type %s, propagate %s", svc.ServiceName, svc.Tags, svc.LaunchType, svc.PropagateTags)
+	}
+	dc, _ := json.Marshal(svc.DeploymentConfiguration)
+	if !strings.Contains(string(dc), `"maximumPercent":200`) || !strings.Contains(string(dc), `"minimumHealthyPercent":100`) ||
+		!strings.Contains(string(dc), `"rollback":true`) {
+		t.Errorf("deployment configuration %s: want 100/200 with the circuit breaker rolling back", dc)
+	}
+	for _, task := range snap.Tasks {
+		if task.Group == "service:"+svc.ServiceName && !owned(tagMap(task.Tags), spec) {
+			t.Errorf("task %s lacks the deployment's tags: %v", task.TaskArn, task.Tags)
+		}
+	}
+
+	// The same value again: nothing changes. A new value: a new revision.
+	before := svc.TaskDefinition
+	if state, _, err = apply(ctx, c, spec, state, sdk.SecretValues{"db/password": value}); err != nil {
+		t.Fatalf("apply again: %v", err)
+	}
+	if got := serviceOf(t, spec).TaskDefinition; got != before {
+		t.Errorf("applying the same secret again moved the service to %s", got)
+	}
+	if state, _, err = apply(ctx, c, spec, state, sdk.SecretValues{"db/password": value + "-rotated"}); err != nil {
+		t.Fatalf("apply with a new secret value: %v", err)
+	}
+	if got := serviceOf(t, spec).TaskDefinition; got == before {
+		t.Errorf("a changed secret value did not roll the service")
+	}
+
+	if _, err := c.Destroy(ctx, &sdk.DestroyRequest{Deployment: spec.Ref(), State: state, RemoveData: true}); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+	snap = emu.Snapshot()
+	for _, td := range snap.TaskDefinitions {
+		if owned(tagMap(snap.TaskDefinitionTags[td.TaskDefinitionArn]), spec) && td.Status != "INACTIVE" {
+			t.Errorf("task definition %s is still %s after destroy", td.TaskDefinitionArn, td.Status)
+		}
+	}
+	for name, s := range snap.Secrets {
+		if owned(s.Tags, spec) {
+			t.Errorf("secret %s is left after destroy", name)
+		}
+	}
+	for name, tags := range snap.LogGroups {
+		if owned(tags, spec) {
+			t.Errorf("log group %s is left after destroy with data removal", name)
+		}
+	}
+	for _, s := range snap.Services {
+		if owned(tagMap(s.Tags), spec) && s.Status == "ACTIVE" {
+			t.Errorf("service %s is still active after destroy", s.ServiceName)
+		}
+	}
+}
+
+func serviceOf(t *testing.T, spec core.DeploymentSpec) awsemu.Service {
+	t.Helper()
+	for _, s := range emu.Snapshot().Services {
+		if owned(tagMap(s.Tags), spec) {
+			return s
+		}
+	}
+	t.Fatalf("no service of %s", spec.Ref())
+	return awsemu.Service{}
+}
+
+// TestFaults runs an apply per fault the emulator injects: what AWS says
+// may be retried is retried by the SDK and the apply succeeds; the rest
+// fails with a clear error naming the operation and the cause.
+func TestFaults(t *testing.T) {
+	// Not parallel: faults are injected for every caller of the emulator.
+	cases := []struct {
+		name      string
+		op, kind  string
+		count     int
+		config    json.RawMessage
+		wantError []string // none: apply succeeds
+		wantCalls int      // calls of op at least, retries included
+	}{
+		{name: "throttled twice", op: "ecs.RegisterTaskDefinition", kind: awsemu.FaultThrottle, count: 2, wantCalls: 3},
+		{name: "server error once", op: "ecs.CreateService", kind: awsemu.Fault5xx, count: 1, wantCalls: 2},
+		{name: "throttled secrets", op: "secretsmanager.CreateSecret", kind: awsemu.FaultThrottle, count: 1, wantCalls: 2},
+		{name: "expired credentials", op: "logs.CreateLogGroup", kind: awsemu.FaultExpired, count: 1,
+			wantError: []string{"create log group", "credentials", "expired", "ExpiredTokenException"}},
+		{name: "unknown subnet", config: configWith("subnets", []string{"subnet-missing0"}),
+			wantError: []string{"create ECS service for api", "subnet-missing0", "does not exist"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			config := tc.config
+			if config == nil {
+				config = configWith()
+			}
+			c := configured(t, config)
+			spec := newSpec("faults", "api")
+			spec.Services[0].SecretEnv = []core.SecretRef{{Env: "TOKEN", Ref: "token"}}
+			calls := emu.Calls(tc.op)
+			if tc.op != "" {
+				emu.InjectFault(tc.op, tc.kind, tc.count)
+				defer emu.ClearFaults()
+			}
+			state, _, err := apply(ctx, c, spec, nil, sdk.SecretValues{"token": "t0ken-value"})
+			defer c.Destroy(context.Background(), &sdk.DestroyRequest{Deployment: spec.Ref(), State: state, RemoveData: true}) //nolint:errcheck
+			switch {
+			case len(tc.wantError) == 0 && err != nil:
+				t.Fatalf("apply: %v", err)
+			case len(tc.wantError) > 0 && err == nil:
+				t.Fatalf("apply succeeded, want an error with %q", tc.wantError)
+			}
+			for _, w := range tc.wantError {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if err != nil && strings.Contains(err.Error(), "t0ken-value") {
+				t.Errorf("the error shows the secret value: %v", err)
+			}
+			if got := emu.Calls(tc.op) - calls; tc.wantCalls > 0 && got < tc.wantCalls {
+				t.Errorf("%s called %d times, want at least %d (retries)", tc.op, got, tc.wantCalls)
+			}
+		})
+	}
+}
+
+// TestConfigureRefusesMissingClusterAndBadCredentials: Configure reaches
+// ECS and names what is wrong.
+func TestConfigureRefusesMissingClusterAndBadCredentials(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, tc := range []struct {
+		name   string
+		config json.RawMessage
+		want   string
+	}{
+		{"a cluster that does not exist", configWith("cluster", "no-such-cluster"), `cluster: ECS cluster "no-such-cluster" does not exist`},
+		{"an unknown access key", configWith("access_key_id", "AKIAUNKNOWN000000000"), "refused the backend's credentials (UnrecognizedClientException)"},
+		{"a wrong secret key", configWith("secret_access_key", "wrong"), "refused the backend's credentials (InvalidSignatureException)"},
+	} {
+		c := backendtest.LaunchPackage(pluginPackage)(t)
+		_, err := c.Configure(ctx, &sdk.ConfigureRequest{Instance: "test", Config: tc.config})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: configure: %v, want an error with %q", tc.name, err, tc.want)
+		}
+		var invalid *sdk.InvalidConfigError
+		if tc.name == "a cluster that does not exist" && !errors.As(err, &invalid) {
+			t.Errorf("%s: %T, want an InvalidConfigError", tc.name, err)
+		}
+	}
+}
