@@ -151,6 +151,9 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progressFn s
 		}
 	}
 	st.Services = spec.Services
+	for name := range st.Stopped {
+		delete(st.Stopped, name) // apply makes it so: every service runs its replicas
+	}
 	blob, err := st.blob(nil)
 	if err != nil {
 		return nil, err

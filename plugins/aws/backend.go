@@ -9,13 +9,17 @@ type Backend struct {
 	clients clients
 }
 
-// Interface guards: the required interface and offline validation. The
-// runtime capabilities (restart, scale, start/stop, logs, metrics, node
-// health) come in a later step; until they are declared, the SDK answers
+// Interface guards. Metrics (CloudWatch GetMetricData) and exec (ECS Exec)
+// come in a later step; until they are declared, the SDK answers
 // Unsupported for them.
 var (
-	_ sdk.Backend         = (*Backend)(nil)
-	_ sdk.ConfigValidator = (*Backend)(nil)
+	_ sdk.Backend            = (*Backend)(nil)
+	_ sdk.ConfigValidator    = (*Backend)(nil)
+	_ sdk.Restarter          = (*Backend)(nil)
+	_ sdk.StartStopper       = (*Backend)(nil)
+	_ sdk.Scaler             = (*Backend)(nil)
+	_ sdk.LogStreamer        = (*Backend)(nil)
+	_ sdk.NodeHealthReporter = (*Backend)(nil)
 )
 
 // New returns an unconfigured backend.

@@ -51,6 +51,9 @@ func (b *Backend) Status(ctx context.Context, req *sdk.StatusRequest) (*sdk.Stat
 		if err != nil {
 			return nil, err
 		}
+		if _, stopped := st.Stopped[name]; stopped && ss.Health != core.HealthMissing && ss.Ready == 0 {
+			ss.Health, ss.Reasons = core.HealthDown, []string{"stopped"}
+		}
 		healths = append(healths, ss.Health)
 		for _, r := range ss.Reasons {
 			status.Reasons = append(status.Reasons, "service "+name+": "+r)
@@ -148,3 +151,5 @@ func (b *Backend) serviceStatus(ctx context.Context, name string, svc *ecstypes.
 
 // taskID is the last part of a task ARN.
 func taskID(arn string) string { return arn[strings.LastIndex(arn, "/")+1:] }
+
+func msTime(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

@@ -139,6 +139,7 @@ type Task struct {
 	Tags              []Tag       `json:"tags,omitempty"`
 
 	deployment string
+	logged     time.Time
 	born       time.Time
 	stopAt     time.Time
 }
@@ -780,11 +781,22 @@ func (e *ecsState) tick(now time.Time) {
 				t.LastStatus = "RUNNING"
 				at := epoch(now)
 				t.StartedAt = &at
+				t.logged = now
+				e.log(t, now, "emulated task started")
 				t.HealthStatus = "HEALTHY"
 				for i := range t.Containers {
 					t.Containers[i].LastStatus = "RUNNING"
 					t.Containers[i].HealthStatus = "HEALTHY"
 				}
+			}
+		}
+	}
+	// Running tasks write a line every step.
+	for _, t := range e.tasks {
+		if t.LastStatus == "RUNNING" && t.DesiredStatus == "RUNNING" {
+			for next := t.logged.Add(step); !next.After(now); next = next.Add(step) {
+				t.logged = next
+				e.log(t, next, "emulated task is running")
 			}
 		}
 	}
@@ -904,6 +916,22 @@ func (e *ecsState) startTask(svc *Service, d *Deployment, now time.Time) {
 	}
 	e.tasks = append(e.tasks, t)
 	e.event(svc, now, "has started 1 tasks: (task %s).", id)
+}
+
+// log writes a line of each of t's containers that log with awslogs to
+// its stream, <prefix>/<container>/<task id>, as the awslogs driver names it.
+func (e *ecsState) log(t *Task, at time.Time, msg string) {
+	td := e.taskDefinition(t.TaskDefinitionArn)
+	if td == nil {
+		return
+	}
+	id := t.TaskArn[strings.LastIndex(t.TaskArn, "/")+1:]
+	for _, c := range td.ContainerDefinitions {
+		if lc := c.LogConfiguration; lc != nil && lc.LogDriver == "awslogs" {
+			stream := lc.Options["awslogs-stream-prefix"] + "/" + c.Name + "/" + id
+			e.s.logs.write(lc.Options["awslogs-group"], stream, at, fmt.Sprintf("%s: %s (image %s)", id[:8], msg, c.Image))
+		}
+	}
 }
 
 func (e *ecsState) stopTask(t *Task, now time.Time, reason string) {
