@@ -120,15 +120,18 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progressFn s
 		wg   sync.WaitGroup
 		mu   sync.Mutex
 		errs []error
+		tds  = map[string]string{} // service -> task definition ARN applied
 	)
 	for _, name := range spec.StartOrder() {
 		svc := spec.Service(name)
 		wg.Go(func() {
-			if err := b.applyService(ctx, n, svc, req.Secrets, arns, st.Salt(), progress); err != nil {
-				mu.Lock()
+			td, err := b.applyService(ctx, n, svc, req.Secrets, arns, st.Salt(), progress)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
 				errs = append(errs, err)
-				mu.Unlock()
 			}
+			tds[name] = td
 		})
 	}
 	wg.Wait()
@@ -138,8 +141,13 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progressFn s
 		}
 		return fail(err)
 	}
-	if err := b.waitStable(ctx, n, spec.Services, progress); err != nil {
+	if err := b.waitStable(ctx, n, tds, progress); err != nil {
 		return fail(err)
+	}
+	for svc, td := range tds {
+		if err := b.deregisterOld(ctx, n.service(svc), td); err != nil {
+			return fail(err)
+		}
 	}
 	// Services the spec dropped.
 	for _, p := range prior {
@@ -337,23 +345,27 @@ func shellPath(p string) string {
 
 // applyService registers svc's task definition when it changed and creates
 // or updates its ECS service.
-func (b *Backend) applyService(ctx context.Context, n namer, svc *core.ServiceSpec, values sdk.SecretValues, arns map[string]string, salt sdk.Salt, progress *sdk.Progress) error {
+func (b *Backend) applyService(ctx context.Context, n namer, svc *core.ServiceSpec, values sdk.SecretValues, arns map[string]string, salt sdk.Salt, progress *sdk.Progress) (string, error) {
+	tdArn, err := b.applyServiceTD(ctx, n, svc, values, arns, salt, progress)
+	return tdArn, err
+}
+
+func (b *Backend) applyServiceTD(ctx context.Context, n namer, svc *core.ServiceSpec, values sdk.SecretValues, arns map[string]string, salt sdk.Salt, progress *sdk.Progress) (tdArn string, err error) {
 	name := n.service(svc.Name)
 	td, hash, err := b.taskDefinition(n, svc, values, arns, salt)
 	if err != nil {
-		return err
+		return "", err
 	}
 	current, err := b.describeService(ctx, name)
 	if err != nil {
-		return err
+		return "", err
 	}
-	tdArn := ""
 	if current != nil {
 		out, err := b.clients.ecs.DescribeTaskDefinition(ctx, &ecs.DescribeTaskDefinitionInput{
 			TaskDefinition: current.TaskDefinition, Include: []ecstypes.TaskDefinitionField{ecstypes.TaskDefinitionFieldTags},
 		})
 		if err != nil {
-			return b.awsError("describe task definition of service "+svc.Name, err)
+			return "", b.awsError("describe task definition of service "+svc.Name, err)
 		}
 		for _, t := range out.Tags {
 			if aws.ToString(t.Key) == tagHash && aws.ToString(t.Value) == hash {
@@ -365,7 +377,7 @@ func (b *Backend) applyService(ctx context.Context, n namer, svc *core.ServiceSp
 		progress.Infof(svc.Name, "", "registering task definition %s", name)
 		out, err := b.clients.ecs.RegisterTaskDefinition(ctx, td)
 		if err != nil {
-			return b.awsError("register task definition of service "+svc.Name, err)
+			return "", b.awsError("register task definition of service "+svc.Name, err)
 		}
 		tdArn = aws.ToString(out.TaskDefinition.TaskDefinitionArn)
 	}
@@ -391,14 +403,19 @@ func (b *Backend) applyService(ctx context.Context, n namer, svc *core.ServiceSp
 			}},
 			DeploymentConfiguration: deployCfg, PropagateTags: ecstypes.PropagateTagsService, EnableECSManagedTags: true, Tags: tags,
 		})
-		if err != nil {
-			return b.awsError("create ECS service for "+svc.Name, err)
+		// A service created a moment ago may not be visible yet (ECS is
+		// eventually consistent): update it instead.
+		if err == nil {
+			return tdArn, nil
 		}
-		return nil
+		if errorCode(err) != "InvalidParameterException" || !strings.Contains(err.Error(), "not idempotent") {
+			return "", b.awsError("create ECS service for "+svc.Name, err)
+		}
+		current = &ecstypes.Service{}
 	}
 	if tdArn == aws.ToString(current.TaskDefinition) && int(current.DesiredCount) == svc.Replicas {
 		progress.Infof(svc.Name, "", "service %s is up to date", name)
-		return nil
+		return tdArn, nil
 	}
 	progress.Infof(svc.Name, "", "updating ECS service %s: %d tasks", name, svc.Replicas)
 	_, err = b.clients.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{
@@ -406,9 +423,9 @@ func (b *Backend) applyService(ctx context.Context, n namer, svc *core.ServiceSp
 		DesiredCount: aws.Int32(int32(svc.Replicas)), DeploymentConfiguration: deployCfg,
 	})
 	if err != nil {
-		return b.awsError("update ECS service for "+svc.Name, err)
+		return "", b.awsError("update ECS service for "+svc.Name, err)
 	}
-	return nil
+	return tdArn, nil
 }
 
 // describeService returns the ECS service name when it is active or
@@ -428,13 +445,15 @@ func (b *Backend) describeService(ctx context.Context, name string) (*ecstypes.S
 	return nil, nil
 }
 
-// waitStable polls until every service's primary deployment has completed
-// its rollout, reporting changes of the counts as progress.
-func (b *Backend) waitStable(ctx context.Context, n namer, services []core.ServiceSpec, progress *sdk.Progress) error {
+// waitStable polls until the deployment of each service's task definition
+// (tds: service -> ARN) has completed its rollout, reporting changes of
+// its counts as progress. A rollout the circuit breaker stopped is an error
+// quoting why the tasks stopped.
+func (b *Backend) waitStable(ctx context.Context, n namer, tds map[string]string, progress *sdk.Progress) error {
 	last := map[string]string{}
 	pending := map[string]bool{}
-	for _, s := range services {
-		pending[s.Name] = true
+	for s := range tds {
+		pending[s] = true
 	}
 	err := sdk.Poll(ctx, sdk.PollOptions{Interval: 200 * time.Millisecond, MaxInterval: 5 * time.Second, Multiplier: 1.5, Timeout: b.cfg.rolloutTimeout},
 		func(ctx context.Context) (bool, error) {
@@ -455,18 +474,27 @@ func (b *Backend) waitStable(ctx context.Context, n namer, services []core.Servi
 				}
 				for _, svc := range out.Services {
 					name := byName[aws.ToString(svc.ServiceName)]
-					if len(svc.Deployments) == 0 {
-						continue
+					var d *ecstypes.Deployment
+					for i := range svc.Deployments {
+						if aws.ToString(svc.Deployments[i].TaskDefinition) == tds[name] {
+							d = &svc.Deployments[i]
+							break
+						}
 					}
-					d := svc.Deployments[0]
+					if d == nil {
+						return false, fmt.Errorf("roll out service %s: ECS rolled the deployment back%s", name, b.stoppedReasons(ctx, svc, tds[name]))
+					}
 					line := fmt.Sprintf("rollout %s: %d running, %d pending of %d", strings.ToLower(string(d.RolloutState)), d.RunningCount, d.PendingCount, d.DesiredCount)
+					if d.FailedTasks > 0 {
+						line += fmt.Sprintf(", %d failed", d.FailedTasks)
+					}
 					if line != last[name] {
 						last[name] = line
 						progress.Infof(name, "", "%s", line)
 					}
 					switch d.RolloutState {
 					case ecstypes.DeploymentRolloutStateFailed:
-						return false, fmt.Errorf("roll out service %s: %s", name, aws.ToString(d.RolloutStateReason))
+						return false, fmt.Errorf("roll out service %s: %s%s", name, aws.ToString(d.RolloutStateReason), b.stoppedReasons(ctx, svc, tds[name]))
 					case ecstypes.DeploymentRolloutStateCompleted:
 						if len(svc.Deployments) == 1 && d.RunningCount == d.DesiredCount {
 							delete(pending, name)
@@ -480,4 +508,48 @@ func (b *Backend) waitStable(ctx context.Context, n namer, services []core.Servi
 		return fmt.Errorf("wait for rollout of %v: %w", slices.Sorted(maps.Keys(pending)), err)
 	}
 	return err
+}
+
+// stoppedReasons quotes why the stopped tasks of task definition td of svc
+// stopped, as ": <reason>; <reason>", or "".
+func (b *Backend) stoppedReasons(ctx context.Context, svc ecstypes.Service, td string) string {
+	list, err := b.clients.ecs.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String(b.cfg.Cluster), ServiceName: svc.ServiceName,
+		DesiredStatus: ecstypes.DesiredStatusStopped})
+	if err != nil || len(list.TaskArns) == 0 {
+		return ""
+	}
+	out, err := b.clients.ecs.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String(b.cfg.Cluster), Tasks: list.TaskArns[:min(len(list.TaskArns), 100)]})
+	if err != nil {
+		return ""
+	}
+	var reasons []string
+	for _, t := range out.Tasks {
+		if r := aws.ToString(t.StoppedReason); r != "" && aws.ToString(t.TaskDefinitionArn) == td && !slices.Contains(reasons, r) {
+			reasons = append(reasons, r)
+		}
+	}
+	if len(reasons) == 0 {
+		return ""
+	}
+	return ": tasks stopped: " + strings.Join(reasons, "; ")
+}
+
+// deregisterOld deregisters the revisions of family other than keep.
+func (b *Backend) deregisterOld(ctx context.Context, family, keep string) error {
+	p := ecs.NewListTaskDefinitionsPaginator(b.clients.ecs, &ecs.ListTaskDefinitionsInput{FamilyPrefix: aws.String(family), Status: ecstypes.TaskDefinitionStatusActive})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return b.awsError("list task definitions of "+family, err)
+		}
+		for _, arn := range page.TaskDefinitionArns {
+			if arn == keep || familyOf(arn) != family {
+				continue
+			}
+			if _, err := b.clients.ecs.DeregisterTaskDefinition(ctx, &ecs.DeregisterTaskDefinitionInput{TaskDefinition: aws.String(arn)}); err != nil {
+				return b.awsError("deregister task definition "+arn, err)
+			}
+		}
+	}
+	return nil
 }

@@ -289,3 +289,45 @@ func TestConfigureRefusesMissingClusterAndBadCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingImageTripsTheCircuitBreaker: an update to an image that
+// cannot be pulled fails, quoting the tasks' CannotPullContainerError, and
+// ECS rolls the service back to the revision before; a new service with
+// such an image fails the same way.
+func TestMissingImageTripsTheCircuitBreaker(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := configured(t, configWith())
+	spec := newSpec("breaker", "api")
+	state, _, err := apply(ctx, c, spec, nil, nil)
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	defer c.Destroy(context.Background(), &sdk.DestroyRequest{Deployment: spec.Ref(), State: state, RemoveData: true}) //nolint:errcheck
+	good := serviceOf(t, spec).TaskDefinition
+	missing := "registry.example/missing-" + spec.Name + ":1"
+	emu.MissingImage(missing)
+	spec.Services[0].Image = missing
+	state, _, err = apply(ctx, c, spec, state, nil)
+	for _, want := range []string{"roll out service api", "CannotPullContainerError", missing} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("apply of a missing image: %v, want an error with %q", err, want)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for serviceOf(t, spec).TaskDefinition != good || len(serviceOf(t, spec).Deployments) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the service did not roll back to %s: %+v", good, serviceOf(t, spec))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	fresh := newSpec("breaker", "web")
+	fresh.Services[0].Image = missing
+	st2, _, err := apply(ctx, c, fresh, nil, nil)
+	defer c.Destroy(context.Background(), &sdk.DestroyRequest{Deployment: fresh.Ref(), State: st2, RemoveData: true}) //nolint:errcheck
+	if err == nil || !strings.Contains(err.Error(), "circuit breaker") || !strings.Contains(err.Error(), "CannotPullContainerError") {
+		t.Errorf("apply of a new service with a missing image: %v, want the circuit breaker and CannotPullContainerError", err)
+	}
+}

@@ -107,7 +107,8 @@ type Service struct {
 	PropagateTags           string         `json:"propagateTags,omitempty"`
 	Tags                    []Tag          `json:"tags,omitempty"`
 
-	cluster string
+	cluster   string
+	visibleAt time.Time
 }
 
 // Container is a task's container.
@@ -139,6 +140,7 @@ type Task struct {
 	Tags              []Tag       `json:"tags,omitempty"`
 
 	deployment string
+	failed     bool // failed to start, not counted yet
 	logged     time.Time
 	born       time.Time
 	stopAt     time.Time
@@ -514,6 +516,7 @@ func (e *ecsState) createService(body []byte) (any, *apiError) {
 		svc.DesiredCount = *in.DesiredCount
 	}
 	delete(e.gone, key)
+	svc.visibleAt = now.Add(e.s.opts.CreateLag)
 	e.services[key] = svc
 	e.newDeployment(svc, td.TaskDefinitionArn, now)
 	e.tick(now)
@@ -644,7 +647,9 @@ func (e *ecsState) describeServices(body []byte) (any, *apiError) {
 	for _, ref := range in.Services {
 		name := ref[strings.LastIndex(ref, "/")+1:]
 		svc, ok := e.services[cluster+"/"+name]
-		if !ok {
+		if ok && time.Now().Before(svc.visibleAt) {
+			ok = false // eventual consistency: not visible yet
+		} else if !ok {
 			svc, ok = e.gone[cluster+"/"+name]
 		}
 		if !ok {
@@ -777,6 +782,14 @@ func (e *ecsState) tick(now time.Time) {
 			if t.LastStatus == "PROVISIONING" && now.After(t.born.Add(step)) {
 				t.LastStatus = "PENDING"
 			}
+			if t.LastStatus == "PENDING" && now.After(t.born.Add(2*step)) && e.pullFails(t) {
+				at := epoch(now)
+				t.LastStatus, t.DesiredStatus, t.StoppedAt, t.StopCode, t.failed = "STOPPED", "STOPPED", &at, "TaskFailedToStart", true
+				t.StoppedReason = "CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref " + e.imageOf(t) + ": not found"
+				for i := range t.Containers {
+					t.Containers[i].LastStatus = "STOPPED"
+				}
+			}
 			if t.LastStatus == "PENDING" && now.After(t.born.Add(2*step)) {
 				t.LastStatus = "RUNNING"
 				at := epoch(now)
@@ -834,8 +847,35 @@ func (e *ecsState) reconcile(svc *Service, now time.Time) {
 		return
 	}
 	primary := svc.Deployments[0]
+	for _, t := range e.tasks {
+		if t.failed && t.Group == "service:"+svc.ServiceName && t.ClusterArn == svc.ClusterArn {
+			t.failed = false
+			for _, d := range svc.Deployments {
+				if d.ID == t.deployment {
+					d.FailedTasks++
+				}
+			}
+		}
+	}
+	// The deployment circuit breaker: it trips after max(3, min(200,
+	// desired/2)) tasks failed to start, and rolls back to the deployment
+	// before when asked to.
+	if primary.RolloutState == "IN_PROGRESS" && primary.FailedTasks >= max(3, min(200, primary.DesiredCount/2)) {
+		primary.RolloutState, primary.RolloutStateReason, primary.UpdatedAt = "FAILED", "ECS deployment circuit breaker: tasks failed to start.", epoch(now)
+		e.event(svc, now, "deployment %s deployment failed: tasks failed to start.", primary.ID)
+		cb, _ := svc.DeploymentConfiguration["deploymentCircuitBreaker"].(map[string]any)
+		if rollback, _ := cb["rollback"].(bool); rollback && len(svc.Deployments) > 1 {
+			previous := svc.Deployments[1].TaskDefinition
+			primary.DesiredCount = 0
+			svc.TaskDefinition = previous
+			e.newDeployment(svc, previous, now)
+			svc.Deployments[0].RolloutStateReason = "ECS deployment circuit breaker: rolling back to deploymentId " + svc.Deployments[2].ID + "."
+			e.event(svc, now, "rolling back to task definition %s.", previous)
+			primary = svc.Deployments[0]
+		}
+	}
 	tasks := e.tasksOf(svc, primary.ID)
-	for n := len(tasks); n < primary.DesiredCount; n++ {
+	for n := len(tasks); n < primary.DesiredCount && primary.RolloutState != "FAILED"; n++ {
 		e.startTask(svc, primary, now)
 	}
 	if extra := len(tasks) - primary.DesiredCount; extra > 0 {
@@ -916,6 +956,23 @@ func (e *ecsState) startTask(svc *Service, d *Deployment, now time.Time) {
 	}
 	e.tasks = append(e.tasks, t)
 	e.event(svc, now, "has started 1 tasks: (task %s).", id)
+}
+
+// pullFails says whether one of t's images is missing.
+func (e *ecsState) pullFails(t *Task) bool { return e.s.missingImages[e.imageOf(t)] }
+
+// imageOf returns the first image of t's missing ones, or its first image.
+func (e *ecsState) imageOf(t *Task) string {
+	td := e.taskDefinition(t.TaskDefinitionArn)
+	if td == nil {
+		return ""
+	}
+	for _, c := range td.ContainerDefinitions {
+		if e.s.missingImages[c.Image] {
+			return c.Image
+		}
+	}
+	return td.ContainerDefinitions[0].Image
 }
 
 // log writes a line of each of t's containers that log with awslogs to

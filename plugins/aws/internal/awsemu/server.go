@@ -50,6 +50,9 @@ type Options struct {
 	// PageSize caps the items of one list page; default 3, small so that
 	// clients must paginate.
 	PageSize int
+	// CreateLag is how long DescribeServices answers MISSING for a service
+	// just created, as ECS's eventual consistency does; default Step.
+	CreateLag time.Duration
 }
 
 // Server is a running emulator.
@@ -62,9 +65,11 @@ type Server struct {
 	mu     sync.Mutex
 	faults []*fault
 	calls  map[string]int
-	ecs    *ecsState
-	logs   *logsState
-	sm     *smState
+	// missingImages are images whose pull fails.
+	missingImages map[string]bool
+	ecs           *ecsState
+	logs          *logsState
+	sm            *smState
 }
 
 // Start serves the emulator on a loopback port until Close.
@@ -75,6 +80,9 @@ func Start(opts Options) (*Server, error) {
 	if opts.Step <= 0 {
 		opts.Step = 150 * time.Millisecond
 	}
+	if opts.CreateLag == 0 {
+		opts.CreateLag = opts.Step
+	}
 	if opts.PageSize <= 0 {
 		opts.PageSize = 3
 	}
@@ -82,7 +90,7 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	s := &Server{URL: "http://" + ln.Addr().String(), opts: opts, ln: ln, calls: map[string]int{}}
+	s := &Server{URL: "http://" + ln.Addr().String(), opts: opts, ln: ln, calls: map[string]int{}, missingImages: map[string]bool{}}
 	s.ecs = newECS(s)
 	s.logs = &logsState{groups: map[string]*logGroup{}}
 	s.sm = &smState{secrets: map[string]*secret{}}
@@ -100,6 +108,15 @@ func (s *Server) Calls(op string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls[op]
+}
+
+// MissingImage makes every pull of image fail, as for an image that does
+// not exist: its tasks stop with CannotPullContainerError, and the
+// deployment circuit breaker trips.
+func (s *Server) MissingImage(image string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.missingImages[image] = true
 }
 
 // Fault kinds.
