@@ -29,6 +29,10 @@ func TestMain(m *testing.M) {
 	}
 	emu.CreateCluster(testCluster)
 	code := m.Run()
+	if err := checkIAMPolicy(emu.Ops()); code == 0 && err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
 	emu.Close()
 	os.Exit(code)
 }

@@ -21,8 +21,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -117,6 +119,13 @@ func (s *Server) MissingImage(image string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.missingImages[image] = true
+}
+
+// Ops lists every operation called so far, as "ecs.CreateService".
+func (s *Server) Ops() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Sorted(maps.Keys(s.calls))
 }
 
 // Fault kinds.
