@@ -18,6 +18,7 @@ func TestValidateConfigSharesConfiguresChecks(t *testing.T) {
 		{Name: "the defaults", Config: json.RawMessage(`{}`)},
 		{Name: "a bad latency", Config: json.RawMessage(`{"latency": "soon"}`), ErrorPath: "latency"},
 		{Name: "a log interval of zero", Config: json.RawMessage(`{"log_interval": "0s"}`), ErrorPath: "log_interval"},
+		{Name: "a fault block, which only the faulty test plugin takes", Config: json.RawMessage(`{"fault": [{"op": "apply"}]}`), ErrorPath: "fault"},
 		{Name: "an unknown latency", Config: json.RawMessage(`{"latency": "(credential)"}`), Unknown: sdk.Unknown{"latency"}},
 	})
 }

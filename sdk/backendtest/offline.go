@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -46,12 +47,7 @@ func CheckConfigs(t *testing.T, connect func(*testing.T) *pluginhost.Client, cas
 			if err != nil {
 				t.Fatalf("validate config %s: %v", tc.Config, err)
 			}
-			var errs []sdk.Diagnostic
-			for _, d := range resp.Diagnostics {
-				if d.Severity == sdk.SeverityError {
-					errs = append(errs, d)
-				}
-			}
+			errs := errorDiagnostics(resp.Diagnostics)
 			switch {
 			case tc.ErrorPath == "" && len(errs) > 0:
 				t.Fatalf("validate config %s: %+v, want no error", tc.Config, errs)
@@ -69,4 +65,65 @@ func CheckConfigs(t *testing.T, connect func(*testing.T) *pluginhost.Client, cas
 			}
 		})
 	}
+}
+
+// testValidatesOffline checks, on a process that was never configured,
+// that ValidateConfig accepts Harness.Config and refuses Harness.BadConfig
+// at BadConfigPath, and that Validate with Harness.Config accepts a valid
+// deployment and refuses a bad one: swarmctl validate asks exactly this of
+// a plugin, with no credentials and no backend to reach. A backend that
+// does not declare offline validation gets the host's warning instead.
+func (s *suite) testValidatesOffline(t *testing.T) {
+	c := s.h.Connect(t)
+	ctx, cancel := context.WithTimeout(context.Background(), s.h.Timeout)
+	defer cancel()
+	resp, err := c.ValidateConfig(ctx, &sdk.ValidateConfigRequest{Instance: "offline", Config: s.h.Config})
+	if err != nil {
+		t.Fatalf("validate Harness.Config on a process never configured: %v", err)
+	}
+	if !c.Info().OfflineValidation {
+		if len(resp.Diagnostics) != 1 || resp.Diagnostics[0].Summary != pluginhost.SkippedSummary {
+			t.Errorf("validate config without offline validation: %+v, want the host's warning", resp.Diagnostics)
+		}
+		return
+	}
+	if errs := errorDiagnostics(resp.Diagnostics); len(errs) > 0 {
+		t.Errorf("validate Harness.Config on a process never configured: %+v, want no error", errs)
+	}
+	if s.h.BadConfig != nil {
+		resp, err := c.ValidateConfig(ctx, &sdk.ValidateConfigRequest{Instance: "offline", Config: s.h.BadConfig})
+		if err != nil {
+			t.Fatalf("validate Harness.BadConfig on a process never configured: %v", err)
+		}
+		if errs := errorDiagnostics(resp.Diagnostics); len(errs) != 1 || errs[0].Path != s.h.BadConfigPath {
+			t.Errorf("validate Harness.BadConfig offline: %+v, want one error at %q", errs, s.h.BadConfigPath)
+		}
+	}
+	d := s.newDeployment(t, map[string]int{"web": 1})
+	vresp, err := c.Validate(ctx, &sdk.ValidateRequest{Deployment: d.spec, Instance: "offline", Config: s.h.Config})
+	if err != nil {
+		t.Fatalf("validate a deployment on a process never configured: %v", err)
+	}
+	if errs := errorDiagnostics(vresp.Diagnostics); len(errs) > 0 {
+		t.Errorf("validate a valid deployment offline: %+v, want no error", errs)
+	}
+	d.spec.Services[0].Replicas = -1
+	vresp, err = c.Validate(ctx, &sdk.ValidateRequest{Deployment: d.spec, Instance: "offline", Config: s.h.Config})
+	if err != nil {
+		t.Fatalf("validate a deployment on a process never configured: %v", err)
+	}
+	if errs := errorDiagnostics(vresp.Diagnostics); !slices.ContainsFunc(errs, func(d sdk.Diagnostic) bool { return d.Path == "service.web.replicas" }) {
+		t.Errorf("validate replicas -1 offline: %+v, want an error at service.web.replicas", vresp.Diagnostics)
+	}
+}
+
+// errorDiagnostics returns the errors among ds.
+func errorDiagnostics(ds []sdk.Diagnostic) []sdk.Diagnostic {
+	var errs []sdk.Diagnostic
+	for _, d := range ds {
+		if d.Severity == sdk.SeverityError {
+			errs = append(errs, d)
+		}
+	}
+	return errs
 }

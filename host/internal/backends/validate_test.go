@@ -24,9 +24,9 @@ func (s *countingStore) LookupTenant(context.Context, string, string) (string, e
 
 // TestBindHasThePluginCheckConfigurationsOffline binds configurations the
 // memory plugin's schema accepts but its own checks (ValidateConfig) do
-// not: each is an error at its line, naming the attribute. A credential is
-// an unknown value: the plugin does not check it, and the secret store is
-// not consulted.
+// not, and the faulty plugin's for a nested block: each is an error at its
+// line, naming the attribute. A credential is an unknown value: the plugin
+// does not check it, and the secret store is not consulted.
 func TestBindHasThePluginCheckConfigurationsOffline(t *testing.T) {
 	t.Parallel()
 	m := plugins(t)
@@ -37,7 +37,7 @@ func TestBindHasThePluginCheckConfigurationsOffline(t *testing.T) {
 		{"a bad duration", `latency = "soon"`,
 			[]string{`test.hcl:3,15-21: Invalid backend configuration: The memory plugin rejects latency: "soon" is not a duration`}},
 		{"a bad value in a nested block", "fault {\n      op   = \"apply\"\n      kind = \"explode\"\n    }",
-			[]string{"test.hcl:5,14-23: Invalid backend configuration", `rejects fault[0].kind: "explode" must be error, unavailable, crash or hang`}},
+			[]string{"test.hcl:5,14-23: Invalid backend configuration", `The faulty plugin rejects fault[0].kind: "explode" must be error, unavailable, crash or hang`}},
 		{"a good configuration", `latency = "5ms"`, nil},
 		{"a credential is unknown, and not checked", `latency = credential("sim/latency")`, nil},
 		{"a credential in a nested block", "fault {\n      op   = \"apply\"\n      kind = credential(\"sim/kind\")\n    }", nil},
@@ -47,7 +47,11 @@ func TestBindHasThePluginCheckConfigurationsOffline(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			store := &countingStore{}
-			src := "backend \"memory\" \"sim\" {\n  config {\n    " + tc.config + "\n  }\n}\n"
+			plugin := "memory"
+			if strings.HasPrefix(tc.config, "fault") {
+				plugin = "faulty" // the memory backend with fault blocks
+			}
+			src := "backend \"" + plugin + "\" \"sim\" {\n  config {\n    " + tc.config + "\n  }\n}\n"
 			_, err := Open(context.Background(), src, "test.hcl", store, m)
 			switch {
 			case len(tc.want) == 0 && err != nil:

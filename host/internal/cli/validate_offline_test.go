@@ -28,23 +28,29 @@ func validateJSON(t *testing.T, plugins, dir string) (int, []jsonDiagnostic) {
 }
 
 // TestValidateRunsThePluginsOfflineChecks: validate asks the memory plugin
-// to check its backend block without configuring it, and each problem
-// points at its line, naming the attribute.
+// (the faulty one, for a nested block) to check its backend block without
+// configuring it, and each problem points at its line, naming the
+// attribute.
 func TestValidateRunsThePluginsOfflineChecks(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		name, backend string
-		line          int
-		detail        string
+		name, plugin, backend string
+		line                  int
+		detail                string
 	}{
-		{"a bad duration", `log_interval = "0s"`, 2, `The memory plugin rejects log_interval: "0s" is not a positive duration`},
-		{"a bad value in a nested block", "fault {\n    op   = \"apply\"\n    kind = \"explode\"\n  }", 4,
-			`The memory plugin rejects fault[0].kind: "explode" must be error, unavailable, crash or hang`},
+		{"a bad duration", "memory", `log_interval = "0s"`, 2, `The memory plugin rejects log_interval: "0s" is not a positive duration`},
+		{"a bad value in a nested block", "faulty", "fault {\n    op   = \"apply\"\n    kind = \"explode\"\n  }", 4,
+			`The faulty plugin rejects fault[0].kind: "explode" must be error, unavailable, crash or hang`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			dir := topologyDir(t, strings.Replace(memoryTopology, `latency = "LATENCY"`, tc.backend, 1))
-			code, diags := validateJSON(t, pluginDir, dir)
+			topology := strings.Replace(memoryTopology, `latency = "LATENCY"`, tc.backend, 1)
+			plugins := pluginDir
+			if tc.plugin == "faulty" { // the memory backend with fault blocks
+				topology = strings.NewReplacer(`backend "memory"`, `backend "faulty"`, "backend.memory.", "backend.faulty.").Replace(topology)
+				plugins = faultyDir
+			}
+			code, diags := validateJSON(t, plugins, topologyDir(t, topology))
 			if code != exitError || len(diags) != 1 {
 				t.Fatalf("exit %d, diagnostics %+v", code, diags)
 			}
