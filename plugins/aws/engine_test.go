@@ -241,7 +241,18 @@ func TestFaults(t *testing.T) {
 				defer emu.ClearFaults()
 			}
 			state, _, err := apply(ctx, c, spec, nil, sdk.SecretValues{"token": "t0ken-value"})
-			defer c.Destroy(context.Background(), &sdk.DestroyRequest{Deployment: spec.Ref(), State: state, RemoveData: true}) //nolint:errcheck
+			defer func() {
+				// Destroy, through a throttled call too, leaves nothing
+				// tagged with the deployment behind.
+				emu.InjectFault("ecs.DeleteService", awsemu.FaultThrottle, 1)
+				if _, err := c.Destroy(ctx, &sdk.DestroyRequest{Deployment: spec.Ref(), State: state, RemoveData: true}); err != nil {
+					t.Errorf("destroy after the fault: %v", err)
+				}
+				emu.ClearFaults()
+				if left := leftovers(spec); len(left) > 0 {
+					t.Errorf("destroy after the fault left %v", left)
+				}
+			}()
 			switch {
 			case len(tc.wantError) == 0 && err != nil:
 				t.Fatalf("apply: %v", err)
@@ -330,4 +341,32 @@ func TestMissingImageTripsTheCircuitBreaker(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "circuit breaker") || !strings.Contains(err.Error(), "CannotPullContainerError") {
 		t.Errorf("apply of a new service with a missing image: %v, want the circuit breaker and CannotPullContainerError", err)
 	}
+}
+
+// leftovers lists what the emulator still holds of the deployment: active
+// services, active task definitions, secrets and log groups.
+func leftovers(spec core.DeploymentSpec) []string {
+	var left []string
+	snap := emu.Snapshot()
+	for _, s := range snap.Services {
+		if owned(tagMap(s.Tags), spec) && s.Status == "ACTIVE" {
+			left = append(left, "service "+s.ServiceName)
+		}
+	}
+	for _, td := range snap.TaskDefinitions {
+		if owned(tagMap(snap.TaskDefinitionTags[td.TaskDefinitionArn]), spec) && td.Status == "ACTIVE" {
+			left = append(left, "task definition "+td.TaskDefinitionArn)
+		}
+	}
+	for name, s := range snap.Secrets {
+		if owned(s.Tags, spec) {
+			left = append(left, "secret "+name)
+		}
+	}
+	for name, tags := range snap.LogGroups {
+		if owned(tags, spec) {
+			left = append(left, "log group "+name)
+		}
+	}
+	return left
 }
