@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alphaswarm/controller/core"
+	"github.com/alphaswarm/controller/sdk"
 	"github.com/alphaswarm/controller/sdk/backendtest"
 )
 
@@ -20,7 +21,7 @@ import (
 func TestAcceptanceAWS(t *testing.T) {
 	const how = "set ALPHASWARM_ACC_AWS=1 with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), " +
 		"ALPHASWARM_ACC_AWS_REGION, ALPHASWARM_ACC_AWS_CLUSTER, ALPHASWARM_ACC_AWS_SUBNETS (comma-separated), " +
-		"ALPHASWARM_ACC_AWS_SECURITY_GROUPS and ALPHASWARM_ACC_AWS_EXECUTION_ROLE_ARN to run the live acceptance test against real ECS"
+		"ALPHASWARM_ACC_AWS_SECURITY_GROUPS, ALPHASWARM_ACC_AWS_EXECUTION_ROLE_ARN (and ALPHASWARM_ACC_AWS_INSIGHTS=enhanced when the cluster has Container Insights with enhanced observability) to run the live acceptance test against real ECS"
 	if os.Getenv("ALPHASWARM_ACC_AWS") != "1" {
 		t.Skip("live AWS acceptance test not run: " + how)
 	}
@@ -44,6 +45,11 @@ func TestAcceptanceAWS(t *testing.T) {
 		"assign_public_ip": true, "execution_role_arn": env("ALPHASWARM_ACC_AWS_EXECUTION_ROLE_ARN"),
 		"name_prefix": "acc" + strings.ToLower(rand.Text()[:6]), "rollout_timeout": "10m",
 	}
+	// Task metrics need Container Insights with enhanced observability.
+	var unavailable []sdk.Capability
+	if os.Getenv("ALPHASWARM_ACC_AWS_INSIGHTS") != "enhanced" {
+		unavailable = append(unavailable, sdk.CapMetrics)
+	}
 	good, _ := json.Marshal(config)
 	config["rollout_timeout"] = "soon"
 	bad, _ := json.Marshal(config)
@@ -56,5 +62,6 @@ func TestAcceptanceAWS(t *testing.T) {
 			}
 		},
 		Timeout: 15 * time.Minute, PollInterval: 10 * time.Second, Parallel: 2,
+		Unavailable: unavailable,
 	})
 }

@@ -9,9 +9,10 @@ type Backend struct {
 	clients clients
 }
 
-// Interface guards. Metrics (CloudWatch GetMetricData) and exec (ECS Exec)
-// come in a later step; until they are declared, the SDK answers
-// Unsupported for them.
+// Interface guards. Exec (ECS Exec) comes in a later step; until it is
+// declared, the SDK answers Unsupported for it. Metrics answer Unsupported
+// at run time on a cluster without Container Insights' enhanced
+// observability, which alone gives task metrics.
 var (
 	_ sdk.Backend            = (*Backend)(nil)
 	_ sdk.ConfigValidator    = (*Backend)(nil)
@@ -20,6 +21,7 @@ var (
 	_ sdk.Scaler             = (*Backend)(nil)
 	_ sdk.LogStreamer        = (*Backend)(nil)
 	_ sdk.NodeHealthReporter = (*Backend)(nil)
+	_ sdk.MetricsReader      = (*Backend)(nil)
 )
 
 // New returns an unconfigured backend.

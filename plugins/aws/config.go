@@ -35,7 +35,7 @@ type config struct {
 }
 
 // endpointServices are the keys the endpoints map accepts.
-var endpointServices = []string{"ecs", "logs", "secretsmanager"}
+var endpointServices = []string{"ecs", "logs", "secretsmanager", "cloudwatch"}
 
 var schema = sdk.Schema{
 	Attributes: []sdk.Attribute{
@@ -56,7 +56,7 @@ var schema = sdk.Schema{
 		{Name: "name_prefix", Type: sdk.TypeString, Default: "as",
 			Description: "Prefix of every name the plugin gives (services, task definition families, log groups, secrets): letters, digits and '-', at most 16."},
 		{Name: "endpoints", Type: sdk.MapOf(sdk.TypeString), Default: map[string]any{},
-			Description: "Endpoint URL per service (ecs, logs, secretsmanager), for VPC endpoints or an emulator; empty: AWS's."},
+			Description: "Endpoint URL per service (ecs, logs, secretsmanager, cloudwatch), for VPC endpoints or an emulator; empty: AWS's."},
 		{Name: "rollout_timeout", Type: sdk.TypeString, Default: "10m", TenantSettable: true,
 			Description: "How long apply waits for the services' rollouts to complete."},
 	},

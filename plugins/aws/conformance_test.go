@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "start the AWS emulator: %v\n", err)
 		os.Exit(1)
 	}
-	emu.CreateCluster(testCluster)
+	emu.CreateCluster(testCluster, "enhanced")
 	code := m.Run()
 	if err := checkIAMPolicy(emu.Ops()); code == 0 && err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -44,7 +44,7 @@ func configWith(kv ...any) json.RawMessage {
 		"region": "eu-west-1", "access_key_id": awsemu.AccessKeyID, "secret_access_key": awsemu.SecretAccessKey,
 		"cluster": testCluster, "subnets": []string{"subnet-0a1b2c3d"}, "security_groups": []string{"sg-0a1b2c3d"},
 		"execution_role_arn": "arn:aws:iam::" + awsemu.AccountID + ":role/ecsTaskExecutionRole",
-		"endpoints":          map[string]string{"ecs": emu.URL, "logs": emu.URL, "secretsmanager": emu.URL},
+		"endpoints":          map[string]string{"ecs": emu.URL, "logs": emu.URL, "secretsmanager": emu.URL, "cloudwatch": emu.URL},
 		"rollout_timeout":    "60s",
 	}
 	for i := 0; i+1 < len(kv); i += 2 {

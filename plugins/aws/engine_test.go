@@ -370,3 +370,25 @@ func leftovers(spec core.DeploymentSpec) []string {
 	}
 	return left
 }
+
+// TestMetricsNeedContainerInsights: on a cluster without Container
+// Insights' enhanced observability, metrics answer Unsupported, saying how
+// to turn it on.
+func TestMetricsNeedContainerInsights(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	emu.CreateCluster("no-insights", "disabled")
+	c := configured(t, configWith("cluster", "no-insights"))
+	spec := newSpec("metrics", "api")
+	state, _, err := apply(ctx, c, spec, nil, nil)
+	defer c.Destroy(context.Background(), &sdk.DestroyRequest{Deployment: spec.Ref(), State: state, RemoveData: true}) //nolint:errcheck
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	_, err = c.Metrics(ctx, &sdk.MetricsRequest{Deployment: spec.Ref(), State: state})
+	var unsupported *sdk.UnsupportedError
+	if !errors.As(err, &unsupported) || !strings.Contains(err.Error(), "containerInsights,value=enhanced") {
+		t.Errorf("metrics without Container Insights: %v, want Unsupported saying how to turn it on", err)
+	}
+}

@@ -38,7 +38,7 @@ func checkIAMPolicy(ops []string) error {
 	}
 	var missing []string
 	for _, op := range ops {
-		action := strings.Replace(op, ".", ":", 1)
+		action := strings.Replace(strings.Replace(op, "monitoring.", "cloudwatch.", 1), ".", ":", 1)
 		if !slices.Contains(allowed, action) {
 			missing = append(missing, action)
 		}

@@ -149,6 +149,7 @@ type Task struct {
 type ecsState struct {
 	s        *Server
 	clusters map[string]bool
+	insights map[string]string // cluster -> containerInsights setting
 	families map[string][]*TaskDefinition
 	services map[string]*Service // by cluster/name, ACTIVE or DRAINING
 	gone     map[string]*Service // INACTIVE, by cluster/name
@@ -157,15 +158,18 @@ type ecsState struct {
 }
 
 func newECS(s *Server) *ecsState {
-	return &ecsState{s: s, clusters: map[string]bool{}, families: map[string][]*TaskDefinition{},
+	return &ecsState{s: s, clusters: map[string]bool{}, insights: map[string]string{}, families: map[string][]*TaskDefinition{},
 		services: map[string]*Service{}, gone: map[string]*Service{}}
 }
 
-// CreateCluster makes a cluster exist, as an operator would beforehand.
-func (s *Server) CreateCluster(name string) {
+// CreateCluster makes a cluster exist, as an operator would beforehand,
+// with Container Insights set to insights ("enhanced", "enabled" or
+// "disabled").
+func (s *Server) CreateCluster(name, insights string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ecs.clusters[name] = true
+	s.ecs.insights[name] = insights
 }
 
 func (e *ecsState) arn(kind, name string) string {
@@ -220,18 +224,20 @@ func (e *ecsState) handle(op string, body []byte) (any, *apiError) {
 func (e *ecsState) describeClusters(body []byte) (any, *apiError) {
 	var in struct {
 		Clusters []string `json:"clusters"`
+		Include  []string `json:"include"`
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
 	type cluster struct {
-		ClusterArn  string   `json:"clusterArn"`
-		ClusterName string   `json:"clusterName"`
-		Status      string   `json:"status"`
-		Running     int      `json:"runningTasksCount"`
-		Pending     int      `json:"pendingTasksCount"`
-		Services    int      `json:"activeServicesCount"`
-		Providers   []string `json:"capacityProviders"`
+		ClusterArn  string              `json:"clusterArn"`
+		ClusterName string              `json:"clusterName"`
+		Status      string              `json:"status"`
+		Running     int                 `json:"runningTasksCount"`
+		Pending     int                 `json:"pendingTasksCount"`
+		Services    int                 `json:"activeServicesCount"`
+		Providers   []string            `json:"capacityProviders"`
+		Settings    []map[string]string `json:"settings,omitempty"`
 	}
 	type failure struct {
 		Arn    string `json:"arn"`
@@ -251,6 +257,9 @@ func (e *ecsState) describeClusters(body []byte) (any, *apiError) {
 			continue
 		}
 		c := cluster{ClusterArn: e.arn("cluster", name), ClusterName: name, Status: "ACTIVE", Providers: []string{"FARGATE", "FARGATE_SPOT"}}
+		if slices.Contains(in.Include, "SETTINGS") {
+			c.Settings = []map[string]string{{"name": "containerInsights", "value": e.insights[name]}}
+		}
 		for _, t := range e.tasks {
 			if t.ClusterArn == c.ClusterArn {
 				switch t.LastStatus {

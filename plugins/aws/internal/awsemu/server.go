@@ -1,11 +1,13 @@
 // Package awsemu is an emulator of the parts of AWS that the aws backend
-// calls: Amazon ECS, CloudWatch Logs and Secrets Manager. It is test
+// calls: Amazon ECS, CloudWatch Logs, Secrets Manager and CloudWatch's
+// GetMetricData. It is test
 // support, not a product: tests start it on loopback and point the real
 // aws-sdk-go-v2 clients at it through their BaseEndpoint.
 //
-// It speaks the real wire protocol (awsJson1_1: a POST of a JSON body with
+// It speaks the real wire protocols (awsJson1_1: a POST of a JSON body with
 // X-Amz-Target naming the operation, errors as {"__type", "message"} with
-// the status codes AWS uses), checks that every request is SigV4-signed by
+// the status codes AWS uses; and for CloudWatch the Smithy RPC v2 CBOR
+// protocol of current clients), checks that every request is SigV4-signed by
 // the configured access key with its secret, keeps state, paginates list
 // calls with nextToken, and runs ECS deployments asynchronously: tasks go
 // PROVISIONING, PENDING, RUNNING over time, a new deployment stays
@@ -182,6 +184,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 	if err != nil {
 		writeError(w, errorf(400, "SerializationException", "read body: %v", err))
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/service/"+cloudWatchService+"/operation/") {
+		s.serveCBOR(w, r, body)
 		return
 	}
 	target := r.Header.Get("X-Amz-Target")
