@@ -121,17 +121,21 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progressFn s
 		mu   sync.Mutex
 		errs []error
 		tds  = map[string]string{} // service -> task definition ARN applied
+		olds []string              // services whose revision changed
 	)
 	for _, name := range spec.StartOrder() {
 		svc := spec.Service(name)
 		wg.Go(func() {
-			td, err := b.applyService(ctx, n, svc, req.Secrets, arns, st.Salt(), progress)
+			td, replaced, err := b.applyService(ctx, n, svc, req.Secrets, arns, st.Salt(), progress)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
 				errs = append(errs, err)
 			}
 			tds[name] = td
+			if replaced {
+				olds = append(olds, name)
+			}
 		})
 	}
 	wg.Wait()
@@ -144,8 +148,8 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progressFn s
 	if err := b.waitStable(ctx, n, tds, progress); err != nil {
 		return fail(err)
 	}
-	for svc, td := range tds {
-		if err := b.deregisterOld(ctx, n.service(svc), td); err != nil {
+	for _, svc := range olds {
+		if err := b.deregisterOld(ctx, n.service(svc), tds[svc]); err != nil {
 			return fail(err)
 		}
 	}
@@ -345,18 +349,20 @@ func shellPath(p string) string {
 
 // applyService registers svc's task definition when it changed and creates
 // or updates its ECS service.
-func (b *Backend) applyService(ctx context.Context, n namer, svc *core.ServiceSpec, values sdk.SecretValues, arns map[string]string, salt sdk.Salt, progress *sdk.Progress) (string, error) {
-	tdArn, err := b.applyServiceTD(ctx, n, svc, values, arns, salt, progress)
-	return tdArn, err
+// It returns the task definition's ARN, and whether it replaced another
+// revision, which the caller deregisters once the rollout is done.
+func (b *Backend) applyService(ctx context.Context, n namer, svc *core.ServiceSpec, values sdk.SecretValues, arns map[string]string, salt sdk.Salt, progress *sdk.Progress) (string, bool, error) {
+	current, err := b.describeService(ctx, n.service(svc.Name))
+	if err != nil {
+		return "", false, err
+	}
+	tdArn, err := b.applyServiceTD(ctx, n, svc, current, values, arns, salt, progress)
+	return tdArn, current != nil && tdArn != aws.ToString(current.TaskDefinition), err
 }
 
-func (b *Backend) applyServiceTD(ctx context.Context, n namer, svc *core.ServiceSpec, values sdk.SecretValues, arns map[string]string, salt sdk.Salt, progress *sdk.Progress) (tdArn string, err error) {
+func (b *Backend) applyServiceTD(ctx context.Context, n namer, svc *core.ServiceSpec, current *ecstypes.Service, values sdk.SecretValues, arns map[string]string, salt sdk.Salt, progress *sdk.Progress) (tdArn string, err error) {
 	name := n.service(svc.Name)
 	td, hash, err := b.taskDefinition(n, svc, values, arns, salt)
-	if err != nil {
-		return "", err
-	}
-	current, err := b.describeService(ctx, name)
 	if err != nil {
 		return "", err
 	}
