@@ -73,6 +73,10 @@ func (b *Backend) Plan(_ context.Context, req *sdk.PlanRequest) (*sdk.PlanRespon
 			resp.Compatibility = append(resp.Compatibility, sdk.CompatibilityNote{Service: s.Name, Field: "volume", Level: sdk.CompatDropped,
 				Detail: "volumes are not supported on ECS by this version"})
 		}
+		if len(s.Labels) > 0 {
+			resp.Compatibility = append(resp.Compatibility, sdk.CompatibilityNote{Service: s.Name, Field: "labels", Level: sdk.CompatDropped,
+				Detail: "labels do not become ECS tags in this version"})
+		}
 		if len(s.DependsOn) > 0 {
 			resp.Compatibility = append(resp.Compatibility, sdk.CompatibilityNote{Service: s.Name, Field: "depends_on", Level: sdk.CompatApproximated,
 				Detail: "ECS services start independently; apply creates them in dependency order but does not wait between them"})
