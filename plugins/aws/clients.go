@@ -10,10 +10,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/alphaswarm/controller/sdk"
@@ -32,6 +34,12 @@ type clients struct {
 // nothing but what the operator registered decides where the plugin goes
 // and as whom.
 func newClients(c config) clients {
+	endpoint := func(name string) *string {
+		if u := c.Endpoints[name]; u != "" {
+			return aws.String(u)
+		}
+		return nil
+	}
 	cfg := aws.Config{
 		Region:      c.Region,
 		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)),
@@ -44,11 +52,16 @@ func newClients(c config) clients {
 		},
 		AppID: "alphaswarm-" + version,
 	}
-	endpoint := func(name string) *string {
-		if u := c.Endpoints[name]; u != "" {
-			return aws.String(u)
-		}
-		return nil
+	if c.RoleARN != "" {
+		// The keys assume the role; the cache renews the session before
+		// it expires.
+		stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = endpoint("sts") })
+		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, c.RoleARN, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = c.RoleSessionName
+			if c.ExternalID != "" {
+				o.ExternalID = aws.String(c.ExternalID)
+			}
+		}))
 	}
 	return clients{
 		ecs:  ecs.NewFromConfig(cfg, func(o *ecs.Options) { o.BaseEndpoint = endpoint("ecs") }),
@@ -92,7 +105,7 @@ func (b *Backend) awsError(what string, err error) error {
 	switch code := errorCode(err); code {
 	case "ExpiredTokenException", "ExpiredToken", "RequestExpired":
 		return fmt.Errorf("%s: the AWS credentials of backend instance in %s have expired; the operator must renew the credential the access key comes from: %w", what, b.cfg.Region, err)
-	case "UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException", "SignatureDoesNotMatch", "AccessDeniedException":
+	case "UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException", "SignatureDoesNotMatch", "AccessDeniedException", "AccessDenied":
 		return fmt.Errorf("%s: AWS refused the backend's credentials (%s): %w", what, code, err)
 	case "ThrottlingException", "ServerException", "InternalFailure", "ServiceUnavailable", "InternalServiceError":
 		return &sdk.UnavailableError{Message: fmt.Sprintf("%s: %v", what, err)}

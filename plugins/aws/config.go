@@ -21,6 +21,9 @@ type config struct {
 	AccessKeyID      string            `json:"access_key_id"`
 	SecretAccessKey  string            `json:"secret_access_key"`
 	SessionToken     string            `json:"session_token"`
+	RoleARN          string            `json:"role_arn"`
+	ExternalID       string            `json:"external_id"`
+	RoleSessionName  string            `json:"role_session_name"`
 	Cluster          string            `json:"cluster"`
 	Subnets          []string          `json:"subnets"`
 	SecurityGroups   []string          `json:"security_groups"`
@@ -35,17 +38,22 @@ type config struct {
 }
 
 // endpointServices are the keys the endpoints map accepts.
-var endpointServices = []string{"ecs", "logs", "secretsmanager", "cloudwatch"}
+var endpointServices = []string{"ecs", "logs", "secretsmanager", "cloudwatch", "sts"}
 
 var schema = sdk.Schema{
 	Attributes: []sdk.Attribute{
 		{Name: "region", Type: sdk.TypeString, Required: true, Description: "AWS region, such as eu-west-1."},
 		{Name: "access_key_id", Type: sdk.TypeString, Required: true, Sensitive: true,
-			Description: "Access key id of the IAM identity the plugin acts as, given by reference: credential(\"...\"). Static keys are the only credentials of this version; role assumption with an external id, IRSA web identity and the default credential chain come in a later one."},
+			Description: "Access key id of the IAM identity the plugin acts as (or that assumes role_arn), given by reference: credential(\"...\"). IRSA web identity tokens and the default credential chain come in a later version."},
 		{Name: "secret_access_key", Type: sdk.TypeString, Required: true, Sensitive: true,
 			Description: "Secret access key of access_key_id, by reference: credential(\"...\")."},
 		{Name: "session_token", Type: sdk.TypeString, Default: "", Sensitive: true,
 			Description: "Session token, for temporary credentials, by reference: credential(\"...\")."},
+		{Name: "role_arn", Type: sdk.TypeString, Default: "",
+			Description: "A role the keys assume (STS AssumeRole) for every call; empty: the keys act themselves."},
+		{Name: "external_id", Type: sdk.TypeString, Default: "", Sensitive: true,
+			Description: "The external id the role's trust policy asks for, by reference: credential(\"...\")."},
+		{Name: "role_session_name", Type: sdk.TypeString, Default: "alphaswarm", Description: "The session name of the assumed role, as CloudTrail shows it."},
 		{Name: "cluster", Type: sdk.TypeString, Required: true, Description: "Name of the ECS cluster services run in; it must exist."},
 		{Name: "subnets", Type: sdk.ListOf(sdk.TypeString), Required: true, Description: "Subnet IDs of the tasks' awsvpc network interfaces."},
 		{Name: "security_groups", Type: sdk.ListOf(sdk.TypeString), Default: []any{}, Description: "Security group IDs of the tasks; empty: the VPC's default group."},
@@ -56,19 +64,20 @@ var schema = sdk.Schema{
 		{Name: "name_prefix", Type: sdk.TypeString, Default: "as",
 			Description: "Prefix of every name the plugin gives (services, task definition families, log groups, secrets): letters, digits and '-', at most 16."},
 		{Name: "endpoints", Type: sdk.MapOf(sdk.TypeString), Default: map[string]any{},
-			Description: "Endpoint URL per service (ecs, logs, secretsmanager, cloudwatch), for VPC endpoints or an emulator; empty: AWS's."},
+			Description: "Endpoint URL per service (ecs, logs, secretsmanager, cloudwatch, sts), for VPC endpoints or an emulator; empty: AWS's."},
 		{Name: "rollout_timeout", Type: sdk.TypeString, Default: "10m", TenantSettable: true,
 			Description: "How long apply waits for the services' rollouts to complete."},
 	},
 }
 
 var (
-	regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
-	prefixRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,15}$`)
-	subnetRE = regexp.MustCompile(`^subnet-[0-9a-z]+$`)
-	sgRE     = regexp.MustCompile(`^sg-[0-9a-z]+$`)
-	roleRE   = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
-	nameRE   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+	regionRE  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	prefixRE  = regexp.MustCompile(`^[a-z][a-z0-9-]{0,15}$`)
+	subnetRE  = regexp.MustCompile(`^subnet-[0-9a-z]+$`)
+	sgRE      = regexp.MustCompile(`^sg-[0-9a-z]+$`)
+	roleRE    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
+	nameRE    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
+	sessionRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 )
 
 // parseConfig decodes and checks a configuration. Configure and
@@ -88,6 +97,15 @@ func parseConfig(raw json.RawMessage, unknown sdk.Unknown) (config, error) {
 	}
 	if known("secret_access_key") && c.SecretAccessKey == "" {
 		return c, sdk.InvalidConfig("secret_access_key", "must not be empty")
+	}
+	if known("role_arn") && c.RoleARN != "" && !roleRE.MatchString(c.RoleARN) {
+		return c, sdk.InvalidConfig("role_arn", "%q is not an IAM role ARN", c.RoleARN)
+	}
+	if known("external_id") && known("role_arn") && c.ExternalID != "" && c.RoleARN == "" {
+		return c, sdk.InvalidConfig("external_id", "an external id needs role_arn")
+	}
+	if known("role_session_name") && !sessionRE.MatchString(c.RoleSessionName) {
+		return c, sdk.InvalidConfig("role_session_name", "%q must be 2 to 64 letters, digits and =,.@-", c.RoleSessionName)
 	}
 	if known("cluster") && !nameRE.MatchString(c.Cluster) {
 		return c, sdk.InvalidConfig("cluster", "%q is not a cluster name (letters, digits, '-' and '_', at most 255)", c.Cluster)

@@ -392,3 +392,29 @@ func TestMetricsNeedContainerInsights(t *testing.T) {
 		t.Errorf("metrics without Container Insights: %v, want Unsupported saying how to turn it on", err)
 	}
 }
+
+// TestAssumeRole: with role_arn the keys assume the role through STS, with
+// the external id, and every call is made as the role; a wrong external
+// id fails Configure with AWS's refusal.
+func TestAssumeRole(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	role := "arn:aws:iam::" + awsemu.AccountID + ":role/alphaswarm-deployer-test"
+	emu.AddRole(role, "ext-4242")
+	c := configured(t, configWith("role_arn", role, "external_id", "ext-4242"))
+	spec := newSpec("roles", "api")
+	state, _, err := apply(ctx, c, spec, nil, nil)
+	defer c.Destroy(context.Background(), &sdk.DestroyRequest{Deployment: spec.Ref(), State: state, RemoveData: true}) //nolint:errcheck
+	if err != nil {
+		t.Fatalf("apply as the role: %v", err)
+	}
+	if n := emu.AssumedCalls(role); n < 3 {
+		t.Errorf("%d calls made as the role, want every call of configure and apply", n)
+	}
+	bad := backendtest.LaunchPackage(pluginPackage)(t)
+	_, err = bad.Configure(ctx, &sdk.ConfigureRequest{Instance: "test", Config: configWith("role_arn", role, "external_id", "wrong")})
+	if err == nil || !strings.Contains(err.Error(), "AccessDenied") || strings.Contains(err.Error(), "ext-4242") {
+		t.Errorf("configure with a wrong external id: %v, want AccessDenied", err)
+	}
+}

@@ -37,6 +37,8 @@ func TestValidateConfigSharesConfiguresChecks(t *testing.T) {
 		{Name: "a bad prefix", Config: configWith("name_prefix", "Has Spaces"), ErrorPath: "name_prefix"},
 		{Name: "an endpoint of an unknown service", Config: configWith("endpoints", map[string]string{"s3": "http://127.0.0.1:1"}), ErrorPath: "endpoints.s3"},
 		{Name: "an endpoint that is no URL", Config: configWith("endpoints", map[string]string{"ecs": "file:///etc/passwd"}), ErrorPath: "endpoints.ecs"},
+		{Name: "an external id without a role", Config: configWith("external_id", "x"), ErrorPath: "external_id"},
+		{Name: "a bad role to assume", Config: configWith("role_arn", "admin"), ErrorPath: "role_arn"},
 		{Name: "an empty secret key", Config: configWith("secret_access_key", ""), ErrorPath: "secret_access_key"},
 		{Name: "a credential is unknown, and not checked", Config: configWith("secret_access_key", ""), Unknown: sdk.Unknown{"secret_access_key"}},
 	})

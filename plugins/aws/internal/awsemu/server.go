@@ -35,7 +35,8 @@ import (
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 )
 
-// The emulated account.
+// The emulated account. STS (awsQuery) issues temporary credentials for
+// the roles AddRole makes assumable.
 const (
 	AccountID = "123456789012"
 	// AccessKeyID and SecretAccessKey are the credentials it accepts.
@@ -71,6 +72,9 @@ type Server struct {
 	calls  map[string]int
 	// missingImages are images whose pull fails.
 	missingImages map[string]bool
+	roles         map[string]string    // assumable role ARN -> external id
+	issued        map[string]tempCreds // access key -> credentials STS issued
+	assumed       map[string]int       // role -> calls made as it
 	ecs           *ecsState
 	logs          *logsState
 	sm            *smState
@@ -94,7 +98,8 @@ func Start(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
-	s := &Server{URL: "http://" + ln.Addr().String(), opts: opts, ln: ln, calls: map[string]int{}, missingImages: map[string]bool{}}
+	s := &Server{URL: "http://" + ln.Addr().String(), opts: opts, ln: ln, calls: map[string]int{}, missingImages: map[string]bool{},
+		roles: map[string]string{}, issued: map[string]tempCreds{}, assumed: map[string]int{}}
 	s.ecs = newECS(s)
 	s.logs = &logsState{groups: map[string]*logGroup{}}
 	s.sm = &smState{secrets: map[string]*secret{}}
@@ -184,6 +189,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 	if err != nil {
 		writeError(w, errorf(400, "SerializationException", "read body: %v", err))
+		return
+	}
+	if isQuery(r) {
+		s.serveQuery(w, r, body)
 		return
 	}
 	if strings.HasPrefix(r.URL.Path, "/service/"+cloudWatchService+"/operation/") {
@@ -284,8 +293,21 @@ func (s *Server) checkSignature(r *http.Request, body []byte, service string) *a
 	if len(scope) != 5 || scope[4] != "aws4_request" {
 		return errorf(400, "IncompleteSignatureException", "malformed Credential")
 	}
+	secret := SecretAccessKey
 	if scope[0] != AccessKeyID {
-		return errorf(400, "UnrecognizedClientException", "The security token included in the request is invalid.")
+		s.mu.Lock()
+		c, ok := s.issued[scope[0]]
+		if ok && c.token == r.Header.Get("X-Amz-Security-Token") && time.Now().Before(c.expires) {
+			s.assumed[c.role]++
+		}
+		s.mu.Unlock()
+		switch {
+		case !ok || c.token != r.Header.Get("X-Amz-Security-Token"):
+			return errorf(400, "UnrecognizedClientException", "The security token included in the request is invalid.")
+		case !time.Now().Before(c.expires):
+			return errorf(400, "ExpiredTokenException", "The security token included in the request is expired")
+		}
+		secret = c.secret
 	}
 	if scope[2] != s.opts.Region || scope[3] != service {
 		return errorf(400, "InvalidSignatureException", "Credential should be scoped to a valid region and service %s/%s", s.opts.Region, service)
@@ -303,7 +325,7 @@ func (s *Server) checkSignature(r *http.Request, body []byte, service string) *a
 	}
 	again.Header.Del("Authorization")
 	sum := sha256.Sum256(body)
-	creds := aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey, SessionToken: r.Header.Get("X-Amz-Security-Token")}
+	creds := aws.Credentials{AccessKeyID: scope[0], SecretAccessKey: secret, SessionToken: r.Header.Get("X-Amz-Security-Token")}
 	if err := v4.NewSigner().SignHTTP(context.Background(), creds, again, hex.EncodeToString(sum[:]), service, s.opts.Region, when); err != nil {
 		return errorf(500, "InternalFailure", "sign: %v", err)
 	}
