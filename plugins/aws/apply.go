@@ -157,6 +157,9 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progressFn s
 			return fail(err)
 		}
 	}
+	if err := b.pruneSecrets(ctx, n, spec); err != nil {
+		return fail(err)
+	}
 	// Services the spec dropped.
 	for _, p := range prior {
 		if spec.Service(p.Name) == nil {
@@ -356,6 +359,9 @@ func shellPath(p string) string {
 // It returns the task definition's ARN, and whether it replaced another
 // revision, which the caller deregisters once the rollout is done.
 func (b *Backend) applyService(ctx context.Context, n namer, svc *core.ServiceSpec, values sdk.SecretValues, arns map[string]string, salt sdk.Salt, progress *sdk.Progress) (string, bool, error) {
+	if err := b.waitDrained(ctx, n.service(svc.Name), svc.Name, progress); err != nil {
+		return "", false, err
+	}
 	current, err := b.describeService(ctx, n.service(svc.Name))
 	if err != nil {
 		return "", false, err
@@ -436,6 +442,25 @@ func (b *Backend) applyServiceTD(ctx context.Context, n namer, svc *core.Service
 		return "", b.awsError("update ECS service for "+svc.Name, err)
 	}
 	return tdArn, nil
+}
+
+// waitDrained waits while a service of the name is DRAINING (a destroy
+// moments ago): ECS refuses to create one of the same name until it is
+// INACTIVE.
+func (b *Backend) waitDrained(ctx context.Context, name, svc string, progress *sdk.Progress) error {
+	reported := false
+	return sdk.Poll(ctx, sdk.PollOptions{Interval: 200 * time.Millisecond, MaxInterval: 5 * time.Second, Timeout: b.cfg.rolloutTimeout},
+		func(ctx context.Context) (bool, error) {
+			cur, err := b.describeAny(ctx, name)
+			if err != nil || cur == nil || aws.ToString(cur.Status) != "DRAINING" {
+				return true, err
+			}
+			if !reported {
+				reported = true
+				progress.Infof(svc, "", "waiting for the ECS service %s of a destroy to finish draining", name)
+			}
+			return false, nil
+		})
 }
 
 // describeService returns the ECS service name when it is active or
@@ -562,4 +587,25 @@ func (b *Backend) deregisterOld(ctx context.Context, family, keep string) error 
 		}
 	}
 	return nil
+}
+
+// pruneSecrets deletes the deployment's secrets that no service refers to
+// any more, once the rollouts no longer need them.
+func (b *Backend) pruneSecrets(ctx context.Context, n namer, spec core.DeploymentSpec) error {
+	used := map[string]bool{}
+	for _, s := range spec.Services {
+		for _, r := range s.SecretEnv {
+			used[n.secret(r.Ref)] = true
+		}
+	}
+	return b.eachSecret(ctx, n, func(name, arn string) error {
+		if used[name] {
+			return nil
+		}
+		_, err := b.clients.sm.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(arn), ForceDeleteWithoutRecovery: aws.Bool(true)})
+		if err != nil && errorCode(err) != "ResourceNotFoundException" {
+			return b.awsError("delete secret "+name, err)
+		}
+		return nil
+	})
 }

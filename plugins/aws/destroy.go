@@ -104,9 +104,20 @@ func familyOf(arn string) string {
 	return arn
 }
 
-// deleteSecrets deletes every secret under the deployment's prefix that
-// its tags say is the deployment's.
+// deleteSecrets deletes every secret of the deployment.
 func (b *Backend) deleteSecrets(ctx context.Context, n namer) error {
+	return b.eachSecret(ctx, n, func(name, arn string) error {
+		_, err := b.clients.sm.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(arn), ForceDeleteWithoutRecovery: aws.Bool(true)})
+		if err != nil && errorCode(err) != "ResourceNotFoundException" {
+			return b.awsError("delete secret "+name, err)
+		}
+		return nil
+	})
+}
+
+// eachSecret calls fn with each secret under the deployment's prefix that
+// its tags say is the deployment's.
+func (b *Backend) eachSecret(ctx context.Context, n namer, fn func(name, arn string) error) error {
 	p := secretsmanager.NewListSecretsPaginator(b.clients.sm, &secretsmanager.ListSecretsInput{
 		Filters: []smtypes.Filter{{Key: smtypes.FilterNameStringTypeName, Values: []string{n.secretPrefix()}}},
 	})
@@ -120,12 +131,10 @@ func (b *Backend) deleteSecrets(ctx context.Context, n namer) error {
 			for _, t := range s.Tags {
 				tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 			}
-			if !n.owns(tags) {
-				continue
-			}
-			_, err := b.clients.sm.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: s.ARN, ForceDeleteWithoutRecovery: aws.Bool(true)})
-			if err != nil && errorCode(err) != "ResourceNotFoundException" {
-				return b.awsError("delete secret "+aws.ToString(s.Name), err)
+			if n.owns(tags) {
+				if err := fn(aws.ToString(s.Name), aws.ToString(s.ARN)); err != nil {
+					return err
+				}
 			}
 		}
 	}

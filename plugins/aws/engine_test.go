@@ -166,6 +166,24 @@ func TestEngineState(t *testing.T) {
 		t.Errorf("a changed secret value did not roll the service")
 	}
 
+	// A secret no service refers to any more is deleted.
+	spec.Services[0].SecretEnv = nil
+	if state, _, err = apply(ctx, c, spec, state, nil); err != nil {
+		t.Fatalf("apply without the secret: %v", err)
+	}
+	for name, s := range emu.Snapshot().Secrets {
+		if owned(s.Tags, spec) {
+			t.Errorf("secret %s is left after no service refers to it", name)
+		}
+	}
+
+	if _, err := c.Destroy(ctx, &sdk.DestroyRequest{Deployment: spec.Ref(), State: state, RemoveData: true}); err != nil {
+		t.Fatalf("destroy: %v", err)
+	}
+	// Applying again at once waits for the services to finish draining.
+	if state, _, err = apply(ctx, c, spec, nil, nil); err != nil {
+		t.Fatalf("apply right after destroy: %v", err)
+	}
 	if _, err := c.Destroy(ctx, &sdk.DestroyRequest{Deployment: spec.Ref(), State: state, RemoveData: true}); err != nil {
 		t.Fatalf("destroy: %v", err)
 	}
