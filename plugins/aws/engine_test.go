@@ -237,6 +237,9 @@ func TestFaults(t *testing.T) {
 		{name: "throttled twice", op: "ecs.RegisterTaskDefinition", kind: awsemu.FaultThrottle, count: 2, wantCalls: 3},
 		{name: "server error once", op: "ecs.CreateService", kind: awsemu.Fault5xx, count: 1, wantCalls: 2},
 		{name: "throttled secrets", op: "secretsmanager.CreateSecret", kind: awsemu.FaultThrottle, count: 1, wantCalls: 2},
+		{name: "slow answers", op: "ecs.DescribeServices", kind: awsemu.FaultSlow, count: 2, wantCalls: 2},
+		{name: "server errors past the retries", op: "ecs.RegisterTaskDefinition", kind: awsemu.Fault5xx, count: 20,
+			wantError: []string{"unavailable", "register task definition of service api", "ServerException"}, wantCalls: 6},
 		{name: "expired credentials", op: "logs.CreateLogGroup", kind: awsemu.FaultExpired, count: 1,
 			wantError: []string{"create log group", "credentials", "expired", "ExpiredTokenException"}},
 		{name: "unknown subnet", config: configWith("subnets", []string{"subnet-missing0"}),
@@ -281,6 +284,9 @@ func TestFaults(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not say %q", err, w)
 				}
+			}
+			if tc.kind == awsemu.Fault5xx && tc.count > 6 && !sdk.IsRetriable(err) {
+				t.Errorf("server errors past the retries: %T %v, want a retriable UnavailableError", err, err)
 			}
 			if err != nil && strings.Contains(err.Error(), "t0ken-value") {
 				t.Errorf("the error shows the secret value: %v", err)
@@ -358,6 +364,13 @@ func TestMissingImageTripsTheCircuitBreaker(t *testing.T) {
 	defer c.Destroy(context.Background(), &sdk.DestroyRequest{Deployment: fresh.Ref(), State: st2, RemoveData: true}) //nolint:errcheck
 	if err == nil || !strings.Contains(err.Error(), "circuit breaker") || !strings.Contains(err.Error(), "CannotPullContainerError") {
 		t.Errorf("apply of a new service with a missing image: %v, want the circuit breaker and CannotPullContainerError", err)
+	}
+	resp, err := c.Status(ctx, &sdk.StatusRequest{Deployment: fresh.Ref(), State: st2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ss := resp.Status.Service("web"); ss == nil || ss.Health == core.HealthReady || !strings.Contains(strings.Join(ss.Reasons, " "), "CannotPullContainerError") {
+		t.Errorf("status of the failed service: %+v, want it not ready, saying CannotPullContainerError", ss)
 	}
 }
 

@@ -146,6 +146,16 @@ func (b *Backend) serviceStatus(ctx context.Context, name string, svc *ecstypes.
 		ss.Health = core.HealthDown
 		ss.Reasons = append(ss.Reasons, fmt.Sprintf("%d of %d tasks ready", ss.Ready, ss.Desired))
 	}
+	if ss.Health != core.HealthReady && aws.ToString(svc.Status) == "ACTIVE" {
+		for _, d := range svc.Deployments {
+			if d.RolloutState == ecstypes.DeploymentRolloutStateFailed {
+				ss.Reasons = append(ss.Reasons, "rollout failed: "+aws.ToString(d.RolloutStateReason))
+			}
+		}
+		if r := b.stoppedReasons(ctx, *svc, aws.ToString(svc.TaskDefinition)); r != "" {
+			ss.Reasons = append(ss.Reasons, strings.TrimPrefix(r, ": "))
+		}
+	}
 	return ss, nil
 }
 
