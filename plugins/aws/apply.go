@@ -213,7 +213,7 @@ func (b *Backend) putSecrets(ctx context.Context, n namer, spec core.DeploymentS
 			for k, v := range n.tags("") {
 				tags = append(tags, smtypes.Tag{Key: aws.String(k), Value: aws.String(v)})
 			}
-			tags = append(tags, smtypes.Tag{Key: aws.String("alphaswarm:secret"), Value: aws.String(r.Ref)})
+			tags = append(tags, smtypes.Tag{Key: aws.String("alphaswarm:secret"), Value: aws.String(tagValue(r.Ref))})
 			out, err := b.clients.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
 				Name: aws.String(name), SecretString: aws.String(value), ClientRequestToken: aws.String(token), Tags: tags,
 				Description: aws.String("alphaswarm secret " + r.Ref + " of " + n.ref.String()),
@@ -235,6 +235,23 @@ func (b *Backend) putSecrets(ctx context.Context, n namer, spec core.DeploymentS
 		}
 	}
 	return arns, nil
+}
+
+// tagValue keeps a tenant's text to what tag values allow (letters,
+// digits, spaces and _.:/=+-@, at most 256): a secret reference may hold
+// anything.
+func tagValue(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune(" _.:/=+-@", r):
+			return r
+		}
+		return '_'
+	}, s)
+	if len(s) > 256 {
+		s = s[:256]
+	}
+	return s
 }
 
 // taskDefinition builds the task definition of svc, and the hash of

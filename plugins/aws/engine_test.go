@@ -77,11 +77,11 @@ func TestEngineState(t *testing.T) {
 	c := configured(t, configWith())
 	spec := newSpec("acme", "api")
 	api := &spec.Services[0]
-	api.SecretEnv = []core.SecretRef{{Env: "DB_PASSWORD", Ref: "db/password"}}
+	api.SecretEnv = []core.SecretRef{{Env: "DB_PASSWORD", Ref: "db/pass word;$(id)"}}
 	api.Resources = core.Resources{CPU: 0.3, MemoryBytes: 700 << 20}
 	api.Health = &core.HealthCheck{Kind: core.HealthCheckHTTP, Path: "/healthz; rm -rf /", Port: "http", Retries: 3}
 	const value = "s3cr3t-value-of-the-engine-test"
-	state, _, err := apply(ctx, c, spec, nil, sdk.SecretValues{"db/password": value})
+	state, _, err := apply(ctx, c, spec, nil, sdk.SecretValues{"db/pass word;$(id)": value})
 	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
@@ -153,13 +153,13 @@ func TestEngineState(t *testing.T) {
 
 	// The same value again: nothing changes. A new value: a new revision.
 	before := svc.TaskDefinition
-	if state, _, err = apply(ctx, c, spec, state, sdk.SecretValues{"db/password": value}); err != nil {
+	if state, _, err = apply(ctx, c, spec, state, sdk.SecretValues{"db/pass word;$(id)": value}); err != nil {
 		t.Fatalf("apply again: %v", err)
 	}
 	if got := serviceOf(t, spec).TaskDefinition; got != before {
 		t.Errorf("applying the same secret again moved the service to %s", got)
 	}
-	if state, _, err = apply(ctx, c, spec, state, sdk.SecretValues{"db/password": value + "-rotated"}); err != nil {
+	if state, _, err = apply(ctx, c, spec, state, sdk.SecretValues{"db/pass word;$(id)": value + "-rotated"}); err != nil {
 		t.Fatalf("apply with a new secret value: %v", err)
 	}
 	if got := serviceOf(t, spec).TaskDefinition; got == before {

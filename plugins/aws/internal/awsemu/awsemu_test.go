@@ -28,7 +28,9 @@ func client(t *testing.T, s *Server, key, secret string) *ecs.Client {
 
 func start(t *testing.T) *Server {
 	t.Helper()
-	s, err := Start(Options{Step: 20 * time.Millisecond, PageSize: 2})
+	// A step long enough that a loaded machine still sees tasks before
+	// they run.
+	s, err := Start(Options{Step: 150 * time.Millisecond, PageSize: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +123,7 @@ func TestServiceLifecycle(t *testing.T) {
 		t.Errorf("just after create: %+v %v, want MISSING", out, err)
 	}
 	seen := map[string]bool{}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(20 * time.Second)
 	for !seen["RUNNING"] || !seen["COMPLETED"] {
 		if time.Now().After(deadline) {
 			t.Fatalf("saw %v", seen)

@@ -73,6 +73,9 @@ func (m *smState) handle(srv *Server, op string, body []byte) (any, *apiError) {
 		s := &secret{arn: fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", srv.opts.Region, AccountID, in.Name, rand.Text()[:6]),
 			name: in.Name, value: *in.SecretString, versions: map[string]string{}, tags: map[string]string{}, description: in.Description}
 		for _, t := range in.Tags {
+			if len(t.Key) > 128 || len(t.Value) > 256 || strings.Trim(t.Key+t.Value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _.:/=+-@") != "" {
+				return nil, errorf(400, "ValidationException", "invalid tag %q", t.Key)
+			}
 			s.tags[t.Key] = t.Value
 		}
 		version := in.ClientRequestToken
