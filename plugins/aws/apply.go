@@ -73,9 +73,9 @@ func (b *Backend) Plan(_ context.Context, req *sdk.PlanRequest) (*sdk.PlanRespon
 			resp.Compatibility = append(resp.Compatibility, sdk.CompatibilityNote{Service: s.Name, Field: "volume", Level: sdk.CompatDropped,
 				Detail: "volumes are not supported on ECS by this version"})
 		}
-		if len(s.Labels) > 0 {
+		if _, dropped := labelTags(s.Labels); len(dropped) > 0 {
 			resp.Compatibility = append(resp.Compatibility, sdk.CompatibilityNote{Service: s.Name, Field: "labels", Level: sdk.CompatDropped,
-				Detail: "labels do not become ECS tags in this version"})
+				Detail: fmt.Sprintf("labels %v do not become ECS tags: reserved prefix (aws:, alphaswarm:), characters or lengths AWS refuses, or past %d labels", dropped, maxLabelTags)})
 		}
 		if len(s.DependsOn) > 0 {
 			resp.Compatibility = append(resp.Compatibility, sdk.CompatibilityNote{Service: s.Name, Field: "depends_on", Level: sdk.CompatApproximated,
@@ -421,8 +421,9 @@ func (b *Backend) applyServiceTD(ctx context.Context, n namer, svc *core.Service
 	if current == nil {
 		progress.Infof(svc.Name, "", "creating ECS service %s with %d tasks", name, svc.Replicas)
 		var tags []ecstypes.Tag
-		for _, k := range slices.Sorted(maps.Keys(n.tags(svc.Name))) {
-			tags = append(tags, ecstypes.Tag{Key: aws.String(k), Value: aws.String(n.tags(svc.Name)[k])})
+		want := serviceTags(n, svc)
+		for _, k := range slices.Sorted(maps.Keys(want)) {
+			tags = append(tags, ecstypes.Tag{Key: aws.String(k), Value: aws.String(want[k])})
 		}
 		assign := ecstypes.AssignPublicIpDisabled
 		if b.cfg.AssignPublicIP {
@@ -445,6 +446,11 @@ func (b *Backend) applyServiceTD(ctx context.Context, n namer, svc *core.Service
 			return "", b.awsError("create ECS service for "+svc.Name, err)
 		}
 		current = &ecstypes.Service{}
+	}
+	if current.ServiceArn != nil {
+		if err := b.retag(ctx, current, serviceTags(n, svc)); err != nil {
+			return "", err
+		}
 	}
 	if tdArn == aws.ToString(current.TaskDefinition) && int(current.DesiredCount) == svc.Replicas {
 		progress.Infof(svc.Name, "", "service %s is up to date", name)
@@ -478,6 +484,47 @@ func (b *Backend) waitDrained(ctx context.Context, name, svc string, progress *s
 			}
 			return false, nil
 		})
+}
+
+// serviceTags are the tags of svc's ECS service: the plugin's and the
+// labels that can be tags.
+func serviceTags(n namer, svc *core.ServiceSpec) map[string]string {
+	tags, _ := labelTags(svc.Labels)
+	maps.Copy(tags, n.tags(svc.Name))
+	return tags
+}
+
+// retag brings the labels among a service's tags to want: it adds and
+// changes with TagResource, and removes the labels no longer asked for
+// with UntagResource. New tasks get them; running tasks keep theirs.
+func (b *Backend) retag(ctx context.Context, svc *ecstypes.Service, want map[string]string) error {
+	have := map[string]string{}
+	for _, t := range svc.Tags {
+		have[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	var add []ecstypes.Tag
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		if v, ok := have[k]; !ok || v != want[k] {
+			add = append(add, ecstypes.Tag{Key: aws.String(k), Value: aws.String(want[k])})
+		}
+	}
+	var remove []string
+	for _, k := range slices.Sorted(maps.Keys(have)) {
+		if _, ok := want[k]; !ok && !isOurs(k) && !strings.HasPrefix(k, "aws:") {
+			remove = append(remove, k)
+		}
+	}
+	if len(remove) > 0 {
+		if _, err := b.clients.ecs.UntagResource(ctx, &ecs.UntagResourceInput{ResourceArn: svc.ServiceArn, TagKeys: remove}); err != nil {
+			return b.awsError("untag ECS service "+aws.ToString(svc.ServiceName), err)
+		}
+	}
+	if len(add) > 0 {
+		if _, err := b.clients.ecs.TagResource(ctx, &ecs.TagResourceInput{ResourceArn: svc.ServiceArn, Tags: add}); err != nil {
+			return b.awsError("tag ECS service "+aws.ToString(svc.ServiceName), err)
+		}
+	}
+	return nil
 }
 
 // describeService returns the ECS service name when it is active or

@@ -80,6 +80,7 @@ func TestEngineState(t *testing.T) {
 	api.SecretEnv = []core.SecretRef{{Env: "DB_PASSWORD", Ref: "db/pass word;$(id)"}}
 	api.Resources = core.Resources{CPU: 0.3, MemoryBytes: 700 << 20}
 	api.Health = &core.HealthCheck{Kind: core.HealthCheckHTTP, Path: "/healthz; rm -rf /", Port: "http", Retries: 3}
+	api.Labels = map[string]string{"team": "payments", "alphaswarm:tenant": "someone-else", "aws:x": "y"}
 	const value = "s3cr3t-value-of-the-engine-test"
 	state, _, err := apply(ctx, c, spec, nil, sdk.SecretValues{"db/pass word;$(id)": value})
 	if err != nil {
@@ -140,6 +141,9 @@ func TestEngineState(t *testing.T) {
 	if tagMap(svc.Tags)["alphaswarm:service"] != "api" || svc.LaunchType != "FARGATE" || svc.PropagateTags != "SERVICE" {
 		t.Errorf("service %s: tags %v, launch type %s, propagate %s", svc.ServiceName, svc.Tags, svc.LaunchType, svc.PropagateTags)
 	}
+	if tags := tagMap(svc.Tags); tags["team"] != "payments" || tags["alphaswarm:tenant"] != spec.Tenant || tags["aws:x"] != "" {
+		t.Errorf("service tags %v: want the label team, and no label overriding or reserved tags", tags)
+	}
 	dc, _ := json.Marshal(svc.DeploymentConfiguration)
 	if !strings.Contains(string(dc), `"maximumPercent":200`) || !strings.Contains(string(dc), `"minimumHealthyPercent":100`) ||
 		!strings.Contains(string(dc), `"rollback":true`) {
@@ -151,8 +155,17 @@ func TestEngineState(t *testing.T) {
 		}
 	}
 
-	// The same value again: nothing changes. A new value: a new revision.
+	// A changed label changes the service's tags, not its tasks.
+	api.Labels = map[string]string{"owner": "ops"}
 	before := svc.TaskDefinition
+	if state, _, err = apply(ctx, c, spec, state, sdk.SecretValues{"db/pass word;$(id)": value}); err != nil {
+		t.Fatalf("apply with new labels: %v", err)
+	}
+	if got := serviceOf(t, spec); tagMap(got.Tags)["owner"] != "ops" || tagMap(got.Tags)["team"] != "" || got.TaskDefinition != before {
+		t.Errorf("after relabelling: tags %v, task definition %s (was %s)", got.Tags, got.TaskDefinition, before)
+	}
+
+	// The same value again: nothing changes. A new value: a new revision.
 	if state, _, err = apply(ctx, c, spec, state, sdk.SecretValues{"db/pass word;$(id)": value}); err != nil {
 		t.Fatalf("apply again: %v", err)
 	}

@@ -3,6 +3,8 @@ package aws
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/alphaswarm/controller/core"
@@ -120,3 +122,33 @@ func (n namer) owns(tags map[string]string) bool {
 func (b *Backend) namer(ref core.DeploymentRef) namer {
 	return namer{prefix: b.cfg.NamePrefix, ref: ref}
 }
+
+// maxLabelTags is how many of a service's labels become tags: ECS allows
+// 50 tags on a resource, and the plugin's own take 5.
+const maxLabelTags = 45
+
+// labelTags returns the labels of a service that can be ECS tags, and
+// those that cannot, by key: keys with the reserved prefixes aws: and
+// alphaswarm: (a tenant must not claim another deployment's objects), keys
+// or values AWS would refuse, and any past maxLabelTags.
+func labelTags(labels map[string]string) (tags map[string]string, dropped []string) {
+	tags = map[string]string{}
+	valid := func(s string) bool {
+		return strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 _.:/=+-@") == ""
+	}
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		v := labels[k]
+		lower := strings.ToLower(k)
+		switch {
+		case strings.HasPrefix(lower, "aws:"), strings.HasPrefix(lower, "alphaswarm:"),
+			k == "" || len(k) > 128 || len(v) > 256 || !valid(k) || !valid(v), len(tags) >= maxLabelTags:
+			dropped = append(dropped, k)
+		default:
+			tags[k] = v
+		}
+	}
+	return tags, dropped
+}
+
+// isOurs reports whether a tag key is one the plugin sets itself.
+func isOurs(key string) bool { return strings.HasPrefix(key, "alphaswarm:") }

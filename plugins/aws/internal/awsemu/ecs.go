@@ -215,6 +215,8 @@ func (e *ecsState) handle(op string, body []byte) (any, *apiError) {
 		return e.listServices(body)
 	case "ListTasks":
 		return e.listTasks(body)
+	case "TagResource", "UntagResource":
+		return e.tagResource(op, body)
 	case "DescribeTasks":
 		return e.describeTasks(body)
 	}
@@ -698,6 +700,43 @@ func (e *ecsState) listServices(body []byte) (any, *apiError) {
 		return nil, aerr
 	}
 	return map[string]any{"serviceArns": nonNil(pg), "nextToken": nilIfEmpty(next)}, nil
+}
+
+// tagResource tags or untags a service (the only resources the plugin
+// tags after creating them).
+func (e *ecsState) tagResource(op string, body []byte) (any, *apiError) {
+	var in struct {
+		ResourceArn string   `json:"resourceArn"`
+		Tags        []Tag    `json:"tags"`
+		TagKeys     []string `json:"tagKeys"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var svc *Service
+	for _, s := range e.services {
+		if s.ServiceArn == in.ResourceArn {
+			svc = s
+		}
+	}
+	if svc == nil {
+		return nil, errorf(400, "InvalidParameterException", "The specified resource is not found: %s", in.ResourceArn)
+	}
+	for _, t := range in.Tags {
+		if strings.HasPrefix(strings.ToLower(t.Key), "aws:") {
+			return nil, errorf(400, "InvalidParameterException", "Tag keys with the aws: prefix are reserved.")
+		}
+	}
+	svc.Tags = slices.DeleteFunc(svc.Tags, func(t Tag) bool {
+		return slices.Contains(in.TagKeys, t.Key) || slices.ContainsFunc(in.Tags, func(n Tag) bool { return n.Key == t.Key })
+	})
+	if op == "TagResource" {
+		svc.Tags = append(svc.Tags, in.Tags...)
+	}
+	if len(svc.Tags) > 50 {
+		return nil, errorf(400, "InvalidParameterException", "A resource can have at most 50 tags.")
+	}
+	return struct{}{}, nil
 }
 
 func (e *ecsState) listTasks(body []byte) (any, *apiError) {
