@@ -112,6 +112,11 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progressFn s
 		return &sdk.ApplyResponse{State: blob}, err
 	}
 
+	if b.cfg.CreateCluster {
+		if err := b.ensureCluster(ctx, progress); err != nil {
+			return fail(err)
+		}
+	}
 	progress.Infof("", "", "ensuring log group %s", n.logGroup())
 	if err := b.ensureLogGroup(ctx, n); err != nil {
 		return fail(err)
@@ -188,6 +193,36 @@ func (b *Backend) ensureLogGroup(ctx context.Context, n namer) error {
 	})
 	if err != nil && errorCode(err) != "ResourceAlreadyExistsException" {
 		return b.awsError("create log group "+n.logGroup(), err)
+	}
+	if b.cfg.LogRetentionDays > 0 {
+		_, err := b.clients.logs.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{
+			LogGroupName: aws.String(n.logGroup()), RetentionInDays: aws.Int32(int32(b.cfg.LogRetentionDays)),
+		})
+		if err != nil {
+			return b.awsError("set the retention of log group "+n.logGroup(), err)
+		}
+	}
+	return nil
+}
+
+// ensureCluster creates the configured cluster when it does not exist
+// (create_cluster), for Fargate, with Container Insights enhanced.
+func (b *Backend) ensureCluster(ctx context.Context, progress *sdk.Progress) error {
+	var invalid *sdk.InvalidConfigError
+	err := b.checkCluster(ctx)
+	if err == nil || !errors.As(err, &invalid) {
+		return err
+	}
+	progress.Infof("", "", "creating ECS cluster %s", b.cfg.Cluster)
+	var tags []ecstypes.Tag
+	tags = append(tags, ecstypes.Tag{Key: aws.String(tagManagedBy), Value: aws.String("alphaswarm")})
+	_, err = b.clients.ecs.CreateCluster(ctx, &ecs.CreateClusterInput{
+		ClusterName: aws.String(b.cfg.Cluster), CapacityProviders: []string{"FARGATE", "FARGATE_SPOT"},
+		Settings: []ecstypes.ClusterSetting{{Name: ecstypes.ClusterSettingNameContainerInsights, Value: aws.String("enhanced")}},
+		Tags:     tags,
+	})
+	if err != nil {
+		return b.awsError("create ECS cluster "+b.cfg.Cluster, err)
 	}
 	return nil
 }

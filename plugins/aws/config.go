@@ -3,6 +3,7 @@ package aws
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -25,6 +26,8 @@ type config struct {
 	ExternalID       string            `json:"external_id"`
 	RoleSessionName  string            `json:"role_session_name"`
 	Cluster          string            `json:"cluster"`
+	CreateCluster    bool              `json:"create_cluster"`
+	LogRetentionDays float64           `json:"log_retention_days"`
 	Subnets          []string          `json:"subnets"`
 	SecurityGroups   []string          `json:"security_groups"`
 	AssignPublicIP   bool              `json:"assign_public_ip"`
@@ -36,6 +39,9 @@ type config struct {
 
 	rolloutTimeout time.Duration
 }
+
+// retentionDays are the retention periods CloudWatch Logs accepts.
+var retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 // endpointServices are the keys the endpoints map accepts.
 var endpointServices = []string{"ecs", "logs", "secretsmanager", "cloudwatch", "sts"}
@@ -55,6 +61,10 @@ var schema = sdk.Schema{
 			Description: "The external id the role's trust policy asks for, by reference: credential(\"...\")."},
 		{Name: "role_session_name", Type: sdk.TypeString, Default: "alphaswarm", Description: "The session name of the assumed role, as CloudTrail shows it."},
 		{Name: "cluster", Type: sdk.TypeString, Required: true, Description: "Name of the ECS cluster services run in; it must exist."},
+		{Name: "create_cluster", Type: sdk.TypeBool, Default: false,
+			Description: "Create the cluster (Fargate capacity providers, Container Insights enhanced) when it does not exist, at the first apply; false: a missing cluster is a configuration error."},
+		{Name: "log_retention_days", Type: sdk.TypeNumber, Default: 30,
+			Description: "How long the deployments' log groups keep lines: one of CloudWatch Logs' retention periods (1, 3, 5, 7, 14, 30, 60, 90, ... 3653); 0 keeps them for ever."},
 		{Name: "subnets", Type: sdk.ListOf(sdk.TypeString), Required: true, Description: "Subnet IDs of the tasks' awsvpc network interfaces."},
 		{Name: "security_groups", Type: sdk.ListOf(sdk.TypeString), Default: []any{}, Description: "Security group IDs of the tasks; empty: the VPC's default group."},
 		{Name: "assign_public_ip", Type: sdk.TypeBool, Default: false, Description: "Give tasks a public IP (needed to pull images from a public subnet without a NAT gateway)."},
@@ -109,6 +119,10 @@ func parseConfig(raw json.RawMessage, unknown sdk.Unknown) (config, error) {
 	}
 	if known("cluster") && !nameRE.MatchString(c.Cluster) {
 		return c, sdk.InvalidConfig("cluster", "%q is not a cluster name (letters, digits, '-' and '_', at most 255)", c.Cluster)
+	}
+	if known("log_retention_days") && c.LogRetentionDays != 0 &&
+		(c.LogRetentionDays != float64(int(c.LogRetentionDays)) || !slices.Contains(retentionDays, int(c.LogRetentionDays))) {
+		return c, sdk.InvalidConfig("log_retention_days", "%v is not a CloudWatch Logs retention period: one of %v, or 0", c.LogRetentionDays, retentionDays)
 	}
 	if len(c.Subnets) == 0 && known("subnets") {
 		return c, sdk.InvalidConfig("subnets", "at least one subnet is needed")
@@ -177,7 +191,10 @@ func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sd
 	b.cfg = c
 	b.clients = newClients(c)
 	if err := b.checkCluster(ctx); err != nil {
-		return nil, err
+		var invalid *sdk.InvalidConfigError
+		if !c.CreateCluster || !errors.As(err, &invalid) {
+			return nil, err
+		}
 	}
 	return &sdk.ConfigureResponse{}, nil
 }

@@ -462,3 +462,22 @@ func TestAssumeRole(t *testing.T) {
 		t.Errorf("configure with a wrong external id: %v, want AccessDenied", err)
 	}
 }
+
+// TestCreateCluster: with create_cluster, Configure accepts a cluster that
+// does not exist, and the first apply creates it.
+func TestCreateCluster(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	name := fmt.Sprintf("created-%d", time.Now().UnixNano())
+	c := configured(t, configWith("cluster", name, "create_cluster", true))
+	spec := newSpec("clusters", "api")
+	state, events, err := apply(ctx, c, spec, nil, nil)
+	defer c.Destroy(context.Background(), &sdk.DestroyRequest{Deployment: spec.Ref(), State: state, RemoveData: true}) //nolint:errcheck
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if !strings.Contains(fmt.Sprint(events), "creating ECS cluster "+name) || emu.Calls("ecs.CreateCluster") == 0 {
+		t.Errorf("apply did not create the cluster: %v", events)
+	}
+}

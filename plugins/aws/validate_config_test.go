@@ -39,6 +39,7 @@ func TestValidateConfigSharesConfiguresChecks(t *testing.T) {
 		{Name: "an endpoint that is no URL", Config: configWith("endpoints", map[string]string{"ecs": "file:///etc/passwd"}), ErrorPath: "endpoints.ecs"},
 		{Name: "an external id without a role", Config: configWith("external_id", "x"), ErrorPath: "external_id"},
 		{Name: "a bad role to assume", Config: configWith("role_arn", "admin"), ErrorPath: "role_arn"},
+		{Name: "a retention CloudWatch does not offer", Config: configWith("log_retention_days", 10), ErrorPath: "log_retention_days"},
 		{Name: "an empty secret key", Config: configWith("secret_access_key", ""), ErrorPath: "secret_access_key"},
 		{Name: "a credential is unknown, and not checked", Config: configWith("secret_access_key", ""), Unknown: sdk.Unknown{"secret_access_key"}},
 	})

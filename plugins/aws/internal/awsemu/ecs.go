@@ -195,6 +195,27 @@ func (e *ecsState) handle(op string, body []byte) (any, *apiError) {
 	switch op {
 	case "DescribeClusters":
 		return e.describeClusters(body)
+	case "CreateCluster":
+		var in struct {
+			ClusterName string              `json:"clusterName"`
+			Settings    []map[string]string `json:"settings"`
+		}
+		if err := decode(body, &in); err != nil {
+			return nil, err
+		}
+		if in.ClusterName == "" {
+			in.ClusterName = "default"
+		}
+		if !e.clusters[in.ClusterName] {
+			e.clusters[in.ClusterName] = true
+			e.insights[in.ClusterName] = "disabled"
+			for _, st := range in.Settings {
+				if st["name"] == "containerInsights" {
+					e.insights[in.ClusterName] = st["value"]
+				}
+			}
+		}
+		return map[string]any{"cluster": map[string]any{"clusterArn": e.arn("cluster", in.ClusterName), "clusterName": in.ClusterName, "status": "ACTIVE"}}, nil
 	case "RegisterTaskDefinition":
 		return e.registerTaskDefinition(body)
 	case "DescribeTaskDefinition":

@@ -8,9 +8,10 @@ import (
 )
 
 type logGroup struct {
-	created time.Time
-	tags    map[string]string
-	streams map[string][]LogEvent
+	created   time.Time
+	retention int
+	tags      map[string]string
+	streams   map[string][]LogEvent
 }
 
 // LogEvent is one line of a log stream.
@@ -103,6 +104,20 @@ func (l *logsState) handle(op string, body []byte) (any, *apiError) {
 			return nil, err
 		}
 		return map[string]any{"events": nonNil(pg), "nextToken": nilIfEmpty(next), "searchedLogStreams": []any{}}, nil
+	case "PutRetentionPolicy":
+		var in struct {
+			LogGroupName    string `json:"logGroupName"`
+			RetentionInDays int    `json:"retentionInDays"`
+		}
+		if err := decode(body, &in); err != nil {
+			return nil, err
+		}
+		g := l.groups[in.LogGroupName]
+		if g == nil {
+			return nil, errorf(400, "ResourceNotFoundException", "The specified log group does not exist.")
+		}
+		g.retention = in.RetentionInDays
+		return nil, nil
 	case "DeleteLogGroup":
 		var in struct {
 			LogGroupName string `json:"logGroupName"`
