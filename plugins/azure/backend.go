@@ -1,0 +1,25 @@
+package azure
+
+import (
+	"github.com/alphaswarm/controller/sdk"
+)
+
+// Backend runs deployments on one Container Apps managed environment. Its
+// fields are set once by Configure; it keeps no state between calls.
+type Backend struct {
+	cfg config
+	cl  *clients
+}
+
+// Interface guards: the capabilities built so far. The others answer
+// Unsupported through the SDK until they are.
+var (
+	_ sdk.Backend            = (*Backend)(nil)
+	_ sdk.Scaler             = (*Backend)(nil)
+	_ sdk.StartStopper       = (*Backend)(nil)
+	_ sdk.Restarter          = (*Backend)(nil)
+	_ sdk.NodeHealthReporter = (*Backend)(nil)
+)
+
+// New returns an unconfigured backend.
+func New() *Backend { return &Backend{} }

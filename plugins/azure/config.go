@@ -1,0 +1,260 @@
+package azure
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/appcontainers/armappcontainers/v3"
+
+	"github.com/alphaswarm/controller/sdk"
+)
+
+// version is set at build time with -ldflags "-X .../plugins/azure.version=...".
+var version = "0.1.0"
+
+// config is the body of a backend "azure" "<name>" block. Every attribute
+// is the operator's: a tenant's topology sets none of them.
+type config struct {
+	SubscriptionID string `json:"subscription_id"`
+	ResourceGroup  string `json:"resource_group"`
+	Location       string `json:"location"`
+	Environment    string `json:"environment"`
+	TenantID       string `json:"tenant_id"`
+	ClientID       string `json:"client_id"`
+	ClientSecret   string `json:"client_secret"`
+	NamePrefix     string `json:"name_prefix"`
+	Endpoint       string `json:"endpoint"`
+	AuthorityHost  string `json:"authority_host"`
+	PollInterval   string `json:"poll_interval"`
+	ApplyTimeout   string `json:"apply_timeout"`
+
+	pollInterval, applyTimeout time.Duration
+}
+
+const (
+	defaultEndpoint  = "https://management.azure.com"
+	defaultAuthority = "https://login.microsoftonline.com/"
+)
+
+var schema = sdk.Schema{
+	Attributes: []sdk.Attribute{
+		{Name: "subscription_id", Type: sdk.TypeString, Required: true, Description: "Azure subscription ID (a GUID) the apps are created in."},
+		{Name: "resource_group", Type: sdk.TypeString, Required: true, Description: "Existing resource group of the managed environment and of every app."},
+		{Name: "location", Type: sdk.TypeString, Required: true, Description: "Azure region of the apps, such as westeurope; the managed environment's."},
+		{Name: "environment", Type: sdk.TypeString, Required: true, Description: "Name of the existing Container Apps managed environment in resource_group."},
+		{Name: "tenant_id", Type: sdk.TypeString, Required: true, Description: "Entra ID tenant of the service principal."},
+		{Name: "client_id", Type: sdk.TypeString, Required: true, Description: "Application (client) ID of the service principal."},
+		{Name: "client_secret", Type: sdk.TypeString, Required: true, Sensitive: true,
+			Description: "Client secret of the service principal, as an operator's credential(\"...\") gives it."},
+		{Name: "name_prefix", Type: sdk.TypeString, Default: "as",
+			Description: "Start of every app name: 1 to 8 lower-case letters and digits, starting with a letter."},
+		{Name: "endpoint", Type: sdk.TypeString, Default: defaultEndpoint,
+			Description: "Azure Resource Manager endpoint (https); another cloud's, or a test double's."},
+		{Name: "authority_host", Type: sdk.TypeString, Default: defaultAuthority,
+			Description: "Entra ID authority host (https) that issues the service principal's tokens."},
+		{Name: "poll_interval", Type: sdk.TypeString, Default: "5s", Description: "Pause between two polls of a long-running operation."},
+		{Name: "apply_timeout", Type: sdk.TypeString, Default: "15m", Description: "How long apply waits for one app to be provisioned."},
+	},
+}
+
+var (
+	reGUID       = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	rePrefix     = regexp.MustCompile(`^[a-z][a-z0-9]{0,7}$`)
+	reGroup      = regexp.MustCompile(`^[-\w._()]{1,90}$`)
+	reLocation   = regexp.MustCompile(`^[a-z0-9]{1,40}$`)
+	reEnvName    = regexp.MustCompile(`^[a-zA-Z0-9][-a-zA-Z0-9]{0,58}[a-zA-Z0-9]$|^[a-zA-Z0-9]$`)
+	reTenantName = regexp.MustCompile(`^[-a-zA-Z0-9.]{1,64}$`)
+)
+
+// unknownSet is the set of attributes whose values are not known yet
+// (credentials the host resolves later): their values are not checked.
+type unknownSet []string
+
+func (u unknownSet) has(path string) bool {
+	for _, p := range u {
+		if p == path {
+			return true
+		}
+	}
+	return false
+}
+
+// parseConfig decodes and checks a configuration, offline: Configure and
+// ValidateConfig both call it, so that validate accepts what Configure
+// accepts. It reaches nothing.
+func parseConfig(raw json.RawMessage, unknown unknownSet) (config, error) {
+	var c config
+	if err := (&sdk.ConfigureRequest{Config: raw}).Decode(&c); err != nil {
+		return c, err
+	}
+	check := func(path string, ok bool, format string, args ...any) error {
+		if ok || unknown.has(path) {
+			return nil
+		}
+		return sdk.InvalidConfig(path, format, args...)
+	}
+	var err error
+	if !unknown.has("poll_interval") {
+		if c.pollInterval, err = time.ParseDuration(c.PollInterval); err != nil || c.pollInterval <= 0 {
+			return c, sdk.InvalidConfig("poll_interval", "%q is not a positive duration such as \"5s\"", c.PollInterval)
+		}
+	}
+	if !unknown.has("apply_timeout") {
+		if c.applyTimeout, err = time.ParseDuration(c.ApplyTimeout); err != nil || c.applyTimeout <= 0 {
+			return c, sdk.InvalidConfig("apply_timeout", "%q is not a positive duration such as \"15m\"", c.ApplyTimeout)
+		}
+	}
+	for _, e := range []error{
+		check("subscription_id", reGUID.MatchString(c.SubscriptionID), "%q is not a subscription ID (a GUID)", c.SubscriptionID),
+		check("resource_group", reGroup.MatchString(c.ResourceGroup) && !strings.HasSuffix(c.ResourceGroup, "."),
+			"%q is not a resource group name (1 to 90 letters, digits, '-', '_', '.', '(' and ')', not ending with '.')", c.ResourceGroup),
+		check("location", reLocation.MatchString(c.Location), "%q is not an Azure region name such as westeurope", c.Location),
+		check("environment", reEnvName.MatchString(c.Environment), "%q is not a managed environment name (letters, digits and '-', at most 60)", c.Environment),
+		check("tenant_id", reGUID.MatchString(c.TenantID) || reTenantName.MatchString(c.TenantID), "%q is not a tenant ID or domain", c.TenantID),
+		check("client_id", reGUID.MatchString(c.ClientID), "%q is not an application (client) ID (a GUID)", c.ClientID),
+		check("client_secret", c.ClientSecret != "", "must not be empty"),
+		check("name_prefix", rePrefix.MatchString(c.NamePrefix), "%q must be 1 to 8 lower-case letters and digits, starting with a letter", c.NamePrefix),
+		checkHTTPS("endpoint", c.Endpoint, unknown),
+		checkHTTPS("authority_host", c.AuthorityHost, unknown),
+	} {
+		if e != nil {
+			return c, e
+		}
+	}
+	return c, nil
+}
+
+// checkHTTPS accepts an https URL without credentials, query or fragment.
+func checkHTTPS(path, raw string, unknown unknownSet) error {
+	if unknown.has(path) {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return sdk.InvalidConfig(path, "%q is not an https URL (such as %s)", raw, map[string]string{"endpoint": defaultEndpoint, "authority_host": defaultAuthority}[path])
+	}
+	return nil
+}
+
+// ValidateConfig checks a configuration offline, with parseConfig.
+func (b *Backend) Info(context.Context) (*sdk.InfoResponse, error) {
+	return &sdk.InfoResponse{
+		Name: "azure", Version: version, ConfigSchema: schema,
+		Description: "Runs deployments as Azure Container Apps in an existing managed environment.",
+	}, nil
+}
+
+// Configure builds the credential and the clients, then reads the managed
+// environment, so that wrong credentials, a wrong subscription or a
+// missing environment fail here, naming the attribute.
+func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
+	c, err := parseConfig(req.Config, nil)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := newClients(c)
+	if err != nil {
+		return nil, err
+	}
+	env, err := cl.envs.Get(ctx, c.ResourceGroup, c.Environment, nil)
+	if err != nil {
+		var re *azcore.ResponseError
+		var authErr *azidentity.AuthenticationFailedError
+		switch {
+		case errors.As(err, &authErr):
+			return nil, sdk.InvalidConfig("client_secret", "the service principal %s of tenant %s could not sign in: %s", c.ClientID, c.TenantID, authFailure(authErr))
+		case errors.As(err, &re) && re.StatusCode == http.StatusNotFound:
+			return nil, sdk.InvalidConfig("environment", "managed environment %q not found in resource group %q of subscription %s", c.Environment, c.ResourceGroup, c.SubscriptionID)
+		case errors.As(err, &re) && (re.StatusCode == http.StatusForbidden || re.StatusCode == http.StatusUnauthorized):
+			return nil, sdk.InvalidConfig("client_id", "the service principal may not read managed environment %q: %s (it needs the Contributor role, or Container Apps Contributor, on resource group %q)",
+				c.Environment, azureMessage(err), c.ResourceGroup)
+		}
+		return nil, armError("read managed environment "+c.Environment, err)
+	}
+	if env.ID == nil {
+		return nil, fmt.Errorf("read managed environment %s: the answer has no ID", c.Environment)
+	}
+	cl.envID = *env.ID
+	b.cfg, b.cl = c, cl
+	return &sdk.ConfigureResponse{}, nil
+}
+
+// clients are the Azure SDK clients of one configured backend.
+type clients struct {
+	apps     *armappcontainers.ContainerAppsClient
+	replicas *armappcontainers.ContainerAppsRevisionReplicasClient
+	revs     *armappcontainers.ContainerAppsRevisionsClient
+	envs     *armappcontainers.ManagedEnvironmentsClient
+	envID    string
+}
+
+// newClients builds the service principal's credential and the clients,
+// both against the configured endpoints; it sends nothing yet.
+func newClients(c config) (*clients, error) {
+	cloudCfg := cloud.AzurePublic
+	custom := c.Endpoint != defaultEndpoint || c.AuthorityHost != defaultAuthority
+	if custom {
+		cloudCfg = cloud.Configuration{
+			ActiveDirectoryAuthorityHost: c.AuthorityHost,
+			Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
+				cloud.ResourceManager: {Endpoint: c.Endpoint, Audience: c.Endpoint},
+			},
+		}
+	}
+	client := policy.ClientOptions{Cloud: cloudCfg, Telemetry: policy.TelemetryOptions{ApplicationID: "alphaswarm/" + version}}
+	cred, err := azidentity.NewClientSecretCredential(c.TenantID, c.ClientID, c.ClientSecret, &azidentity.ClientSecretCredentialOptions{
+		ClientOptions: client,
+		// A custom authority (a sovereign cloud, Azure Stack, a test
+		// double) is not in Entra ID's list of known hosts.
+		DisableInstanceDiscovery: custom,
+	})
+	if err != nil {
+		return nil, sdk.InvalidConfig("tenant_id", "%v", err)
+	}
+	opts := &arm.ClientOptions{ClientOptions: client}
+	factory, err := armappcontainers.NewClientFactory(c.SubscriptionID, cred, opts)
+	if err != nil {
+		return nil, sdk.InvalidConfig("endpoint", "%v", err)
+	}
+	return &clients{
+		apps:     factory.NewContainerAppsClient(),
+		replicas: factory.NewContainerAppsRevisionReplicasClient(),
+		revs:     factory.NewContainerAppsRevisionsClient(),
+		envs:     factory.NewManagedEnvironmentsClient(),
+	}, nil
+}
+
+// authFailure is what Entra ID said of a failed sign-in, without the
+// request (which carries nothing secret, but is long).
+func authFailure(err *azidentity.AuthenticationFailedError) string {
+	if err.RawResponse == nil {
+		return err.Error()
+	}
+	var body struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if json.NewDecoder(err.RawResponse.Body).Decode(&body) == nil && body.Error != "" {
+		return body.Error + ": " + firstLine(body.Description)
+	}
+	return err.RawResponse.Status
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
