@@ -6,14 +6,15 @@ VERSION ?= 0.1.0-dev
 export CGO_ENABLED := 0
 
 # Workspace modules, and the released ones (built alone with GOWORK=off).
-MODULES  := core sdk host examples plugins/compose plugins/kubernetes tools
-RELEASED := core sdk host examples plugins/compose plugins/kubernetes
+MODULES  := core sdk host examples plugins/compose plugins/kubernetes plugins/azure tools
+RELEASED := core sdk host examples plugins/compose plugins/kubernetes plugins/azure
 
 # Plugin binaries: bin/plugins/swarm-backend-<name> from its package.
 PLUGIN_memory  := ./examples/backend-memory/cmd/swarm-backend-memory
 PLUGIN_compose := ./plugins/compose/cmd/swarm-backend-compose
 PLUGIN_kubernetes := ./plugins/kubernetes/cmd/swarm-backend-kubernetes
-PLUGINS        := memory compose kubernetes
+PLUGIN_azure := ./plugins/azure/cmd/swarm-backend-azure
+PLUGINS        := memory compose kubernetes azure
 
 # Tools cached outside the repository, keyed by version.
 TOOLS_DIR            ?= $(HOME)/.cache/alphaswarm/tools

@@ -38,6 +38,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	fake.AddEnvironment(subscription, group, envName, location)
+	// In-process backends of this test binary trust the fake as launched
+	// plugins do: through SSL_CERT_FILE, read once, before any TLS.
+	os.Setenv("SSL_CERT_FILE", fake.CAFile())
 	code := m.Run()
 	fake.Close()
 	os.Exit(code)
@@ -49,7 +52,7 @@ func config(t *testing.T, changes map[string]any) json.RawMessage {
 	c := map[string]any{
 		"subscription_id": subscription, "resource_group": group, "location": location, "environment": envName,
 		"tenant_id": tenantID, "client_id": clientID, "client_secret": clientSecret,
-		"endpoint": fake.URL(), "authority_host": fake.URL() + "/", "poll_interval": "50ms", "apply_timeout": "30s",
+		"endpoint": fake.URL(), "authority_host": fake.URL() + "/", "poll_interval": "50ms", "apply_timeout": "30s", "name_prefix": "as",
 	}
 	for k, v := range changes {
 		if v == nil {
