@@ -115,11 +115,11 @@ func TestAppContents(t *testing.T) {
 			"deployment": *a.Model.Tags["alphaswarm-deployment"], "service": *a.Model.Tags["alphaswarm-service"]},
 		"mode":     string(*props.Configuration.ActiveRevisionsMode),
 		"external": *props.Configuration.Ingress.External, "target": *props.Configuration.Ingress.TargetPort,
-		"extra":    *props.Configuration.Ingress.AdditionalPortMappings[0].TargetPort,
-		"cpu":      *c.Resources.CPU, "memory": *c.Resources.Memory,
-		"probe":    *c.Probes[0].HTTPGet.Path, "period": *c.Probes[0].PeriodSeconds, "probeType": string(*c.Probes[0].Type),
-		"scale":    [2]int32{*props.Template.Scale.MinReplicas, *props.Template.Scale.MaxReplicas},
-		"command":  *c.Command[0], "args": *c.Args[0], "image": *c.Image,
+		"extra": *props.Configuration.Ingress.AdditionalPortMappings[0].TargetPort,
+		"cpu":   *c.Resources.CPU, "memory": *c.Resources.Memory,
+		"probe": *c.Probes[0].HTTPGet.Path, "period": *c.Probes[0].PeriodSeconds, "probeType": string(*c.Probes[0].Type),
+		"scale":   [2]int32{*props.Template.Scale.MinReplicas, *props.Template.Scale.MaxReplicas},
+		"command": *c.Command[0], "args": *c.Args[0], "image": *c.Image,
 	}
 	want := map[string]any{
 		"tags":     map[string]string{"tenant": "acme", "environment": "prod", "deployment": "contents", "service": "web"},

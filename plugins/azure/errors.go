@@ -73,6 +73,8 @@ func azureMessage(err error) string {
 		}
 	}
 	switch {
+	case code != "" && msg != "" && re.StatusCode < 300: // a failed long-running operation
+		return code + ": " + msg
 	case code != "" && msg != "":
 		return fmt.Sprintf("%s (HTTP %d): %s", code, re.StatusCode, msg)
 	case code != "":
