@@ -21,6 +21,14 @@
 // naming the backend and the operation, before any call reaches the plugin.
 // Do not implement an interface only to return Unsupported from it.
 //
+// Implement ConfigValidator too, so that swarmctl validate and the host's
+// start can check a configuration (and Validate a deployment against it)
+// offline, on a process that is never configured: decode and check the
+// configuration in one function that Configure and ValidateConfig both
+// call (DecodeConfig, and Unknown for credentials not resolved yet).
+// Without it a configuration is checked against the schema only until
+// plan configures the plugin, and the host says so.
+//
 // # Rules every backend follows
 //
 //   - Stateless: keep nothing between calls. Apply returns an opaque state

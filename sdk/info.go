@@ -1,9 +1,7 @@
 package sdk
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/alphaswarm/controller/sdk/internal/wire"
@@ -42,22 +40,7 @@ type ConfigureRequest struct {
 // Decode unmarshals the configuration into v, a pointer to a struct with json
 // tags. A field the struct does not have, or a value of the wrong type, is
 // reported as an InvalidConfigError naming the attribute.
-func (r *ConfigureRequest) Decode(v any) error {
-	raw := r.Config
-	if len(raw) == 0 {
-		raw = json.RawMessage("{}")
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return InvalidConfig(te.Field, "want %s, got %s", te.Type, te.Value)
-		}
-		return InvalidConfig("", "decode config: %v", err)
-	}
-	return nil
-}
+func (r *ConfigureRequest) Decode(v any) error { return DecodeConfig(r.Config, v) }
 
 // ConfigureResponse is empty; it exists so fields can be added later.
 type ConfigureResponse struct{}

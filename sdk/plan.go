@@ -1,6 +1,10 @@
 package sdk
 
-import "github.com/alphaswarm/controller/core"
+import (
+	"encoding/json"
+
+	"github.com/alphaswarm/controller/core"
+)
 
 // Severity grades a Diagnostic.
 type Severity string
@@ -24,6 +28,13 @@ type Diagnostic struct {
 // ValidateRequest asks whether the backend can run a deployment.
 type ValidateRequest struct {
 	Deployment core.DeploymentSpec
+	// Instance and Config, when Config is not nil, are the instance and the
+	// configuration (as Configure would receive them) to check against, on
+	// a process that was never configured: swarmctl validate checks offline
+	// this way. Only a backend that implements ConfigValidator receives
+	// them; nil Config means the process's own configuration.
+	Instance string
+	Config   json.RawMessage
 }
 
 // ValidateResponse lists what is wrong, or nothing.

@@ -75,6 +75,7 @@ func (s *server) GetInfo(ctx context.Context, _ *pb.GetInfo_Request) (*pb.GetInf
 	return &pb.GetInfo_Response{
 		Name: s.info.Name, Version: s.info.Version, Description: s.info.Description,
 		ConfigSchema: schema, Capabilities: caps, ProtocolVersion: ProtocolVersion,
+		OfflineValidation: s.offline(),
 	}, nil
 }
 
@@ -96,7 +97,18 @@ func (s *server) Validate(ctx context.Context, req *pb.Validate_Request) (*pb.Va
 			diags = append(diags, Diagnostic{Severity: SeverityError, Summary: fe.Message, Path: fe.Path})
 		}
 	}
-	resp, err := s.impl.Validate(ctx, &ValidateRequest{Deployment: spec})
+	vreq := &ValidateRequest{Deployment: spec}
+	if len(req.GetConfigJson()) > 0 {
+		if !s.offline() {
+			return nil, s.unsupported("validate without configure")
+		}
+		cfg, err := s.info.ConfigSchema.Normalize(req.GetConfigJson())
+		if err != nil {
+			return nil, errorToStatus(err)
+		}
+		vreq.Instance, vreq.Config = req.GetInstance(), cfg
+	}
+	resp, err := s.impl.Validate(ctx, vreq)
 	if err != nil {
 		return nil, errorToStatus(err)
 	}

@@ -69,16 +69,9 @@ func (b *Backend) Info(context.Context) (*sdk.InfoResponse, error) {
 }
 
 func (b *Backend) Configure(_ context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
-	var c config
-	if err := req.Decode(&c); err != nil {
+	c, err := parseConfig(req.Config, nil)
+	if err != nil {
 		return nil, err
-	}
-	var err error
-	if c.latency, err = time.ParseDuration(c.Latency); err != nil {
-		return nil, sdk.InvalidConfig("latency", "%q is not a duration such as \"50ms\"", c.Latency)
-	}
-	if c.logInterval, err = time.ParseDuration(c.LogInterval); err != nil || c.logInterval <= 0 {
-		return nil, sdk.InvalidConfig("log_interval", "%q is not a positive duration such as \"1s\"", c.LogInterval)
 	}
 	b.cfg = c
 	return &sdk.ConfigureResponse{}, nil

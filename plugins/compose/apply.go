@@ -117,13 +117,22 @@ func (b *Backend) convergeService(ctx context.Context, p project, svc *core.Serv
 			outdated = append(outdated, r)
 		}
 	}
+	live := current[:0]
 	for _, r := range current {
 		if r.state != "running" && r.state != "restarting" {
-			if err := b.startExisting(ctx, svc, r, report); err != nil {
+			// A container an interrupted apply left half-created may be
+			// rolled back by the engine after it was listed: count it as
+			// absent, and a new replica takes its place below.
+			if err := b.startExisting(ctx, svc, r, report); isNotFound(err) {
+				report.Infof(svc.Name, r.short(), "%s went away before it could start; replacing it", r.name)
+				continue
+			} else if err != nil {
 				return err
 			}
 		}
+		live = append(live, r)
 	}
+	current = live
 	next := nextNumber(rs)
 	for _, old := range outdated {
 		if len(current) < svc.Replicas {

@@ -2,7 +2,9 @@ package compose
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"time"
 
@@ -62,24 +64,45 @@ var schema = sdk.Schema{
 	}},
 }
 
-func (c *config) check() error {
+// parseConfig decodes and checks a configuration, offline: Configure and
+// ValidateConfig both call it. It skips the values that are unknown.
+func parseConfig(raw json.RawMessage, unknown sdk.Unknown) (config, error) {
+	var c config
+	if err := sdk.DecodeConfig(raw, &c); err != nil {
+		return c, err
+	}
+	return c, c.check(unknown)
+}
+
+func (c *config) check(unknown sdk.Unknown) error {
 	var err error
-	if c.readyTimeout, err = time.ParseDuration(c.ReadyTimeout); err != nil || c.readyTimeout <= 0 {
+	known := func(path string) bool { return !unknown.Has(path) }
+	if c.readyTimeout, err = time.ParseDuration(c.ReadyTimeout); known("ready_timeout") && (err != nil || c.readyTimeout <= 0) {
 		return sdk.InvalidConfig("ready_timeout", "%q is not a positive duration such as \"2m\"", c.ReadyTimeout)
 	}
-	if c.stopTimeout, err = time.ParseDuration(c.StopTimeout); err != nil || c.stopTimeout < 0 {
+	if c.stopTimeout, err = time.ParseDuration(c.StopTimeout); known("stop_timeout") && (err != nil || c.stopTimeout < 0) {
 		return sdk.InvalidConfig("stop_timeout", "%q is not a duration such as \"10s\"", c.StopTimeout)
 	}
 	switch c.PullPolicy {
 	case "missing", "never", "always":
 	default:
-		return sdk.InvalidConfig("pull_policy", "%q must be missing, never or always", c.PullPolicy)
+		if known("pull_policy") {
+			return sdk.InvalidConfig("pull_policy", "%q must be missing, never or always", c.PullPolicy)
+		}
 	}
-	if err := container.ValidateRestartPolicy(container.RestartPolicy{Name: container.RestartPolicyMode(c.RestartPolicy)}); err != nil {
+	if err := container.ValidateRestartPolicy(container.RestartPolicy{Name: container.RestartPolicyMode(c.RestartPolicy)}); err != nil && known("restart_policy") {
 		return sdk.InvalidConfig("restart_policy", "%q must be no, always, on-failure or unless-stopped", c.RestartPolicy)
 	}
-	if !dnsLabel.MatchString(c.ProjectPrefix) {
+	if !dnsLabel.MatchString(c.ProjectPrefix) && known("project_prefix") {
 		return sdk.InvalidConfig("project_prefix", "%q must be lower-case letters, digits and '-'", c.ProjectPrefix)
+	}
+	if c.Host != "" && known("host") {
+		if _, err := client.ParseHostURL(c.Host); err != nil {
+			return sdk.InvalidConfig("host", "%q is not an engine address such as unix:///var/run/docker.sock or tcp://10.0.0.5:2376: %v", c.Host, err)
+		}
+	}
+	if c.PublishAddress != "" && known("publish_address") && net.ParseIP(c.PublishAddress) == nil {
+		return sdk.InvalidConfig("publish_address", "%q is not an IP address", c.PublishAddress)
 	}
 	return nil
 }
@@ -121,12 +144,16 @@ func (b *Backend) Info(context.Context) (*sdk.InfoResponse, error) {
 	}, nil
 }
 
+// ValidateConfig checks a configuration offline, with parseConfig: it
+// reaches no engine and reads no file.
+func (b *Backend) ValidateConfig(_ context.Context, req *sdk.ValidateConfigRequest) (*sdk.ValidateConfigResponse, error) {
+	_, err := parseConfig(req.Config, req.Unknown)
+	return &sdk.ValidateConfigResponse{}, err
+}
+
 func (b *Backend) Configure(_ context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
-	var c config
-	if err := req.Decode(&c); err != nil {
-		return nil, err
-	}
-	if err := c.check(); err != nil {
+	c, err := parseConfig(req.Config, nil)
+	if err != nil {
 		return nil, err
 	}
 	cli, err := c.newClient()

@@ -19,8 +19,18 @@ import (
 	"github.com/alphaswarm/controller/sdk"
 )
 
-// Validate reports what a Kubernetes cluster cannot run as written.
+// Validate reports what a Kubernetes cluster cannot run as written. It
+// reaches no cluster: with req.Config (swarmctl validate, offline) it
+// checks against that configuration instead of the process's.
 func (b *Backend) Validate(_ context.Context, req *sdk.ValidateRequest) (*sdk.ValidateResponse, error) {
+	cfg := b.cfg
+	if req.Config != nil {
+		c, err := parseConfig(req.Config, nil)
+		if err != nil {
+			return nil, err
+		}
+		cfg = c
+	}
 	var diags []sdk.Diagnostic
 	for _, s := range req.Deployment.Services {
 		if len(s.Ports) > 0 && (s.Name[0] < 'a' || s.Name[0] > 'z') {
@@ -28,7 +38,7 @@ func (b *Backend) Validate(_ context.Context, req *sdk.ValidateRequest) (*sdk.Va
 				Summary: fmt.Sprintf("service %q has ports, and a Kubernetes Service name must start with a letter", s.Name)})
 		}
 	}
-	t := b.target(req.Deployment.Ref(), nil)
+	t := cfg.target(req.Deployment.Ref(), nil)
 	if t.shared && !isDNSLabel(t.namespace) {
 		diags = append(diags, sdk.Diagnostic{Severity: sdk.SeverityError, Path: "",
 			Summary: fmt.Sprintf("the backend's namespace template gives %q for this deployment, which is not a valid namespace name", t.namespace)})

@@ -2,6 +2,7 @@ package kubernetes
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -32,6 +33,7 @@ type config struct {
 	RolloutTimeout string  `json:"rollout_timeout"`
 
 	rolloutTimeout time.Duration
+	kubeconfig     *clientcmdapi.Config // KubeconfigData, parsed and checked by check
 }
 
 var schema = sdk.Schema{
@@ -52,15 +54,28 @@ var schema = sdk.Schema{
 	},
 }
 
-func (c *config) check() error {
+// parseConfig decodes and checks a configuration, offline: Configure and
+// ValidateConfig both call it. It reads no file, no environment and no
+// cluster, and skips the values that are unknown; a kubeconfig given as
+// content is parsed and checked here, once.
+func parseConfig(raw json.RawMessage, unknown sdk.Unknown) (config, error) {
+	var c config
+	if err := sdk.DecodeConfig(raw, &c); err != nil {
+		return c, err
+	}
+	return c, c.check(unknown)
+}
+
+func (c *config) check(unknown sdk.Unknown) error {
 	var err error
-	if c.rolloutTimeout, err = time.ParseDuration(c.RolloutTimeout); err != nil || c.rolloutTimeout <= 0 {
+	known := func(path string) bool { return !unknown.Has(path) }
+	if c.rolloutTimeout, err = time.ParseDuration(c.RolloutTimeout); known("rollout_timeout") && (err != nil || c.rolloutTimeout <= 0) {
 		return sdk.InvalidConfig("rollout_timeout", "%q is not a positive duration such as \"5m\"", c.RolloutTimeout)
 	}
-	if sample := namespaceFor(c.Namespace, core.DeploymentRef{Tenant: "t", Environment: "e", Name: "d"}); c.Namespace != "" && !isDNSLabel(sample) {
+	if sample := namespaceFor(c.Namespace, core.DeploymentRef{Tenant: "t", Environment: "e", Name: "d"}); c.Namespace != "" && known("namespace") && !isDNSLabel(sample) {
 		return sdk.InvalidConfig("namespace", "%q is not a valid namespace name or template (lower-case letters, digits, '-' and the placeholders {tenant}, {environment}, {deployment}; at most 63)", c.Namespace)
 	}
-	if c.FieldManager == "" || len(c.FieldManager) > 128 {
+	if (c.FieldManager == "" || len(c.FieldManager) > 128) && known("field_manager") {
 		return sdk.InvalidConfig("field_manager", "must be 1..128 characters")
 	}
 	if c.QPS <= 0 || c.Burst < 1 {
@@ -71,6 +86,19 @@ func (c *config) check() error {
 	}
 	if c.Kubeconfig != "" && c.KubeconfigData != "" {
 		return sdk.InvalidConfig("kubeconfig_data", "kubeconfig_data excludes kubeconfig: give the content or a path, not both")
+	}
+	if c.KubeconfigData != "" && known("kubeconfig_data") {
+		kc, err := clientcmd.Load([]byte(c.KubeconfigData))
+		if err != nil {
+			return sdk.InvalidConfig("kubeconfig_data", "not a kubeconfig: %v", err)
+		}
+		if err := selfContained(kc); err != nil {
+			return sdk.InvalidConfig("kubeconfig_data", "%v", err)
+		}
+		if c.Context != "" && known("context") && kc.Contexts[c.Context] == nil {
+			return sdk.InvalidConfig("context", "context %q does not exist in kubeconfig_data", c.Context)
+		}
+		c.kubeconfig = kc
 	}
 	return nil
 }
@@ -107,15 +135,8 @@ func (c *config) restConfig() (*rest.Config, error) {
 		return rc, nil
 	}
 	var loader clientcmd.ClientConfig
-	if c.KubeconfigData != "" {
-		kc, err := clientcmd.Load([]byte(c.KubeconfigData))
-		if err != nil {
-			return nil, sdk.InvalidConfig("kubeconfig_data", "not a kubeconfig: %v", err)
-		}
-		if err := selfContained(kc); err != nil {
-			return nil, sdk.InvalidConfig("kubeconfig_data", "%v", err)
-		}
-		loader = clientcmd.NewNonInteractiveClientConfig(*kc, c.Context, &clientcmd.ConfigOverrides{CurrentContext: c.Context}, nil)
+	if c.kubeconfig != nil {
+		loader = clientcmd.NewNonInteractiveClientConfig(*c.kubeconfig, c.Context, &clientcmd.ConfigOverrides{CurrentContext: c.Context}, nil)
 	} else {
 		rules := clientcmd.NewDefaultClientConfigLoadingRules()
 		if c.Kubeconfig != "" {
@@ -141,14 +162,18 @@ func (b *Backend) Info(context.Context) (*sdk.InfoResponse, error) {
 	}, nil
 }
 
+// ValidateConfig checks a configuration offline, with parseConfig: it
+// reaches no cluster and reads no kubeconfig file.
+func (b *Backend) ValidateConfig(_ context.Context, req *sdk.ValidateConfigRequest) (*sdk.ValidateConfigResponse, error) {
+	_, err := parseConfig(req.Config, req.Unknown)
+	return &sdk.ValidateConfigResponse{}, err
+}
+
 // Configure loads the credentials and checks that the API server answers,
 // so a wrong address or context fails here, naming the server.
 func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
-	var c config
-	if err := req.Decode(&c); err != nil {
-		return nil, err
-	}
-	if err := c.check(); err != nil {
+	c, err := parseConfig(req.Config, nil)
+	if err != nil {
 		return nil, err
 	}
 	rc, err := c.restConfig()

@@ -53,10 +53,16 @@ type target struct {
 // a-b, environment c). A deployment whose state predates that naming keeps
 // its namespace and names.
 func (b *Backend) target(ref core.DeploymentRef, st *state) target {
+	return b.cfg.target(ref, st)
+}
+
+// target is Backend.target for configuration c, which Validate may be
+// handed instead of the process's own.
+func (c *config) target(ref core.DeploymentRef, st *state) target {
 	t := target{ref: ref, hashed: st == nil || st.Naming >= namingHashed}
 	switch {
-	case b.cfg.Namespace != "":
-		t.namespace, t.shared = namespaceFor(b.cfg.Namespace, ref), true
+	case c.Namespace != "":
+		t.namespace, t.shared = namespaceFor(c.Namespace, ref), true
 	case t.hashed:
 		t.namespace = shortenTo(ref.Tenant+"-"+ref.Environment+"-"+ref.Name, 63-9) + "-" + t.hash()
 	default:

@@ -110,6 +110,7 @@ func TestKitCatchesBrokenBackends(t *testing.T) {
 		{"ApplyHonoursCancellation", "ignore-cancel", "the plugin's apply did not end within 5s of its cancellation"},
 		{"ApplyHonoursCancellation", "swallow-cancel", "after its cancellation without a cancellation error (failed: false)"},
 		{"ConcurrentDeployments", "global-names", "the other deployment is still ready after one was destroyed: still not so"},
+		{"ValidatesOffline", "validate-needs-configure", "validate Harness.Config on a process never configured"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.check+"/"+tc.broken, func(t *testing.T) {

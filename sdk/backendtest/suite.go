@@ -32,6 +32,7 @@ func Run(t *testing.T, h Harness) {
 		{"Info", s.testInfo},
 		{"InvalidConfig", s.testInvalidConfig},
 		{"Validate", s.testValidate},
+		{"ValidatesOffline", s.testValidatesOffline},
 		{"ApplyIsIdempotent", s.testApplyIdempotent},
 		{"UpdateReplacesOnlyChangedService", s.testUpdate},
 		{"ApplyHonoursCancellation", s.testApplyCancel},

@@ -120,9 +120,20 @@ func (c *Client) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sdk
 	return &sdk.ConfigureResponse{}, nil
 }
 
-// Validate asks the backend what it cannot run in a deployment.
+// Validate asks the backend what it cannot run in a deployment. With
+// req.Config set it asks a process that was never configured (see
+// ValidateConfig); a plugin without Info().OfflineValidation refuses that
+// with an sdk.UnsupportedError, without a round trip.
 func (c *Client) Validate(ctx context.Context, req *sdk.ValidateRequest) (*sdk.ValidateResponse, error) {
-	resp, err := c.rpc.Validate(ctx, &pb.Validate_Request{Deployment: wire.SpecToPB(&req.Deployment)})
+	preq := &pb.Validate_Request{Deployment: wire.SpecToPB(&req.Deployment)}
+	if req.Config != nil {
+		if !c.info.OfflineValidation {
+			return nil, &sdk.UnsupportedError{Backend: c.info.Name, Op: "validate without configure",
+				Reason: "the plugin does not check deployments offline; plan checks them once it is configured"}
+		}
+		preq.Instance, preq.ConfigJson = req.Instance, req.Config
+	}
+	resp, err := c.rpc.Validate(ctx, preq)
 	if err != nil {
 		return nil, c.fail("validate", err)
 	}

@@ -13,6 +13,13 @@
 // plugin did not declare fails with an sdk.UnsupportedError without a round
 // trip, and errors keep their sdk types across the wire (errors.As).
 //
+// Offline checks: ValidateConfig, and Validate with ValidateRequest.Config,
+// check a configuration and deployments on a process that was never
+// configured (launch it with no environment), as swarmctl validate does.
+// Info.OfflineValidation says whether the plugin does its own checks there;
+// a plugin that does not (built before them) is not asked, and
+// ValidateConfig answers a warning that its checks were skipped.
+//
 // ServeInProcess serves an sdk.Backend inside the calling process over a
 // real gRPC connection, with the same checks as a launched plugin, for tests.
 //

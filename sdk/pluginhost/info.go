@@ -19,6 +19,11 @@ type Info struct {
 	Protocol     int              `json:"protocol"`
 	Capabilities sdk.Capabilities `json:"capabilities"`
 	ConfigSchema sdk.Schema       `json:"config_schema"`
+	// OfflineValidation says the plugin checks its configuration and
+	// deployments without being configured (ValidateConfig, Validate with
+	// a configuration). False for a plugin built before protocol 1 had it,
+	// or whose backend does not implement sdk.ConfigValidator.
+	OfflineValidation bool `json:"offline_validation"`
 }
 
 func (c *Client) loadInfo(ctx context.Context, negotiated int) error {
@@ -43,6 +48,7 @@ func (c *Client) loadInfo(ctx context.Context, negotiated int) error {
 	c.info = Info{
 		Name: resp.GetName(), Version: resp.GetVersion(), Description: resp.GetDescription(),
 		Protocol: negotiated, Capabilities: caps, ConfigSchema: schema,
+		OfflineValidation: resp.GetOfflineValidation(),
 	}
 	return nil
 }

@@ -27,9 +27,11 @@ type Backend struct {
 	fired  []int
 }
 
-// The wrapper declares every capability the memory backend does.
+// The wrapper declares every capability the memory backend does, and
+// checks its configuration offline as it does.
 var _ interface {
 	sdk.Backend
+	sdk.ConfigValidator
 	sdk.Restarter
 	sdk.StartStopper
 	sdk.Scaler
@@ -73,34 +75,11 @@ func (b *Backend) Info(ctx context.Context) (*sdk.InfoResponse, error) {
 // Configure takes the fault blocks and hands the rest to the memory
 // backend. It resets the count of faults fired.
 func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
-	var attrs map[string]json.RawMessage
-	if len(req.Config) > 0 {
-		if err := json.Unmarshal(req.Config, &attrs); err != nil {
-			return nil, sdk.InvalidConfig("", "decode config: %v", err)
-		}
-	}
-	var faults []fault
-	if raw, ok := attrs["fault"]; ok {
-		if err := json.Unmarshal(raw, &faults); err != nil {
-			return nil, sdk.InvalidConfig("fault", "decode fault blocks: %v", err)
-		}
-		delete(attrs, "fault")
-	}
-	for i, f := range faults {
-		switch f.Kind {
-		case "error", "unavailable", "crash", "hang":
-		default:
-			return nil, sdk.InvalidConfig(fmt.Sprintf("fault[%d].kind", i), "%q must be error, unavailable, crash or hang", f.Kind)
-		}
-		if f.Count < 0 {
-			return nil, sdk.InvalidConfig(fmt.Sprintf("fault[%d].count", i), "must not be negative")
-		}
-	}
-	rest, err := json.Marshal(attrs)
+	faults, rest, err := splitFaults(req.Config, nil)
 	if err != nil {
-		return nil, fmt.Errorf("encode config: %w", err)
+		return nil, err
 	}
-	resp, err := b.memory.Configure(ctx, &sdk.ConfigureRequest{Config: rest})
+	resp, err := b.memory.Configure(ctx, &sdk.ConfigureRequest{Instance: req.Instance, Config: rest})
 	if err != nil {
 		return nil, err
 	}
@@ -108,6 +87,48 @@ func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sd
 	defer b.mu.Unlock()
 	b.faults, b.fired = faults, make([]int, len(faults))
 	return resp, nil
+}
+
+// ValidateConfig checks the fault blocks offline, as Configure does, and
+// hands the rest to the memory backend's check.
+func (b *Backend) ValidateConfig(ctx context.Context, req *sdk.ValidateConfigRequest) (*sdk.ValidateConfigResponse, error) {
+	_, rest, err := splitFaults(req.Config, req.Unknown)
+	if err != nil {
+		return nil, err
+	}
+	return b.memory.ValidateConfig(ctx, &sdk.ValidateConfigRequest{Instance: req.Instance, Config: rest, Unknown: req.Unknown})
+}
+
+// splitFaults takes the fault blocks out of a configuration and checks
+// them, skipping the values that are unknown; rest is the configuration
+// without them.
+func splitFaults(config json.RawMessage, unknown sdk.Unknown) (faults []fault, rest json.RawMessage, err error) {
+	attrs := map[string]json.RawMessage{}
+	if len(config) > 0 {
+		if err := json.Unmarshal(config, &attrs); err != nil {
+			return nil, nil, sdk.InvalidConfig("", "decode config: %v", err)
+		}
+	}
+	if raw, ok := attrs["fault"]; ok && !unknown.Has("fault") {
+		if err := json.Unmarshal(raw, &faults); err != nil {
+			return nil, nil, sdk.InvalidConfig("fault", "decode fault blocks: %v", err)
+		}
+	}
+	delete(attrs, "fault")
+	for i, f := range faults {
+		switch kind := fmt.Sprintf("fault[%d].kind", i); {
+		case f.Kind == "error", f.Kind == "unavailable", f.Kind == "crash", f.Kind == "hang", unknown.Has(kind):
+		default:
+			return nil, nil, sdk.InvalidConfig(kind, "%q must be error, unavailable, crash or hang", f.Kind)
+		}
+		if count := fmt.Sprintf("fault[%d].count", i); f.Count < 0 && !unknown.Has(count) {
+			return nil, nil, sdk.InvalidConfig(count, "must not be negative")
+		}
+	}
+	if rest, err = json.Marshal(attrs); err != nil {
+		return nil, nil, fmt.Errorf("encode config: %w", err)
+	}
+	return faults, rest, nil
 }
 
 // trigger fails op if a fault for it is due.

@@ -127,3 +127,18 @@ func TestBadFaultConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateConfigSharesConfiguresChecks checks configurations offline,
+// on plugin processes that are never configured: a bad fault block, or a
+// bad setting of the memory backend, is refused at the attribute where
+// Configure refuses it, and a value unknown is not checked.
+func TestValidateConfigSharesConfiguresChecks(t *testing.T) {
+	t.Parallel()
+	backendtest.CheckConfigs(t, backendtest.LaunchPackage("./cmd/swarm-backend-faulty"), []backendtest.ConfigCase{
+		{Name: "no fault", Config: json.RawMessage(`{}`)},
+		{Name: "a bad fault kind", Config: json.RawMessage(`{"fault": [{"op": "apply"}, {"op": "plan", "kind": "explode"}]}`), ErrorPath: "fault[1].kind"},
+		{Name: "a negative fault count", Config: json.RawMessage(`{"fault": [{"op": "apply", "count": -1}]}`), ErrorPath: "fault[0].count"},
+		{Name: "an unknown fault kind", Config: json.RawMessage(`{"fault": [{"op": "apply", "kind": "(credential)"}]}`), Unknown: sdk.Unknown{"fault[0].kind"}},
+		{Name: "a bad latency beside a fault", Config: json.RawMessage(`{"fault": [{"op": "apply"}], "latency": "soon"}`), ErrorPath: "latency"},
+	})
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/alphaswarm/controller/core/credentials"
 	"github.com/alphaswarm/controller/host/internal/pluginmgr"
 	"github.com/alphaswarm/controller/host/internal/topology"
+	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // The configuration file of a host (swarmctl server -config FILE):
@@ -119,11 +120,21 @@ func parseBackend(block *hcl.Block) (*Backend, hcl.Diagnostics) {
 }
 
 // Bind checks each backend's configuration against the schema its plugin
-// declares, launching each plugin binary once to read it. A backend whose
-// plugin is not installed, or whose configuration does not fit, is a
-// diagnostic: the host does not start with a configuration it cannot use.
+// declares, and against the plugin's own offline checks (ValidateConfig),
+// with each credential an unknown value: an operator's mistake is reported
+// at its place in the file before any backend or the secret store is
+// reached. Each plugin runs once, unconfigured and with no environment. A
+// backend whose plugin is not installed, or whose configuration does not
+// fit, is a diagnostic: the host does not start with a configuration it
+// cannot use.
 func (r *Registry) Bind(ctx context.Context, plugins *pluginmgr.Manager) hcl.Diagnostics {
 	var diags hcl.Diagnostics
+	checkers := map[string]*pluginhost.Client{}
+	defer func() {
+		for _, c := range checkers {
+			c.Close()
+		}
+	}()
 	for _, b := range r.List() {
 		p, err := plugins.Plugin(b.Type)
 		if err != nil {
@@ -131,18 +142,27 @@ func (r *Registry) Bind(ctx context.Context, plugins *pluginmgr.Manager) hcl.Dia
 				Detail: fmt.Sprintf("Backend %s needs the %q plugin: %v.", b.ID(), b.Type, err), Subject: b.DeclRange.Ptr()})
 			continue
 		}
-		described, err := plugins.Describe(ctx, p)
-		if err != nil {
-			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Backend plugin failed",
-				Detail: fmt.Sprintf("Backend %s: %v.", b.ID(), err), Subject: b.DeclRange.Ptr()})
-			continue
+		c := checkers[b.Type]
+		if c == nil {
+			if c, err = plugins.LaunchUnconfigured(ctx, p); err != nil {
+				diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Backend plugin failed",
+					Detail: fmt.Sprintf("Backend %s: %v.", b.ID(), err), Subject: b.DeclRange.Ptr()})
+				continue
+			}
+			checkers[b.Type] = c
 		}
-		config, d := topology.DecodeBody(b.body, r.evalContext(), described.ConfigSchema, b.Type, b.DeclRange)
+		schema := c.Info().ConfigSchema
+		config, d := topology.DecodeBody(b.body, r.evalContext(), schema, b.Type, b.DeclRange)
 		diags = append(diags, d...)
 		if d.HasErrors() {
 			continue
 		}
-		b.config, b.schema, b.bound = config, described.ConfigSchema, true
+		d = r.validateConfig(ctx, c, b, config)
+		diags = append(diags, d...)
+		if d.HasErrors() {
+			continue
+		}
+		b.config, b.schema, b.bound = config, schema, true
 	}
 	return diags
 }

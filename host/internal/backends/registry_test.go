@@ -16,12 +16,16 @@ import (
 	"github.com/alphaswarm/controller/host/internal/testbin"
 )
 
-var pluginDir string
+// pluginDir holds the memory plugin, faultyDir the faulty one.
+var pluginDir, faultyDir string
 
 func TestMain(m *testing.M) {
 	tmp, err := os.MkdirTemp("", "backends-test-")
 	if err == nil {
 		pluginDir, err = testbin.PluginDir(tmp, false)
+	}
+	if err == nil {
+		faultyDir, err = testbin.FaultyDir(tmp)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -34,7 +38,7 @@ func TestMain(m *testing.M) {
 
 func plugins(t *testing.T) *pluginmgr.Manager {
 	t.Helper()
-	m := pluginmgr.New(pluginmgr.Config{PluginDirs: []string{pluginDir}, StartTimeout: 10 * time.Second})
+	m := pluginmgr.New(pluginmgr.Config{PluginDirs: []string{pluginDir, faultyDir}, StartTimeout: 10 * time.Second})
 	t.Cleanup(m.Close)
 	return m
 }

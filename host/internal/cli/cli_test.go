@@ -16,7 +16,8 @@ import (
 	"github.com/alphaswarm/controller/sdk"
 )
 
-var pluginDir string
+// pluginDir holds the memory plugin, faultyDir the faulty one.
+var pluginDir, faultyDir string
 
 func TestMain(m *testing.M) {
 	tmp, err := os.MkdirTemp("", "cli-test-")
@@ -24,7 +25,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	if pluginDir, err = testbin.PluginDir(tmp, false); err != nil {
+	if pluginDir, err = testbin.PluginDir(tmp, false); err == nil {
+		faultyDir, err = testbin.FaultyDir(tmp)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

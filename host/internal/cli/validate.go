@@ -17,7 +17,7 @@ func runValidate(e env, args []string) int {
 	dir := dirArg(pos)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	s, m, diags := tf.check(ctx, dir)
+	s, m, diags := tf.checkOffline(ctx, dir)
 	if m != nil {
 		defer m.Close()
 	}

@@ -182,6 +182,9 @@ func TestServerRefusesAConfigurationItCannotUse(t *testing.T) {
 	for name, tc := range map[string]struct{ src, want string }{
 		"malformed":          {"backend \"memory\" {}\n", "host.hcl:1,18-19: Missing name for backend"},
 		"a misspelled field": {"backend \"memory\" \"sim\" {\n  config {\n    latncy = \"1s\"\n  }\n}\n", `host.hcl:3,5-11: Unsupported argument: An argument named "latncy" is not expected here`},
+		"a value the plugin refuses, beside a credential it is not given": {
+			"backend \"memory\" \"sim\" {\n  config {\n    node_name = credential(\"sim/node\")\n    latency = \"soon\"\n  }\n}\n",
+			`host.hcl:4,15-21: Invalid backend configuration: The memory plugin rejects latency: "soon" is not a duration`},
 	} {
 		config := filepath.Join(t.TempDir(), "host.hcl")
 		if err := os.WriteFile(config, []byte(tc.src), 0o600); err != nil {

@@ -2,7 +2,9 @@
 // plans it: each backend block is decoded against its plugin's schema and
 // configures a plugin process, each deployment is validated by its
 // backend's plugin, and Plan asks each plugin what it would change.
-// Diagnostics from plugins are pointed back at the topology source.
+// CheckOffline checks the same without configuring a plugin or reaching a
+// backend, as swarmctl validate does. Diagnostics from plugins are pointed
+// back at the topology source.
 package planner
 
 import (
@@ -27,6 +29,7 @@ type Session struct {
 	opts     Options
 	clients  map[string]*pluginhost.Client // by backend ID
 	configs  map[string]json.RawMessage    // decoded backend blocks, by backend ID
+	offline  offlineClients                // with Options.Offline, instead of clients
 }
 
 // Options adjust a session for the API, which plans on behalf of a tenant.
@@ -45,6 +48,11 @@ type Options struct {
 	// block may not set or refer to. Without it, the block is the whole
 	// configuration (swarmctl plan -local).
 	Registered func(ctx context.Context, b *topology.Backend, schema sdk.Schema) (pluginmgr.InstanceConfig, json.RawMessage, hcl.Diagnostics)
+	// Offline checks without configuring a plugin or reaching a backend,
+	// as swarmctl validate does (see CheckOffline). Such a session cannot
+	// plan. Registered is not consulted: the blocks are whole
+	// configurations.
+	Offline bool
 }
 
 // Check loads dir, configures a plugin instance per backend block, and has
@@ -76,11 +84,16 @@ func CheckTopology(ctx context.Context, t *topology.Topology, m *pluginmgr.Manag
 				Detail: fmt.Sprintf("No deployment uses backend %q, so its plugin was not started and its configuration was not checked.", b.ID()), Subject: b.DeclRange.Ptr()})
 			continue
 		}
+		if opts.Offline {
+			diags = append(diags, s.checkBackendOffline(ctx, b, m)...)
+			continue
+		}
 		diags = append(diags, s.startBackend(ctx, b, m)...)
 	}
 	for _, d := range t.Deployments {
 		diags = append(diags, s.validate(ctx, d)...)
 	}
+	s.offline.close()
 	return s, diags
 }
 
@@ -143,6 +156,9 @@ func orBlock(path string) string {
 func (s *Session) validate(ctx context.Context, d *topology.Deployment) hcl.Diagnostics {
 	if d.Backend == nil {
 		return nil
+	}
+	if s.opts.Offline {
+		return s.validateOffline(ctx, d)
 	}
 	c := s.clients[d.Backend.ID()]
 	if c == nil {

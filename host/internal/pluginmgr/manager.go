@@ -133,15 +133,21 @@ func joinHashes(hs []string) string {
 	return fmt.Sprintf("one of %v", hs)
 }
 
-// launch verifies and starts p, named name in logs and errors.
+// launch verifies and starts p, named name in logs and errors, with the
+// environment of the manager's configuration.
 func (m *Manager) launch(ctx context.Context, p Plugin, name string) (*pluginhost.Client, string, error) {
+	return m.launchWith(ctx, p, name, m.cfg.Env)
+}
+
+// launchWith is launch with the environment env.
+func (m *Manager) launchWith(ctx context.Context, p Plugin, name string, env []string) (*pluginhost.Client, string, error) {
 	sum, _, err := m.Verify(p)
 	if err != nil {
 		return nil, "", err
 	}
 	m.launches.Add(1)
 	c, err := pluginhost.Launch(ctx, pluginhost.LaunchConfig{
-		Name: name, Path: p.Path, Env: m.cfg.Env, Logger: m.logger, StartTimeout: m.cfg.StartTimeout,
+		Name: name, Path: p.Path, Env: env, Logger: m.logger, StartTimeout: m.cfg.StartTimeout,
 	})
 	if err != nil {
 		return nil, "", err

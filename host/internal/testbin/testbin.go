@@ -46,6 +46,17 @@ func BuildWithTags(pkg, path string, tags ...string) error {
 	return nil
 }
 
+// FaultyDir builds the faulty plugin into a new directory under parent, as
+// swarm-backend-faulty, for tests that need a plugin that fails on purpose
+// or a configuration with nested blocks, beside the plugins of PluginDir.
+func FaultyDir(parent string) (string, error) {
+	dir := filepath.Join(parent, "faulty-plugins")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	return dir, Build(FaultyPlugin, filepath.Join(dir, "swarm-backend-faulty"))
+}
+
 // PluginDir builds the memory plugin into a new directory under parent, as
 // swarm-backend-memory, and, when withBad is set, the bad plugin once per
 // mode as swarm-backend-<mode>.

@@ -184,12 +184,16 @@ var pathStep = regexp.MustCompile(`^([a-z0-9_]+)(?:\[([0-9]+)\])?$`)
 // ConfigRange returns the source range of the configuration attribute at
 // path ("tls.ca_file", "endpoint[1].url"), as a plugin's InvalidConfigError
 // names it: the deepest part of the path the block spells out.
-func (b *Backend) ConfigRange(path string) hcl.Range {
-	body, ok := b.Body.(*hclsyntax.Body)
+func (b *Backend) ConfigRange(path string) hcl.Range { return BodyRange(b.Body, b.DeclRange, path) }
+
+// BodyRange is ConfigRange for a configuration body declared at declRange,
+// such as the config block of a backend an operator registers.
+func BodyRange(hbody hcl.Body, declRange hcl.Range, path string) hcl.Range {
+	body, ok := hbody.(*hclsyntax.Body)
 	if !ok || path == "" {
-		return b.DeclRange
+		return declRange
 	}
-	rng := b.DeclRange
+	rng := declRange
 	for _, step := range splitPath(path) {
 		m := pathStep.FindStringSubmatch(step)
 		if m == nil || body == nil {

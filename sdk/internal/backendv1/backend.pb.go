@@ -1689,6 +1689,42 @@ func (*Validate) Descriptor() ([]byte, []int) {
 	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{22}
 }
 
+type ValidateConfig struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateConfig) Reset() {
+	*x = ValidateConfig{}
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateConfig) ProtoMessage() {}
+
+func (x *ValidateConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateConfig.ProtoReflect.Descriptor instead.
+func (*ValidateConfig) Descriptor() ([]byte, []int) {
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{23}
+}
+
 type FieldChange struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Path          string                 `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
@@ -1700,7 +1736,7 @@ type FieldChange struct {
 
 func (x *FieldChange) Reset() {
 	*x = FieldChange{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[23]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1712,7 +1748,7 @@ func (x *FieldChange) String() string {
 func (*FieldChange) ProtoMessage() {}
 
 func (x *FieldChange) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[23]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1725,7 +1761,7 @@ func (x *FieldChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FieldChange.ProtoReflect.Descriptor instead.
 func (*FieldChange) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{23}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *FieldChange) GetPath() string {
@@ -1760,7 +1796,7 @@ type ServiceChange struct {
 
 func (x *ServiceChange) Reset() {
 	*x = ServiceChange{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[24]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1772,7 +1808,7 @@ func (x *ServiceChange) String() string {
 func (*ServiceChange) ProtoMessage() {}
 
 func (x *ServiceChange) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[24]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1785,7 +1821,7 @@ func (x *ServiceChange) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ServiceChange.ProtoReflect.Descriptor instead.
 func (*ServiceChange) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{24}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ServiceChange) GetService() string {
@@ -1821,7 +1857,7 @@ type CompatibilityNote struct {
 
 func (x *CompatibilityNote) Reset() {
 	*x = CompatibilityNote{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[25]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1833,7 +1869,7 @@ func (x *CompatibilityNote) String() string {
 func (*CompatibilityNote) ProtoMessage() {}
 
 func (x *CompatibilityNote) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[25]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1846,7 +1882,7 @@ func (x *CompatibilityNote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompatibilityNote.ProtoReflect.Descriptor instead.
 func (*CompatibilityNote) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{25}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CompatibilityNote) GetService() string {
@@ -1885,7 +1921,7 @@ type Plan struct {
 
 func (x *Plan) Reset() {
 	*x = Plan{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[26]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1897,7 +1933,7 @@ func (x *Plan) String() string {
 func (*Plan) ProtoMessage() {}
 
 func (x *Plan) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[26]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1910,7 +1946,7 @@ func (x *Plan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Plan.ProtoReflect.Descriptor instead.
 func (*Plan) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{26}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{27}
 }
 
 type Apply struct {
@@ -1921,7 +1957,7 @@ type Apply struct {
 
 func (x *Apply) Reset() {
 	*x = Apply{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[27]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1933,7 +1969,7 @@ func (x *Apply) String() string {
 func (*Apply) ProtoMessage() {}
 
 func (x *Apply) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[27]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1946,7 +1982,7 @@ func (x *Apply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Apply.ProtoReflect.Descriptor instead.
 func (*Apply) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{27}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{28}
 }
 
 type Destroy struct {
@@ -1957,7 +1993,7 @@ type Destroy struct {
 
 func (x *Destroy) Reset() {
 	*x = Destroy{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[28]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1969,7 +2005,7 @@ func (x *Destroy) String() string {
 func (*Destroy) ProtoMessage() {}
 
 func (x *Destroy) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[28]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1982,7 +2018,7 @@ func (x *Destroy) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Destroy.ProtoReflect.Descriptor instead.
 func (*Destroy) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{28}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{29}
 }
 
 type Status struct {
@@ -1993,7 +2029,7 @@ type Status struct {
 
 func (x *Status) Reset() {
 	*x = Status{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[29]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2005,7 +2041,7 @@ func (x *Status) String() string {
 func (*Status) ProtoMessage() {}
 
 func (x *Status) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[29]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2018,7 +2054,7 @@ func (x *Status) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Status.ProtoReflect.Descriptor instead.
 func (*Status) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{29}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{30}
 }
 
 type Restart struct {
@@ -2029,7 +2065,7 @@ type Restart struct {
 
 func (x *Restart) Reset() {
 	*x = Restart{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[30]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2041,7 +2077,7 @@ func (x *Restart) String() string {
 func (*Restart) ProtoMessage() {}
 
 func (x *Restart) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[30]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2054,7 +2090,7 @@ func (x *Restart) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Restart.ProtoReflect.Descriptor instead.
 func (*Restart) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{30}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{31}
 }
 
 type Start struct {
@@ -2065,7 +2101,7 @@ type Start struct {
 
 func (x *Start) Reset() {
 	*x = Start{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[31]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2077,7 +2113,7 @@ func (x *Start) String() string {
 func (*Start) ProtoMessage() {}
 
 func (x *Start) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[31]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2090,7 +2126,7 @@ func (x *Start) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Start.ProtoReflect.Descriptor instead.
 func (*Start) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{31}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{32}
 }
 
 type Stop struct {
@@ -2101,7 +2137,7 @@ type Stop struct {
 
 func (x *Stop) Reset() {
 	*x = Stop{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[32]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2113,7 +2149,7 @@ func (x *Stop) String() string {
 func (*Stop) ProtoMessage() {}
 
 func (x *Stop) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[32]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2126,7 +2162,7 @@ func (x *Stop) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop.ProtoReflect.Descriptor instead.
 func (*Stop) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{32}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{33}
 }
 
 type Scale struct {
@@ -2137,7 +2173,7 @@ type Scale struct {
 
 func (x *Scale) Reset() {
 	*x = Scale{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[33]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2149,7 +2185,7 @@ func (x *Scale) String() string {
 func (*Scale) ProtoMessage() {}
 
 func (x *Scale) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[33]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2162,7 +2198,7 @@ func (x *Scale) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Scale.ProtoReflect.Descriptor instead.
 func (*Scale) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{33}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{34}
 }
 
 type Logs struct {
@@ -2173,7 +2209,7 @@ type Logs struct {
 
 func (x *Logs) Reset() {
 	*x = Logs{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[34]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2185,7 +2221,7 @@ func (x *Logs) String() string {
 func (*Logs) ProtoMessage() {}
 
 func (x *Logs) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[34]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2198,7 +2234,7 @@ func (x *Logs) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Logs.ProtoReflect.Descriptor instead.
 func (*Logs) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{34}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{35}
 }
 
 type LogLine struct {
@@ -2214,7 +2250,7 @@ type LogLine struct {
 
 func (x *LogLine) Reset() {
 	*x = LogLine{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[35]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2226,7 +2262,7 @@ func (x *LogLine) String() string {
 func (*LogLine) ProtoMessage() {}
 
 func (x *LogLine) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[35]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2239,7 +2275,7 @@ func (x *LogLine) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogLine.ProtoReflect.Descriptor instead.
 func (*LogLine) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{35}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *LogLine) GetTimeUnixNano() int64 {
@@ -2287,7 +2323,7 @@ type TermSize struct {
 
 func (x *TermSize) Reset() {
 	*x = TermSize{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[36]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2299,7 +2335,7 @@ func (x *TermSize) String() string {
 func (*TermSize) ProtoMessage() {}
 
 func (x *TermSize) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[36]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2312,7 +2348,7 @@ func (x *TermSize) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TermSize.ProtoReflect.Descriptor instead.
 func (*TermSize) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{36}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *TermSize) GetRows() uint32 {
@@ -2337,7 +2373,7 @@ type Exec struct {
 
 func (x *Exec) Reset() {
 	*x = Exec{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[37]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2349,7 +2385,7 @@ func (x *Exec) String() string {
 func (*Exec) ProtoMessage() {}
 
 func (x *Exec) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[37]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2362,7 +2398,7 @@ func (x *Exec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exec.ProtoReflect.Descriptor instead.
 func (*Exec) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{37}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{38}
 }
 
 type Metrics struct {
@@ -2373,7 +2409,7 @@ type Metrics struct {
 
 func (x *Metrics) Reset() {
 	*x = Metrics{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[38]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2385,7 +2421,7 @@ func (x *Metrics) String() string {
 func (*Metrics) ProtoMessage() {}
 
 func (x *Metrics) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[38]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2398,7 +2434,7 @@ func (x *Metrics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Metrics.ProtoReflect.Descriptor instead.
 func (*Metrics) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{38}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{39}
 }
 
 type NodeHealth struct {
@@ -2409,7 +2445,7 @@ type NodeHealth struct {
 
 func (x *NodeHealth) Reset() {
 	*x = NodeHealth{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[39]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2421,7 +2457,7 @@ func (x *NodeHealth) String() string {
 func (*NodeHealth) ProtoMessage() {}
 
 func (x *NodeHealth) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[39]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2434,7 +2470,7 @@ func (x *NodeHealth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeHealth.ProtoReflect.Descriptor instead.
 func (*NodeHealth) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{39}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{40}
 }
 
 type GetInfo_Request struct {
@@ -2445,7 +2481,7 @@ type GetInfo_Request struct {
 
 func (x *GetInfo_Request) Reset() {
 	*x = GetInfo_Request{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[43]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2457,7 +2493,7 @@ func (x *GetInfo_Request) String() string {
 func (*GetInfo_Request) ProtoMessage() {}
 
 func (x *GetInfo_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[43]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2481,13 +2517,17 @@ type GetInfo_Response struct {
 	ConfigSchema    *Schema                `protobuf:"bytes,4,opt,name=config_schema,json=configSchema,proto3" json:"config_schema,omitempty"`
 	Capabilities    []string               `protobuf:"bytes,5,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	ProtocolVersion int32                  `protobuf:"varint,6,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The backend checks its configuration offline (ValidateConfig), and its
+	// deployments too, given the configuration in Validate.Request, without
+	// being configured. False from a plugin built before these existed.
+	OfflineValidation bool `protobuf:"varint,7,opt,name=offline_validation,json=offlineValidation,proto3" json:"offline_validation,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *GetInfo_Response) Reset() {
 	*x = GetInfo_Response{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[44]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2499,7 +2539,7 @@ func (x *GetInfo_Response) String() string {
 func (*GetInfo_Response) ProtoMessage() {}
 
 func (x *GetInfo_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[44]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2557,6 +2597,13 @@ func (x *GetInfo_Response) GetProtocolVersion() int32 {
 	return 0
 }
 
+func (x *GetInfo_Response) GetOfflineValidation() bool {
+	if x != nil {
+		return x.OfflineValidation
+	}
+	return false
+}
+
 type Configure_Request struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Instance string                 `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
@@ -2568,7 +2615,7 @@ type Configure_Request struct {
 
 func (x *Configure_Request) Reset() {
 	*x = Configure_Request{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[45]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2580,7 +2627,7 @@ func (x *Configure_Request) String() string {
 func (*Configure_Request) ProtoMessage() {}
 
 func (x *Configure_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[45]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2618,7 +2665,7 @@ type Configure_Response struct {
 
 func (x *Configure_Response) Reset() {
 	*x = Configure_Response{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[46]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2630,7 +2677,7 @@ func (x *Configure_Response) String() string {
 func (*Configure_Response) ProtoMessage() {}
 
 func (x *Configure_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[46]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2647,15 +2694,21 @@ func (*Configure_Response) Descriptor() ([]byte, []int) {
 }
 
 type Validate_Request struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Deployment    *DeploymentSpec        `protobuf:"bytes,1,opt,name=deployment,proto3" json:"deployment,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Deployment *DeploymentSpec        `protobuf:"bytes,1,opt,name=deployment,proto3" json:"deployment,omitempty"`
+	// Set only for a plugin that declares offline_validation, on a process
+	// that was never configured: the instance and its configuration (as
+	// Configure would take them) to check the deployment against. Empty: the
+	// process's own configuration.
+	Instance      string `protobuf:"bytes,2,opt,name=instance,proto3" json:"instance,omitempty"`
+	ConfigJson    []byte `protobuf:"bytes,3,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Validate_Request) Reset() {
 	*x = Validate_Request{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[47]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2667,7 +2720,7 @@ func (x *Validate_Request) String() string {
 func (*Validate_Request) ProtoMessage() {}
 
 func (x *Validate_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[47]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2690,6 +2743,20 @@ func (x *Validate_Request) GetDeployment() *DeploymentSpec {
 	return nil
 }
 
+func (x *Validate_Request) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+func (x *Validate_Request) GetConfigJson() []byte {
+	if x != nil {
+		return x.ConfigJson
+	}
+	return nil
+}
+
 type Validate_Response struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Diagnostics   []*Diagnostic          `protobuf:"bytes,1,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
@@ -2699,7 +2766,7 @@ type Validate_Response struct {
 
 func (x *Validate_Response) Reset() {
 	*x = Validate_Response{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[48]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2711,7 +2778,7 @@ func (x *Validate_Response) String() string {
 func (*Validate_Response) ProtoMessage() {}
 
 func (x *Validate_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[48]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2734,6 +2801,117 @@ func (x *Validate_Response) GetDiagnostics() []*Diagnostic {
 	return nil
 }
 
+type ValidateConfig_Request struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Instance string                 `protobuf:"bytes,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	// JSON object, as Configure takes it; at each path of unknown it holds a
+	// placeholder of the attribute's type instead of the real value.
+	ConfigJson []byte `protobuf:"bytes,2,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
+	// Attribute paths ("kubeconfig_data", "tls.key_file", "fault[1].op")
+	// whose values are not known yet, such as credentials the host resolves
+	// only when it configures an instance. Check their presence, not their
+	// values.
+	Unknown       []string `protobuf:"bytes,3,rep,name=unknown,proto3" json:"unknown,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateConfig_Request) Reset() {
+	*x = ValidateConfig_Request{}
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateConfig_Request) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateConfig_Request) ProtoMessage() {}
+
+func (x *ValidateConfig_Request) ProtoReflect() protoreflect.Message {
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateConfig_Request.ProtoReflect.Descriptor instead.
+func (*ValidateConfig_Request) Descriptor() ([]byte, []int) {
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{23, 0}
+}
+
+func (x *ValidateConfig_Request) GetInstance() string {
+	if x != nil {
+		return x.Instance
+	}
+	return ""
+}
+
+func (x *ValidateConfig_Request) GetConfigJson() []byte {
+	if x != nil {
+		return x.ConfigJson
+	}
+	return nil
+}
+
+func (x *ValidateConfig_Request) GetUnknown() []string {
+	if x != nil {
+		return x.Unknown
+	}
+	return nil
+}
+
+type ValidateConfig_Response struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Paths name configuration attributes, as ErrorDetail.path does.
+	Diagnostics   []*Diagnostic `protobuf:"bytes,1,rep,name=diagnostics,proto3" json:"diagnostics,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ValidateConfig_Response) Reset() {
+	*x = ValidateConfig_Response{}
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ValidateConfig_Response) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ValidateConfig_Response) ProtoMessage() {}
+
+func (x *ValidateConfig_Response) ProtoReflect() protoreflect.Message {
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ValidateConfig_Response.ProtoReflect.Descriptor instead.
+func (*ValidateConfig_Response) Descriptor() ([]byte, []int) {
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{23, 1}
+}
+
+func (x *ValidateConfig_Response) GetDiagnostics() []*Diagnostic {
+	if x != nil {
+		return x.Diagnostics
+	}
+	return nil
+}
+
 type Plan_Request struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Deployment    *DeploymentSpec        `protobuf:"bytes,1,opt,name=deployment,proto3" json:"deployment,omitempty"`
@@ -2744,7 +2922,7 @@ type Plan_Request struct {
 
 func (x *Plan_Request) Reset() {
 	*x = Plan_Request{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[49]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2756,7 +2934,7 @@ func (x *Plan_Request) String() string {
 func (*Plan_Request) ProtoMessage() {}
 
 func (x *Plan_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[49]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2769,7 +2947,7 @@ func (x *Plan_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Plan_Request.ProtoReflect.Descriptor instead.
 func (*Plan_Request) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{26, 0}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{27, 0}
 }
 
 func (x *Plan_Request) GetDeployment() *DeploymentSpec {
@@ -2796,7 +2974,7 @@ type Plan_Response struct {
 
 func (x *Plan_Response) Reset() {
 	*x = Plan_Response{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[50]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2808,7 +2986,7 @@ func (x *Plan_Response) String() string {
 func (*Plan_Response) ProtoMessage() {}
 
 func (x *Plan_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[50]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2821,7 +2999,7 @@ func (x *Plan_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Plan_Response.ProtoReflect.Descriptor instead.
 func (*Plan_Response) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{26, 1}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{27, 1}
 }
 
 func (x *Plan_Response) GetServices() []*ServiceChange {
@@ -2850,7 +3028,7 @@ type Apply_Request struct {
 
 func (x *Apply_Request) Reset() {
 	*x = Apply_Request{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[51]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2862,7 +3040,7 @@ func (x *Apply_Request) String() string {
 func (*Apply_Request) ProtoMessage() {}
 
 func (x *Apply_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[51]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2875,7 +3053,7 @@ func (x *Apply_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Apply_Request.ProtoReflect.Descriptor instead.
 func (*Apply_Request) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{27, 0}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{28, 0}
 }
 
 func (x *Apply_Request) GetDeployment() *DeploymentSpec {
@@ -2915,7 +3093,7 @@ type Apply_Response struct {
 
 func (x *Apply_Response) Reset() {
 	*x = Apply_Response{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[52]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2927,7 +3105,7 @@ func (x *Apply_Response) String() string {
 func (*Apply_Response) ProtoMessage() {}
 
 func (x *Apply_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[52]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2940,7 +3118,7 @@ func (x *Apply_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Apply_Response.ProtoReflect.Descriptor instead.
 func (*Apply_Response) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{27, 1}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{28, 1}
 }
 
 func (x *Apply_Response) GetMessage() isApply_Response_Message {
@@ -2993,7 +3171,7 @@ type Apply_Result struct {
 
 func (x *Apply_Result) Reset() {
 	*x = Apply_Result{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[53]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3005,7 +3183,7 @@ func (x *Apply_Result) String() string {
 func (*Apply_Result) ProtoMessage() {}
 
 func (x *Apply_Result) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[53]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3018,7 +3196,7 @@ func (x *Apply_Result) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Apply_Result.ProtoReflect.Descriptor instead.
 func (*Apply_Result) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{27, 2}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{28, 2}
 }
 
 func (x *Apply_Result) GetState() []byte {
@@ -3038,7 +3216,7 @@ type Destroy_Request struct {
 
 func (x *Destroy_Request) Reset() {
 	*x = Destroy_Request{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[55]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3050,7 +3228,7 @@ func (x *Destroy_Request) String() string {
 func (*Destroy_Request) ProtoMessage() {}
 
 func (x *Destroy_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[55]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3063,7 +3241,7 @@ func (x *Destroy_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Destroy_Request.ProtoReflect.Descriptor instead.
 func (*Destroy_Request) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{28, 0}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{29, 0}
 }
 
 func (x *Destroy_Request) GetTarget() *Target {
@@ -3088,7 +3266,7 @@ type Destroy_Response struct {
 
 func (x *Destroy_Response) Reset() {
 	*x = Destroy_Response{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[56]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3100,7 +3278,7 @@ func (x *Destroy_Response) String() string {
 func (*Destroy_Response) ProtoMessage() {}
 
 func (x *Destroy_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[56]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3113,7 +3291,7 @@ func (x *Destroy_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Destroy_Response.ProtoReflect.Descriptor instead.
 func (*Destroy_Response) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{28, 1}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{29, 1}
 }
 
 type Status_Request struct {
@@ -3125,7 +3303,7 @@ type Status_Request struct {
 
 func (x *Status_Request) Reset() {
 	*x = Status_Request{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[57]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3137,7 +3315,7 @@ func (x *Status_Request) String() string {
 func (*Status_Request) ProtoMessage() {}
 
 func (x *Status_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[57]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3150,7 +3328,7 @@ func (x *Status_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Status_Request.ProtoReflect.Descriptor instead.
 func (*Status_Request) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{29, 0}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{30, 0}
 }
 
 func (x *Status_Request) GetTarget() *Target {
@@ -3169,7 +3347,7 @@ type Status_Response struct {
 
 func (x *Status_Response) Reset() {
 	*x = Status_Response{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[58]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3181,7 +3359,7 @@ func (x *Status_Response) String() string {
 func (*Status_Response) ProtoMessage() {}
 
 func (x *Status_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[58]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3194,7 +3372,7 @@ func (x *Status_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Status_Response.ProtoReflect.Descriptor instead.
 func (*Status_Response) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{29, 1}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{30, 1}
 }
 
 func (x *Status_Response) GetStatus() *DeploymentStatus {
@@ -3214,7 +3392,7 @@ type Restart_Request struct {
 
 func (x *Restart_Request) Reset() {
 	*x = Restart_Request{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[59]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3226,7 +3404,7 @@ func (x *Restart_Request) String() string {
 func (*Restart_Request) ProtoMessage() {}
 
 func (x *Restart_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[59]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3239,7 +3417,7 @@ func (x *Restart_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Restart_Request.ProtoReflect.Descriptor instead.
 func (*Restart_Request) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{30, 0}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{31, 0}
 }
 
 func (x *Restart_Request) GetTarget() *Target {
@@ -3265,7 +3443,7 @@ type Restart_Response struct {
 
 func (x *Restart_Response) Reset() {
 	*x = Restart_Response{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[60]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3277,7 +3455,7 @@ func (x *Restart_Response) String() string {
 func (*Restart_Response) ProtoMessage() {}
 
 func (x *Restart_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[60]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3290,7 +3468,7 @@ func (x *Restart_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Restart_Response.ProtoReflect.Descriptor instead.
 func (*Restart_Response) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{30, 1}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{31, 1}
 }
 
 func (x *Restart_Response) GetState() []byte {
@@ -3310,7 +3488,7 @@ type Start_Request struct {
 
 func (x *Start_Request) Reset() {
 	*x = Start_Request{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[61]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3322,7 +3500,7 @@ func (x *Start_Request) String() string {
 func (*Start_Request) ProtoMessage() {}
 
 func (x *Start_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[61]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3335,7 +3513,7 @@ func (x *Start_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Start_Request.ProtoReflect.Descriptor instead.
 func (*Start_Request) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{31, 0}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{32, 0}
 }
 
 func (x *Start_Request) GetTarget() *Target {
@@ -3361,7 +3539,7 @@ type Start_Response struct {
 
 func (x *Start_Response) Reset() {
 	*x = Start_Response{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[62]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3373,7 +3551,7 @@ func (x *Start_Response) String() string {
 func (*Start_Response) ProtoMessage() {}
 
 func (x *Start_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[62]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3386,7 +3564,7 @@ func (x *Start_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Start_Response.ProtoReflect.Descriptor instead.
 func (*Start_Response) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{31, 1}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{32, 1}
 }
 
 func (x *Start_Response) GetState() []byte {
@@ -3406,7 +3584,7 @@ type Stop_Request struct {
 
 func (x *Stop_Request) Reset() {
 	*x = Stop_Request{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[63]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3418,7 +3596,7 @@ func (x *Stop_Request) String() string {
 func (*Stop_Request) ProtoMessage() {}
 
 func (x *Stop_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[63]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3431,7 +3609,7 @@ func (x *Stop_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop_Request.ProtoReflect.Descriptor instead.
 func (*Stop_Request) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{32, 0}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{33, 0}
 }
 
 func (x *Stop_Request) GetTarget() *Target {
@@ -3457,7 +3635,7 @@ type Stop_Response struct {
 
 func (x *Stop_Response) Reset() {
 	*x = Stop_Response{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[64]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3469,7 +3647,7 @@ func (x *Stop_Response) String() string {
 func (*Stop_Response) ProtoMessage() {}
 
 func (x *Stop_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[64]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3482,7 +3660,7 @@ func (x *Stop_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stop_Response.ProtoReflect.Descriptor instead.
 func (*Stop_Response) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{32, 1}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{33, 1}
 }
 
 func (x *Stop_Response) GetState() []byte {
@@ -3503,7 +3681,7 @@ type Scale_Request struct {
 
 func (x *Scale_Request) Reset() {
 	*x = Scale_Request{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[65]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3515,7 +3693,7 @@ func (x *Scale_Request) String() string {
 func (*Scale_Request) ProtoMessage() {}
 
 func (x *Scale_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[65]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3528,7 +3706,7 @@ func (x *Scale_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Scale_Request.ProtoReflect.Descriptor instead.
 func (*Scale_Request) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{33, 0}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{34, 0}
 }
 
 func (x *Scale_Request) GetTarget() *Target {
@@ -3561,7 +3739,7 @@ type Scale_Response struct {
 
 func (x *Scale_Response) Reset() {
 	*x = Scale_Response{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[66]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3573,7 +3751,7 @@ func (x *Scale_Response) String() string {
 func (*Scale_Response) ProtoMessage() {}
 
 func (x *Scale_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[66]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3586,7 +3764,7 @@ func (x *Scale_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Scale_Response.ProtoReflect.Descriptor instead.
 func (*Scale_Response) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{33, 1}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{34, 1}
 }
 
 func (x *Scale_Response) GetState() []byte {
@@ -3610,7 +3788,7 @@ type Logs_Request struct {
 
 func (x *Logs_Request) Reset() {
 	*x = Logs_Request{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[67]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3622,7 +3800,7 @@ func (x *Logs_Request) String() string {
 func (*Logs_Request) ProtoMessage() {}
 
 func (x *Logs_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[67]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3635,7 +3813,7 @@ func (x *Logs_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Logs_Request.ProtoReflect.Descriptor instead.
 func (*Logs_Request) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{34, 0}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{35, 0}
 }
 
 func (x *Logs_Request) GetTarget() *Target {
@@ -3695,7 +3873,7 @@ type Exec_Start struct {
 
 func (x *Exec_Start) Reset() {
 	*x = Exec_Start{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[68]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3707,7 +3885,7 @@ func (x *Exec_Start) String() string {
 func (*Exec_Start) ProtoMessage() {}
 
 func (x *Exec_Start) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[68]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3720,7 +3898,7 @@ func (x *Exec_Start) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exec_Start.ProtoReflect.Descriptor instead.
 func (*Exec_Start) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{37, 0}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{38, 0}
 }
 
 func (x *Exec_Start) GetTarget() *Target {
@@ -3788,7 +3966,7 @@ type Exec_Input struct {
 
 func (x *Exec_Input) Reset() {
 	*x = Exec_Input{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[69]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3800,7 +3978,7 @@ func (x *Exec_Input) String() string {
 func (*Exec_Input) ProtoMessage() {}
 
 func (x *Exec_Input) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[69]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3813,7 +3991,7 @@ func (x *Exec_Input) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exec_Input.ProtoReflect.Descriptor instead.
 func (*Exec_Input) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{37, 1}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{38, 1}
 }
 
 func (x *Exec_Input) GetInput() isExec_Input_Input {
@@ -3902,7 +4080,7 @@ type Exec_Output struct {
 
 func (x *Exec_Output) Reset() {
 	*x = Exec_Output{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[70]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3914,7 +4092,7 @@ func (x *Exec_Output) String() string {
 func (*Exec_Output) ProtoMessage() {}
 
 func (x *Exec_Output) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[70]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3927,7 +4105,7 @@ func (x *Exec_Output) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Exec_Output.ProtoReflect.Descriptor instead.
 func (*Exec_Output) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{37, 2}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{38, 2}
 }
 
 func (x *Exec_Output) GetOutput() isExec_Output_Output {
@@ -3996,7 +4174,7 @@ type Metrics_Request struct {
 
 func (x *Metrics_Request) Reset() {
 	*x = Metrics_Request{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[71]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4008,7 +4186,7 @@ func (x *Metrics_Request) String() string {
 func (*Metrics_Request) ProtoMessage() {}
 
 func (x *Metrics_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[71]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4021,7 +4199,7 @@ func (x *Metrics_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Metrics_Request.ProtoReflect.Descriptor instead.
 func (*Metrics_Request) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{38, 0}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{39, 0}
 }
 
 func (x *Metrics_Request) GetTarget() *Target {
@@ -4047,7 +4225,7 @@ type Metrics_Response struct {
 
 func (x *Metrics_Response) Reset() {
 	*x = Metrics_Response{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[72]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4059,7 +4237,7 @@ func (x *Metrics_Response) String() string {
 func (*Metrics_Response) ProtoMessage() {}
 
 func (x *Metrics_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[72]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4072,7 +4250,7 @@ func (x *Metrics_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Metrics_Response.ProtoReflect.Descriptor instead.
 func (*Metrics_Response) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{38, 1}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{39, 1}
 }
 
 func (x *Metrics_Response) GetPoints() []*MetricPoint {
@@ -4090,7 +4268,7 @@ type NodeHealth_Request struct {
 
 func (x *NodeHealth_Request) Reset() {
 	*x = NodeHealth_Request{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[73]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[76]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4102,7 +4280,7 @@ func (x *NodeHealth_Request) String() string {
 func (*NodeHealth_Request) ProtoMessage() {}
 
 func (x *NodeHealth_Request) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[73]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[76]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4115,7 +4293,7 @@ func (x *NodeHealth_Request) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeHealth_Request.ProtoReflect.Descriptor instead.
 func (*NodeHealth_Request) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{39, 0}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{40, 0}
 }
 
 type NodeHealth_Response struct {
@@ -4127,7 +4305,7 @@ type NodeHealth_Response struct {
 
 func (x *NodeHealth_Response) Reset() {
 	*x = NodeHealth_Response{}
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[74]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[77]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4139,7 +4317,7 @@ func (x *NodeHealth_Response) String() string {
 func (*NodeHealth_Response) ProtoMessage() {}
 
 func (x *NodeHealth_Response) ProtoReflect() protoreflect.Message {
-	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[74]
+	mi := &file_alphaswarm_backend_v1_backend_proto_msgTypes[77]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4152,7 +4330,7 @@ func (x *NodeHealth_Response) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NodeHealth_Response.ProtoReflect.Descriptor instead.
 func (*NodeHealth_Response) Descriptor() ([]byte, []int) {
-	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{39, 1}
+	return file_alphaswarm_backend_v1_backend_proto_rawDescGZIP(), []int{40, 1}
 }
 
 func (x *NodeHealth_Response) GetNodes() []*NodeHealthInfo {
@@ -4307,16 +4485,17 @@ const file_alphaswarm_backend_v1_backend_proto_rawDesc = "" +
 	"\x02op\x18\x03 \x01(\tR\x02op\x12\x12\n" +
 	"\x04path\x18\x04 \x01(\tR\x04path\x12$\n" +
 	"\x0eretry_after_ms\x18\x05 \x01(\x03R\fretryAfterMs\x12\x18\n" +
-	"\amessage\x18\x06 \x01(\tR\amessage\"\x84\x02\n" +
+	"\amessage\x18\x06 \x01(\tR\amessage\"\xb3\x02\n" +
 	"\aGetInfo\x1a\t\n" +
-	"\aRequest\x1a\xed\x01\n" +
+	"\aRequest\x1a\x9c\x02\n" +
 	"\bResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12 \n" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12B\n" +
 	"\rconfig_schema\x18\x04 \x01(\v2\x1d.alphaswarm.backend.v1.SchemaR\fconfigSchema\x12\"\n" +
 	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\x12)\n" +
-	"\x10protocol_version\x18\x06 \x01(\x05R\x0fprotocolVersion\"_\n" +
+	"\x10protocol_version\x18\x06 \x01(\x05R\x0fprotocolVersion\x12-\n" +
+	"\x12offline_validation\x18\a \x01(\bR\x11offlineValidation\"_\n" +
 	"\tConfigure\x1aF\n" +
 	"\aRequest\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\tR\binstance\x12\x1f\n" +
@@ -4329,12 +4508,23 @@ const file_alphaswarm_backend_v1_backend_proto_rawDesc = "" +
 	"\bseverity\x18\x01 \x01(\tR\bseverity\x12\x18\n" +
 	"\asummary\x18\x02 \x01(\tR\asummary\x12\x16\n" +
 	"\x06detail\x18\x03 \x01(\tR\x06detail\x12\x12\n" +
-	"\x04path\x18\x04 \x01(\tR\x04path\"\xad\x01\n" +
-	"\bValidate\x1aP\n" +
+	"\x04path\x18\x04 \x01(\tR\x04path\"\xeb\x01\n" +
+	"\bValidate\x1a\x8d\x01\n" +
 	"\aRequest\x12E\n" +
 	"\n" +
 	"deployment\x18\x01 \x01(\v2%.alphaswarm.backend.v1.DeploymentSpecR\n" +
-	"deployment\x1aO\n" +
+	"deployment\x12\x1a\n" +
+	"\binstance\x18\x02 \x01(\tR\binstance\x12\x1f\n" +
+	"\vconfig_json\x18\x03 \x01(\fR\n" +
+	"configJson\x1aO\n" +
+	"\bResponse\x12C\n" +
+	"\vdiagnostics\x18\x01 \x03(\v2!.alphaswarm.backend.v1.DiagnosticR\vdiagnostics\"\xc3\x01\n" +
+	"\x0eValidateConfig\x1a`\n" +
+	"\aRequest\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\tR\binstance\x12\x1f\n" +
+	"\vconfig_json\x18\x02 \x01(\fR\n" +
+	"configJson\x12\x18\n" +
+	"\aunknown\x18\x03 \x03(\tR\aunknown\x1aO\n" +
 	"\bResponse\x12C\n" +
 	"\vdiagnostics\x18\x01 \x03(\v2!.alphaswarm.backend.v1.DiagnosticR\vdiagnostics\"O\n" +
 	"\vFieldChange\x12\x12\n" +
@@ -4462,8 +4652,7 @@ const file_alphaswarm_backend_v1_backend_proto_rawDesc = "" +
 	"NodeHealth\x1a\t\n" +
 	"\aRequest\x1aG\n" +
 	"\bResponse\x12;\n" +
-	"\x05nodes\x18\x01 \x03(\v2%.alphaswarm.backend.v1.NodeHealthInfoR\x05nodes2\xc4\n" +
-	"\n" +
+	"\x05nodes\x18\x01 \x03(\v2%.alphaswarm.backend.v1.NodeHealthInfoR\x05nodes2\xb5\v\n" +
 	"\aBackend\x12Z\n" +
 	"\aGetInfo\x12&.alphaswarm.backend.v1.GetInfo.Request\x1a'.alphaswarm.backend.v1.GetInfo.Response\x12`\n" +
 	"\tConfigure\x12(.alphaswarm.backend.v1.Configure.Request\x1a).alphaswarm.backend.v1.Configure.Response\x12]\n" +
@@ -4480,7 +4669,8 @@ const file_alphaswarm_backend_v1_backend_proto_rawDesc = "" +
 	"\x04Exec\x12!.alphaswarm.backend.v1.Exec.Input\x1a\".alphaswarm.backend.v1.Exec.Output(\x010\x01\x12Z\n" +
 	"\aMetrics\x12&.alphaswarm.backend.v1.Metrics.Request\x1a'.alphaswarm.backend.v1.Metrics.Response\x12c\n" +
 	"\n" +
-	"NodeHealth\x12).alphaswarm.backend.v1.NodeHealth.Request\x1a*.alphaswarm.backend.v1.NodeHealth.ResponseBCZAgithub.com/alphaswarm/controller/sdk/internal/backendv1;backendv1b\x06proto3"
+	"NodeHealth\x12).alphaswarm.backend.v1.NodeHealth.Request\x1a*.alphaswarm.backend.v1.NodeHealth.Response\x12o\n" +
+	"\x0eValidateConfig\x12-.alphaswarm.backend.v1.ValidateConfig.Request\x1a..alphaswarm.backend.v1.ValidateConfig.ResponseBCZAgithub.com/alphaswarm/controller/sdk/internal/backendv1;backendv1b\x06proto3"
 
 var (
 	file_alphaswarm_backend_v1_backend_proto_rawDescOnce sync.Once
@@ -4494,162 +4684,168 @@ func file_alphaswarm_backend_v1_backend_proto_rawDescGZIP() []byte {
 	return file_alphaswarm_backend_v1_backend_proto_rawDescData
 }
 
-var file_alphaswarm_backend_v1_backend_proto_msgTypes = make([]protoimpl.MessageInfo, 75)
+var file_alphaswarm_backend_v1_backend_proto_msgTypes = make([]protoimpl.MessageInfo, 78)
 var file_alphaswarm_backend_v1_backend_proto_goTypes = []any{
-	(*DeploymentRef)(nil),       // 0: alphaswarm.backend.v1.DeploymentRef
-	(*Target)(nil),              // 1: alphaswarm.backend.v1.Target
-	(*DeploymentSpec)(nil),      // 2: alphaswarm.backend.v1.DeploymentSpec
-	(*ServiceSpec)(nil),         // 3: alphaswarm.backend.v1.ServiceSpec
-	(*SecretRef)(nil),           // 4: alphaswarm.backend.v1.SecretRef
-	(*Port)(nil),                // 5: alphaswarm.backend.v1.Port
-	(*Resources)(nil),           // 6: alphaswarm.backend.v1.Resources
-	(*HealthCheck)(nil),         // 7: alphaswarm.backend.v1.HealthCheck
-	(*VolumeMount)(nil),         // 8: alphaswarm.backend.v1.VolumeMount
-	(*DeploymentStatus)(nil),    // 9: alphaswarm.backend.v1.DeploymentStatus
-	(*ServiceStatus)(nil),       // 10: alphaswarm.backend.v1.ServiceStatus
-	(*ReplicaStatus)(nil),       // 11: alphaswarm.backend.v1.ReplicaStatus
-	(*Event)(nil),               // 12: alphaswarm.backend.v1.Event
-	(*MetricPoint)(nil),         // 13: alphaswarm.backend.v1.MetricPoint
-	(*NodeHealthInfo)(nil),      // 14: alphaswarm.backend.v1.NodeHealthInfo
-	(*Schema)(nil),              // 15: alphaswarm.backend.v1.Schema
-	(*Attribute)(nil),           // 16: alphaswarm.backend.v1.Attribute
-	(*NestedBlock)(nil),         // 17: alphaswarm.backend.v1.NestedBlock
-	(*ErrorDetail)(nil),         // 18: alphaswarm.backend.v1.ErrorDetail
-	(*GetInfo)(nil),             // 19: alphaswarm.backend.v1.GetInfo
-	(*Configure)(nil),           // 20: alphaswarm.backend.v1.Configure
-	(*Diagnostic)(nil),          // 21: alphaswarm.backend.v1.Diagnostic
-	(*Validate)(nil),            // 22: alphaswarm.backend.v1.Validate
-	(*FieldChange)(nil),         // 23: alphaswarm.backend.v1.FieldChange
-	(*ServiceChange)(nil),       // 24: alphaswarm.backend.v1.ServiceChange
-	(*CompatibilityNote)(nil),   // 25: alphaswarm.backend.v1.CompatibilityNote
-	(*Plan)(nil),                // 26: alphaswarm.backend.v1.Plan
-	(*Apply)(nil),               // 27: alphaswarm.backend.v1.Apply
-	(*Destroy)(nil),             // 28: alphaswarm.backend.v1.Destroy
-	(*Status)(nil),              // 29: alphaswarm.backend.v1.Status
-	(*Restart)(nil),             // 30: alphaswarm.backend.v1.Restart
-	(*Start)(nil),               // 31: alphaswarm.backend.v1.Start
-	(*Stop)(nil),                // 32: alphaswarm.backend.v1.Stop
-	(*Scale)(nil),               // 33: alphaswarm.backend.v1.Scale
-	(*Logs)(nil),                // 34: alphaswarm.backend.v1.Logs
-	(*LogLine)(nil),             // 35: alphaswarm.backend.v1.LogLine
-	(*TermSize)(nil),            // 36: alphaswarm.backend.v1.TermSize
-	(*Exec)(nil),                // 37: alphaswarm.backend.v1.Exec
-	(*Metrics)(nil),             // 38: alphaswarm.backend.v1.Metrics
-	(*NodeHealth)(nil),          // 39: alphaswarm.backend.v1.NodeHealth
-	nil,                         // 40: alphaswarm.backend.v1.ServiceSpec.EnvEntry
-	nil,                         // 41: alphaswarm.backend.v1.ServiceSpec.LabelsEntry
-	nil,                         // 42: alphaswarm.backend.v1.NodeHealthInfo.LabelsEntry
-	(*GetInfo_Request)(nil),     // 43: alphaswarm.backend.v1.GetInfo.Request
-	(*GetInfo_Response)(nil),    // 44: alphaswarm.backend.v1.GetInfo.Response
-	(*Configure_Request)(nil),   // 45: alphaswarm.backend.v1.Configure.Request
-	(*Configure_Response)(nil),  // 46: alphaswarm.backend.v1.Configure.Response
-	(*Validate_Request)(nil),    // 47: alphaswarm.backend.v1.Validate.Request
-	(*Validate_Response)(nil),   // 48: alphaswarm.backend.v1.Validate.Response
-	(*Plan_Request)(nil),        // 49: alphaswarm.backend.v1.Plan.Request
-	(*Plan_Response)(nil),       // 50: alphaswarm.backend.v1.Plan.Response
-	(*Apply_Request)(nil),       // 51: alphaswarm.backend.v1.Apply.Request
-	(*Apply_Response)(nil),      // 52: alphaswarm.backend.v1.Apply.Response
-	(*Apply_Result)(nil),        // 53: alphaswarm.backend.v1.Apply.Result
-	nil,                         // 54: alphaswarm.backend.v1.Apply.Request.SecretsEntry
-	(*Destroy_Request)(nil),     // 55: alphaswarm.backend.v1.Destroy.Request
-	(*Destroy_Response)(nil),    // 56: alphaswarm.backend.v1.Destroy.Response
-	(*Status_Request)(nil),      // 57: alphaswarm.backend.v1.Status.Request
-	(*Status_Response)(nil),     // 58: alphaswarm.backend.v1.Status.Response
-	(*Restart_Request)(nil),     // 59: alphaswarm.backend.v1.Restart.Request
-	(*Restart_Response)(nil),    // 60: alphaswarm.backend.v1.Restart.Response
-	(*Start_Request)(nil),       // 61: alphaswarm.backend.v1.Start.Request
-	(*Start_Response)(nil),      // 62: alphaswarm.backend.v1.Start.Response
-	(*Stop_Request)(nil),        // 63: alphaswarm.backend.v1.Stop.Request
-	(*Stop_Response)(nil),       // 64: alphaswarm.backend.v1.Stop.Response
-	(*Scale_Request)(nil),       // 65: alphaswarm.backend.v1.Scale.Request
-	(*Scale_Response)(nil),      // 66: alphaswarm.backend.v1.Scale.Response
-	(*Logs_Request)(nil),        // 67: alphaswarm.backend.v1.Logs.Request
-	(*Exec_Start)(nil),          // 68: alphaswarm.backend.v1.Exec.Start
-	(*Exec_Input)(nil),          // 69: alphaswarm.backend.v1.Exec.Input
-	(*Exec_Output)(nil),         // 70: alphaswarm.backend.v1.Exec.Output
-	(*Metrics_Request)(nil),     // 71: alphaswarm.backend.v1.Metrics.Request
-	(*Metrics_Response)(nil),    // 72: alphaswarm.backend.v1.Metrics.Response
-	(*NodeHealth_Request)(nil),  // 73: alphaswarm.backend.v1.NodeHealth.Request
-	(*NodeHealth_Response)(nil), // 74: alphaswarm.backend.v1.NodeHealth.Response
+	(*DeploymentRef)(nil),           // 0: alphaswarm.backend.v1.DeploymentRef
+	(*Target)(nil),                  // 1: alphaswarm.backend.v1.Target
+	(*DeploymentSpec)(nil),          // 2: alphaswarm.backend.v1.DeploymentSpec
+	(*ServiceSpec)(nil),             // 3: alphaswarm.backend.v1.ServiceSpec
+	(*SecretRef)(nil),               // 4: alphaswarm.backend.v1.SecretRef
+	(*Port)(nil),                    // 5: alphaswarm.backend.v1.Port
+	(*Resources)(nil),               // 6: alphaswarm.backend.v1.Resources
+	(*HealthCheck)(nil),             // 7: alphaswarm.backend.v1.HealthCheck
+	(*VolumeMount)(nil),             // 8: alphaswarm.backend.v1.VolumeMount
+	(*DeploymentStatus)(nil),        // 9: alphaswarm.backend.v1.DeploymentStatus
+	(*ServiceStatus)(nil),           // 10: alphaswarm.backend.v1.ServiceStatus
+	(*ReplicaStatus)(nil),           // 11: alphaswarm.backend.v1.ReplicaStatus
+	(*Event)(nil),                   // 12: alphaswarm.backend.v1.Event
+	(*MetricPoint)(nil),             // 13: alphaswarm.backend.v1.MetricPoint
+	(*NodeHealthInfo)(nil),          // 14: alphaswarm.backend.v1.NodeHealthInfo
+	(*Schema)(nil),                  // 15: alphaswarm.backend.v1.Schema
+	(*Attribute)(nil),               // 16: alphaswarm.backend.v1.Attribute
+	(*NestedBlock)(nil),             // 17: alphaswarm.backend.v1.NestedBlock
+	(*ErrorDetail)(nil),             // 18: alphaswarm.backend.v1.ErrorDetail
+	(*GetInfo)(nil),                 // 19: alphaswarm.backend.v1.GetInfo
+	(*Configure)(nil),               // 20: alphaswarm.backend.v1.Configure
+	(*Diagnostic)(nil),              // 21: alphaswarm.backend.v1.Diagnostic
+	(*Validate)(nil),                // 22: alphaswarm.backend.v1.Validate
+	(*ValidateConfig)(nil),          // 23: alphaswarm.backend.v1.ValidateConfig
+	(*FieldChange)(nil),             // 24: alphaswarm.backend.v1.FieldChange
+	(*ServiceChange)(nil),           // 25: alphaswarm.backend.v1.ServiceChange
+	(*CompatibilityNote)(nil),       // 26: alphaswarm.backend.v1.CompatibilityNote
+	(*Plan)(nil),                    // 27: alphaswarm.backend.v1.Plan
+	(*Apply)(nil),                   // 28: alphaswarm.backend.v1.Apply
+	(*Destroy)(nil),                 // 29: alphaswarm.backend.v1.Destroy
+	(*Status)(nil),                  // 30: alphaswarm.backend.v1.Status
+	(*Restart)(nil),                 // 31: alphaswarm.backend.v1.Restart
+	(*Start)(nil),                   // 32: alphaswarm.backend.v1.Start
+	(*Stop)(nil),                    // 33: alphaswarm.backend.v1.Stop
+	(*Scale)(nil),                   // 34: alphaswarm.backend.v1.Scale
+	(*Logs)(nil),                    // 35: alphaswarm.backend.v1.Logs
+	(*LogLine)(nil),                 // 36: alphaswarm.backend.v1.LogLine
+	(*TermSize)(nil),                // 37: alphaswarm.backend.v1.TermSize
+	(*Exec)(nil),                    // 38: alphaswarm.backend.v1.Exec
+	(*Metrics)(nil),                 // 39: alphaswarm.backend.v1.Metrics
+	(*NodeHealth)(nil),              // 40: alphaswarm.backend.v1.NodeHealth
+	nil,                             // 41: alphaswarm.backend.v1.ServiceSpec.EnvEntry
+	nil,                             // 42: alphaswarm.backend.v1.ServiceSpec.LabelsEntry
+	nil,                             // 43: alphaswarm.backend.v1.NodeHealthInfo.LabelsEntry
+	(*GetInfo_Request)(nil),         // 44: alphaswarm.backend.v1.GetInfo.Request
+	(*GetInfo_Response)(nil),        // 45: alphaswarm.backend.v1.GetInfo.Response
+	(*Configure_Request)(nil),       // 46: alphaswarm.backend.v1.Configure.Request
+	(*Configure_Response)(nil),      // 47: alphaswarm.backend.v1.Configure.Response
+	(*Validate_Request)(nil),        // 48: alphaswarm.backend.v1.Validate.Request
+	(*Validate_Response)(nil),       // 49: alphaswarm.backend.v1.Validate.Response
+	(*ValidateConfig_Request)(nil),  // 50: alphaswarm.backend.v1.ValidateConfig.Request
+	(*ValidateConfig_Response)(nil), // 51: alphaswarm.backend.v1.ValidateConfig.Response
+	(*Plan_Request)(nil),            // 52: alphaswarm.backend.v1.Plan.Request
+	(*Plan_Response)(nil),           // 53: alphaswarm.backend.v1.Plan.Response
+	(*Apply_Request)(nil),           // 54: alphaswarm.backend.v1.Apply.Request
+	(*Apply_Response)(nil),          // 55: alphaswarm.backend.v1.Apply.Response
+	(*Apply_Result)(nil),            // 56: alphaswarm.backend.v1.Apply.Result
+	nil,                             // 57: alphaswarm.backend.v1.Apply.Request.SecretsEntry
+	(*Destroy_Request)(nil),         // 58: alphaswarm.backend.v1.Destroy.Request
+	(*Destroy_Response)(nil),        // 59: alphaswarm.backend.v1.Destroy.Response
+	(*Status_Request)(nil),          // 60: alphaswarm.backend.v1.Status.Request
+	(*Status_Response)(nil),         // 61: alphaswarm.backend.v1.Status.Response
+	(*Restart_Request)(nil),         // 62: alphaswarm.backend.v1.Restart.Request
+	(*Restart_Response)(nil),        // 63: alphaswarm.backend.v1.Restart.Response
+	(*Start_Request)(nil),           // 64: alphaswarm.backend.v1.Start.Request
+	(*Start_Response)(nil),          // 65: alphaswarm.backend.v1.Start.Response
+	(*Stop_Request)(nil),            // 66: alphaswarm.backend.v1.Stop.Request
+	(*Stop_Response)(nil),           // 67: alphaswarm.backend.v1.Stop.Response
+	(*Scale_Request)(nil),           // 68: alphaswarm.backend.v1.Scale.Request
+	(*Scale_Response)(nil),          // 69: alphaswarm.backend.v1.Scale.Response
+	(*Logs_Request)(nil),            // 70: alphaswarm.backend.v1.Logs.Request
+	(*Exec_Start)(nil),              // 71: alphaswarm.backend.v1.Exec.Start
+	(*Exec_Input)(nil),              // 72: alphaswarm.backend.v1.Exec.Input
+	(*Exec_Output)(nil),             // 73: alphaswarm.backend.v1.Exec.Output
+	(*Metrics_Request)(nil),         // 74: alphaswarm.backend.v1.Metrics.Request
+	(*Metrics_Response)(nil),        // 75: alphaswarm.backend.v1.Metrics.Response
+	(*NodeHealth_Request)(nil),      // 76: alphaswarm.backend.v1.NodeHealth.Request
+	(*NodeHealth_Response)(nil),     // 77: alphaswarm.backend.v1.NodeHealth.Response
 }
 var file_alphaswarm_backend_v1_backend_proto_depIdxs = []int32{
 	0,  // 0: alphaswarm.backend.v1.Target.deployment:type_name -> alphaswarm.backend.v1.DeploymentRef
 	3,  // 1: alphaswarm.backend.v1.DeploymentSpec.services:type_name -> alphaswarm.backend.v1.ServiceSpec
-	40, // 2: alphaswarm.backend.v1.ServiceSpec.env:type_name -> alphaswarm.backend.v1.ServiceSpec.EnvEntry
+	41, // 2: alphaswarm.backend.v1.ServiceSpec.env:type_name -> alphaswarm.backend.v1.ServiceSpec.EnvEntry
 	4,  // 3: alphaswarm.backend.v1.ServiceSpec.secret_env:type_name -> alphaswarm.backend.v1.SecretRef
 	5,  // 4: alphaswarm.backend.v1.ServiceSpec.ports:type_name -> alphaswarm.backend.v1.Port
 	6,  // 5: alphaswarm.backend.v1.ServiceSpec.resources:type_name -> alphaswarm.backend.v1.Resources
 	7,  // 6: alphaswarm.backend.v1.ServiceSpec.health:type_name -> alphaswarm.backend.v1.HealthCheck
 	8,  // 7: alphaswarm.backend.v1.ServiceSpec.volumes:type_name -> alphaswarm.backend.v1.VolumeMount
-	41, // 8: alphaswarm.backend.v1.ServiceSpec.labels:type_name -> alphaswarm.backend.v1.ServiceSpec.LabelsEntry
+	42, // 8: alphaswarm.backend.v1.ServiceSpec.labels:type_name -> alphaswarm.backend.v1.ServiceSpec.LabelsEntry
 	0,  // 9: alphaswarm.backend.v1.DeploymentStatus.deployment:type_name -> alphaswarm.backend.v1.DeploymentRef
 	10, // 10: alphaswarm.backend.v1.DeploymentStatus.services:type_name -> alphaswarm.backend.v1.ServiceStatus
 	11, // 11: alphaswarm.backend.v1.ServiceStatus.replicas:type_name -> alphaswarm.backend.v1.ReplicaStatus
-	42, // 12: alphaswarm.backend.v1.NodeHealthInfo.labels:type_name -> alphaswarm.backend.v1.NodeHealthInfo.LabelsEntry
+	43, // 12: alphaswarm.backend.v1.NodeHealthInfo.labels:type_name -> alphaswarm.backend.v1.NodeHealthInfo.LabelsEntry
 	16, // 13: alphaswarm.backend.v1.Schema.attributes:type_name -> alphaswarm.backend.v1.Attribute
 	17, // 14: alphaswarm.backend.v1.Schema.blocks:type_name -> alphaswarm.backend.v1.NestedBlock
 	15, // 15: alphaswarm.backend.v1.NestedBlock.schema:type_name -> alphaswarm.backend.v1.Schema
-	23, // 16: alphaswarm.backend.v1.ServiceChange.fields:type_name -> alphaswarm.backend.v1.FieldChange
+	24, // 16: alphaswarm.backend.v1.ServiceChange.fields:type_name -> alphaswarm.backend.v1.FieldChange
 	15, // 17: alphaswarm.backend.v1.GetInfo.Response.config_schema:type_name -> alphaswarm.backend.v1.Schema
 	2,  // 18: alphaswarm.backend.v1.Validate.Request.deployment:type_name -> alphaswarm.backend.v1.DeploymentSpec
 	21, // 19: alphaswarm.backend.v1.Validate.Response.diagnostics:type_name -> alphaswarm.backend.v1.Diagnostic
-	2,  // 20: alphaswarm.backend.v1.Plan.Request.deployment:type_name -> alphaswarm.backend.v1.DeploymentSpec
-	24, // 21: alphaswarm.backend.v1.Plan.Response.services:type_name -> alphaswarm.backend.v1.ServiceChange
-	25, // 22: alphaswarm.backend.v1.Plan.Response.compatibility:type_name -> alphaswarm.backend.v1.CompatibilityNote
-	2,  // 23: alphaswarm.backend.v1.Apply.Request.deployment:type_name -> alphaswarm.backend.v1.DeploymentSpec
-	54, // 24: alphaswarm.backend.v1.Apply.Request.secrets:type_name -> alphaswarm.backend.v1.Apply.Request.SecretsEntry
-	12, // 25: alphaswarm.backend.v1.Apply.Response.event:type_name -> alphaswarm.backend.v1.Event
-	53, // 26: alphaswarm.backend.v1.Apply.Response.result:type_name -> alphaswarm.backend.v1.Apply.Result
-	1,  // 27: alphaswarm.backend.v1.Destroy.Request.target:type_name -> alphaswarm.backend.v1.Target
-	1,  // 28: alphaswarm.backend.v1.Status.Request.target:type_name -> alphaswarm.backend.v1.Target
-	9,  // 29: alphaswarm.backend.v1.Status.Response.status:type_name -> alphaswarm.backend.v1.DeploymentStatus
-	1,  // 30: alphaswarm.backend.v1.Restart.Request.target:type_name -> alphaswarm.backend.v1.Target
-	1,  // 31: alphaswarm.backend.v1.Start.Request.target:type_name -> alphaswarm.backend.v1.Target
-	1,  // 32: alphaswarm.backend.v1.Stop.Request.target:type_name -> alphaswarm.backend.v1.Target
-	1,  // 33: alphaswarm.backend.v1.Scale.Request.target:type_name -> alphaswarm.backend.v1.Target
-	1,  // 34: alphaswarm.backend.v1.Logs.Request.target:type_name -> alphaswarm.backend.v1.Target
-	1,  // 35: alphaswarm.backend.v1.Exec.Start.target:type_name -> alphaswarm.backend.v1.Target
-	36, // 36: alphaswarm.backend.v1.Exec.Start.size:type_name -> alphaswarm.backend.v1.TermSize
-	68, // 37: alphaswarm.backend.v1.Exec.Input.start:type_name -> alphaswarm.backend.v1.Exec.Start
-	36, // 38: alphaswarm.backend.v1.Exec.Input.resize:type_name -> alphaswarm.backend.v1.TermSize
-	1,  // 39: alphaswarm.backend.v1.Metrics.Request.target:type_name -> alphaswarm.backend.v1.Target
-	13, // 40: alphaswarm.backend.v1.Metrics.Response.points:type_name -> alphaswarm.backend.v1.MetricPoint
-	14, // 41: alphaswarm.backend.v1.NodeHealth.Response.nodes:type_name -> alphaswarm.backend.v1.NodeHealthInfo
-	43, // 42: alphaswarm.backend.v1.Backend.GetInfo:input_type -> alphaswarm.backend.v1.GetInfo.Request
-	45, // 43: alphaswarm.backend.v1.Backend.Configure:input_type -> alphaswarm.backend.v1.Configure.Request
-	47, // 44: alphaswarm.backend.v1.Backend.Validate:input_type -> alphaswarm.backend.v1.Validate.Request
-	49, // 45: alphaswarm.backend.v1.Backend.Plan:input_type -> alphaswarm.backend.v1.Plan.Request
-	51, // 46: alphaswarm.backend.v1.Backend.Apply:input_type -> alphaswarm.backend.v1.Apply.Request
-	55, // 47: alphaswarm.backend.v1.Backend.Destroy:input_type -> alphaswarm.backend.v1.Destroy.Request
-	57, // 48: alphaswarm.backend.v1.Backend.Status:input_type -> alphaswarm.backend.v1.Status.Request
-	59, // 49: alphaswarm.backend.v1.Backend.Restart:input_type -> alphaswarm.backend.v1.Restart.Request
-	61, // 50: alphaswarm.backend.v1.Backend.Start:input_type -> alphaswarm.backend.v1.Start.Request
-	63, // 51: alphaswarm.backend.v1.Backend.Stop:input_type -> alphaswarm.backend.v1.Stop.Request
-	65, // 52: alphaswarm.backend.v1.Backend.Scale:input_type -> alphaswarm.backend.v1.Scale.Request
-	67, // 53: alphaswarm.backend.v1.Backend.Logs:input_type -> alphaswarm.backend.v1.Logs.Request
-	69, // 54: alphaswarm.backend.v1.Backend.Exec:input_type -> alphaswarm.backend.v1.Exec.Input
-	71, // 55: alphaswarm.backend.v1.Backend.Metrics:input_type -> alphaswarm.backend.v1.Metrics.Request
-	73, // 56: alphaswarm.backend.v1.Backend.NodeHealth:input_type -> alphaswarm.backend.v1.NodeHealth.Request
-	44, // 57: alphaswarm.backend.v1.Backend.GetInfo:output_type -> alphaswarm.backend.v1.GetInfo.Response
-	46, // 58: alphaswarm.backend.v1.Backend.Configure:output_type -> alphaswarm.backend.v1.Configure.Response
-	48, // 59: alphaswarm.backend.v1.Backend.Validate:output_type -> alphaswarm.backend.v1.Validate.Response
-	50, // 60: alphaswarm.backend.v1.Backend.Plan:output_type -> alphaswarm.backend.v1.Plan.Response
-	52, // 61: alphaswarm.backend.v1.Backend.Apply:output_type -> alphaswarm.backend.v1.Apply.Response
-	56, // 62: alphaswarm.backend.v1.Backend.Destroy:output_type -> alphaswarm.backend.v1.Destroy.Response
-	58, // 63: alphaswarm.backend.v1.Backend.Status:output_type -> alphaswarm.backend.v1.Status.Response
-	60, // 64: alphaswarm.backend.v1.Backend.Restart:output_type -> alphaswarm.backend.v1.Restart.Response
-	62, // 65: alphaswarm.backend.v1.Backend.Start:output_type -> alphaswarm.backend.v1.Start.Response
-	64, // 66: alphaswarm.backend.v1.Backend.Stop:output_type -> alphaswarm.backend.v1.Stop.Response
-	66, // 67: alphaswarm.backend.v1.Backend.Scale:output_type -> alphaswarm.backend.v1.Scale.Response
-	35, // 68: alphaswarm.backend.v1.Backend.Logs:output_type -> alphaswarm.backend.v1.LogLine
-	70, // 69: alphaswarm.backend.v1.Backend.Exec:output_type -> alphaswarm.backend.v1.Exec.Output
-	72, // 70: alphaswarm.backend.v1.Backend.Metrics:output_type -> alphaswarm.backend.v1.Metrics.Response
-	74, // 71: alphaswarm.backend.v1.Backend.NodeHealth:output_type -> alphaswarm.backend.v1.NodeHealth.Response
-	57, // [57:72] is the sub-list for method output_type
-	42, // [42:57] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	21, // 20: alphaswarm.backend.v1.ValidateConfig.Response.diagnostics:type_name -> alphaswarm.backend.v1.Diagnostic
+	2,  // 21: alphaswarm.backend.v1.Plan.Request.deployment:type_name -> alphaswarm.backend.v1.DeploymentSpec
+	25, // 22: alphaswarm.backend.v1.Plan.Response.services:type_name -> alphaswarm.backend.v1.ServiceChange
+	26, // 23: alphaswarm.backend.v1.Plan.Response.compatibility:type_name -> alphaswarm.backend.v1.CompatibilityNote
+	2,  // 24: alphaswarm.backend.v1.Apply.Request.deployment:type_name -> alphaswarm.backend.v1.DeploymentSpec
+	57, // 25: alphaswarm.backend.v1.Apply.Request.secrets:type_name -> alphaswarm.backend.v1.Apply.Request.SecretsEntry
+	12, // 26: alphaswarm.backend.v1.Apply.Response.event:type_name -> alphaswarm.backend.v1.Event
+	56, // 27: alphaswarm.backend.v1.Apply.Response.result:type_name -> alphaswarm.backend.v1.Apply.Result
+	1,  // 28: alphaswarm.backend.v1.Destroy.Request.target:type_name -> alphaswarm.backend.v1.Target
+	1,  // 29: alphaswarm.backend.v1.Status.Request.target:type_name -> alphaswarm.backend.v1.Target
+	9,  // 30: alphaswarm.backend.v1.Status.Response.status:type_name -> alphaswarm.backend.v1.DeploymentStatus
+	1,  // 31: alphaswarm.backend.v1.Restart.Request.target:type_name -> alphaswarm.backend.v1.Target
+	1,  // 32: alphaswarm.backend.v1.Start.Request.target:type_name -> alphaswarm.backend.v1.Target
+	1,  // 33: alphaswarm.backend.v1.Stop.Request.target:type_name -> alphaswarm.backend.v1.Target
+	1,  // 34: alphaswarm.backend.v1.Scale.Request.target:type_name -> alphaswarm.backend.v1.Target
+	1,  // 35: alphaswarm.backend.v1.Logs.Request.target:type_name -> alphaswarm.backend.v1.Target
+	1,  // 36: alphaswarm.backend.v1.Exec.Start.target:type_name -> alphaswarm.backend.v1.Target
+	37, // 37: alphaswarm.backend.v1.Exec.Start.size:type_name -> alphaswarm.backend.v1.TermSize
+	71, // 38: alphaswarm.backend.v1.Exec.Input.start:type_name -> alphaswarm.backend.v1.Exec.Start
+	37, // 39: alphaswarm.backend.v1.Exec.Input.resize:type_name -> alphaswarm.backend.v1.TermSize
+	1,  // 40: alphaswarm.backend.v1.Metrics.Request.target:type_name -> alphaswarm.backend.v1.Target
+	13, // 41: alphaswarm.backend.v1.Metrics.Response.points:type_name -> alphaswarm.backend.v1.MetricPoint
+	14, // 42: alphaswarm.backend.v1.NodeHealth.Response.nodes:type_name -> alphaswarm.backend.v1.NodeHealthInfo
+	44, // 43: alphaswarm.backend.v1.Backend.GetInfo:input_type -> alphaswarm.backend.v1.GetInfo.Request
+	46, // 44: alphaswarm.backend.v1.Backend.Configure:input_type -> alphaswarm.backend.v1.Configure.Request
+	48, // 45: alphaswarm.backend.v1.Backend.Validate:input_type -> alphaswarm.backend.v1.Validate.Request
+	52, // 46: alphaswarm.backend.v1.Backend.Plan:input_type -> alphaswarm.backend.v1.Plan.Request
+	54, // 47: alphaswarm.backend.v1.Backend.Apply:input_type -> alphaswarm.backend.v1.Apply.Request
+	58, // 48: alphaswarm.backend.v1.Backend.Destroy:input_type -> alphaswarm.backend.v1.Destroy.Request
+	60, // 49: alphaswarm.backend.v1.Backend.Status:input_type -> alphaswarm.backend.v1.Status.Request
+	62, // 50: alphaswarm.backend.v1.Backend.Restart:input_type -> alphaswarm.backend.v1.Restart.Request
+	64, // 51: alphaswarm.backend.v1.Backend.Start:input_type -> alphaswarm.backend.v1.Start.Request
+	66, // 52: alphaswarm.backend.v1.Backend.Stop:input_type -> alphaswarm.backend.v1.Stop.Request
+	68, // 53: alphaswarm.backend.v1.Backend.Scale:input_type -> alphaswarm.backend.v1.Scale.Request
+	70, // 54: alphaswarm.backend.v1.Backend.Logs:input_type -> alphaswarm.backend.v1.Logs.Request
+	72, // 55: alphaswarm.backend.v1.Backend.Exec:input_type -> alphaswarm.backend.v1.Exec.Input
+	74, // 56: alphaswarm.backend.v1.Backend.Metrics:input_type -> alphaswarm.backend.v1.Metrics.Request
+	76, // 57: alphaswarm.backend.v1.Backend.NodeHealth:input_type -> alphaswarm.backend.v1.NodeHealth.Request
+	50, // 58: alphaswarm.backend.v1.Backend.ValidateConfig:input_type -> alphaswarm.backend.v1.ValidateConfig.Request
+	45, // 59: alphaswarm.backend.v1.Backend.GetInfo:output_type -> alphaswarm.backend.v1.GetInfo.Response
+	47, // 60: alphaswarm.backend.v1.Backend.Configure:output_type -> alphaswarm.backend.v1.Configure.Response
+	49, // 61: alphaswarm.backend.v1.Backend.Validate:output_type -> alphaswarm.backend.v1.Validate.Response
+	53, // 62: alphaswarm.backend.v1.Backend.Plan:output_type -> alphaswarm.backend.v1.Plan.Response
+	55, // 63: alphaswarm.backend.v1.Backend.Apply:output_type -> alphaswarm.backend.v1.Apply.Response
+	59, // 64: alphaswarm.backend.v1.Backend.Destroy:output_type -> alphaswarm.backend.v1.Destroy.Response
+	61, // 65: alphaswarm.backend.v1.Backend.Status:output_type -> alphaswarm.backend.v1.Status.Response
+	63, // 66: alphaswarm.backend.v1.Backend.Restart:output_type -> alphaswarm.backend.v1.Restart.Response
+	65, // 67: alphaswarm.backend.v1.Backend.Start:output_type -> alphaswarm.backend.v1.Start.Response
+	67, // 68: alphaswarm.backend.v1.Backend.Stop:output_type -> alphaswarm.backend.v1.Stop.Response
+	69, // 69: alphaswarm.backend.v1.Backend.Scale:output_type -> alphaswarm.backend.v1.Scale.Response
+	36, // 70: alphaswarm.backend.v1.Backend.Logs:output_type -> alphaswarm.backend.v1.LogLine
+	73, // 71: alphaswarm.backend.v1.Backend.Exec:output_type -> alphaswarm.backend.v1.Exec.Output
+	75, // 72: alphaswarm.backend.v1.Backend.Metrics:output_type -> alphaswarm.backend.v1.Metrics.Response
+	77, // 73: alphaswarm.backend.v1.Backend.NodeHealth:output_type -> alphaswarm.backend.v1.NodeHealth.Response
+	51, // 74: alphaswarm.backend.v1.Backend.ValidateConfig:output_type -> alphaswarm.backend.v1.ValidateConfig.Response
+	59, // [59:75] is the sub-list for method output_type
+	43, // [43:59] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_alphaswarm_backend_v1_backend_proto_init() }
@@ -4658,17 +4854,17 @@ func file_alphaswarm_backend_v1_backend_proto_init() {
 		return
 	}
 	file_alphaswarm_backend_v1_backend_proto_msgTypes[11].OneofWrappers = []any{}
-	file_alphaswarm_backend_v1_backend_proto_msgTypes[52].OneofWrappers = []any{
+	file_alphaswarm_backend_v1_backend_proto_msgTypes[55].OneofWrappers = []any{
 		(*Apply_Response_Event)(nil),
 		(*Apply_Response_Result)(nil),
 	}
-	file_alphaswarm_backend_v1_backend_proto_msgTypes[69].OneofWrappers = []any{
+	file_alphaswarm_backend_v1_backend_proto_msgTypes[72].OneofWrappers = []any{
 		(*Exec_Input_Start)(nil),
 		(*Exec_Input_Stdin)(nil),
 		(*Exec_Input_StdinClose)(nil),
 		(*Exec_Input_Resize)(nil),
 	}
-	file_alphaswarm_backend_v1_backend_proto_msgTypes[70].OneofWrappers = []any{
+	file_alphaswarm_backend_v1_backend_proto_msgTypes[73].OneofWrappers = []any{
 		(*Exec_Output_Stdout)(nil),
 		(*Exec_Output_Stderr)(nil),
 		(*Exec_Output_ExitCode)(nil),
@@ -4679,7 +4875,7 @@ func file_alphaswarm_backend_v1_backend_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_alphaswarm_backend_v1_backend_proto_rawDesc), len(file_alphaswarm_backend_v1_backend_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   75,
+			NumMessages:   78,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

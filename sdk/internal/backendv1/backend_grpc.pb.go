@@ -27,21 +27,22 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Backend_GetInfo_FullMethodName    = "/alphaswarm.backend.v1.Backend/GetInfo"
-	Backend_Configure_FullMethodName  = "/alphaswarm.backend.v1.Backend/Configure"
-	Backend_Validate_FullMethodName   = "/alphaswarm.backend.v1.Backend/Validate"
-	Backend_Plan_FullMethodName       = "/alphaswarm.backend.v1.Backend/Plan"
-	Backend_Apply_FullMethodName      = "/alphaswarm.backend.v1.Backend/Apply"
-	Backend_Destroy_FullMethodName    = "/alphaswarm.backend.v1.Backend/Destroy"
-	Backend_Status_FullMethodName     = "/alphaswarm.backend.v1.Backend/Status"
-	Backend_Restart_FullMethodName    = "/alphaswarm.backend.v1.Backend/Restart"
-	Backend_Start_FullMethodName      = "/alphaswarm.backend.v1.Backend/Start"
-	Backend_Stop_FullMethodName       = "/alphaswarm.backend.v1.Backend/Stop"
-	Backend_Scale_FullMethodName      = "/alphaswarm.backend.v1.Backend/Scale"
-	Backend_Logs_FullMethodName       = "/alphaswarm.backend.v1.Backend/Logs"
-	Backend_Exec_FullMethodName       = "/alphaswarm.backend.v1.Backend/Exec"
-	Backend_Metrics_FullMethodName    = "/alphaswarm.backend.v1.Backend/Metrics"
-	Backend_NodeHealth_FullMethodName = "/alphaswarm.backend.v1.Backend/NodeHealth"
+	Backend_GetInfo_FullMethodName        = "/alphaswarm.backend.v1.Backend/GetInfo"
+	Backend_Configure_FullMethodName      = "/alphaswarm.backend.v1.Backend/Configure"
+	Backend_Validate_FullMethodName       = "/alphaswarm.backend.v1.Backend/Validate"
+	Backend_Plan_FullMethodName           = "/alphaswarm.backend.v1.Backend/Plan"
+	Backend_Apply_FullMethodName          = "/alphaswarm.backend.v1.Backend/Apply"
+	Backend_Destroy_FullMethodName        = "/alphaswarm.backend.v1.Backend/Destroy"
+	Backend_Status_FullMethodName         = "/alphaswarm.backend.v1.Backend/Status"
+	Backend_Restart_FullMethodName        = "/alphaswarm.backend.v1.Backend/Restart"
+	Backend_Start_FullMethodName          = "/alphaswarm.backend.v1.Backend/Start"
+	Backend_Stop_FullMethodName           = "/alphaswarm.backend.v1.Backend/Stop"
+	Backend_Scale_FullMethodName          = "/alphaswarm.backend.v1.Backend/Scale"
+	Backend_Logs_FullMethodName           = "/alphaswarm.backend.v1.Backend/Logs"
+	Backend_Exec_FullMethodName           = "/alphaswarm.backend.v1.Backend/Exec"
+	Backend_Metrics_FullMethodName        = "/alphaswarm.backend.v1.Backend/Metrics"
+	Backend_NodeHealth_FullMethodName     = "/alphaswarm.backend.v1.Backend/NodeHealth"
+	Backend_ValidateConfig_FullMethodName = "/alphaswarm.backend.v1.Backend/ValidateConfig"
 )
 
 // BackendClient is the client API for Backend service.
@@ -66,6 +67,13 @@ type BackendClient interface {
 	Exec(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Exec_Input, Exec_Output], error)
 	Metrics(ctx context.Context, in *Metrics_Request, opts ...grpc.CallOption) (*Metrics_Response, error)
 	NodeHealth(ctx context.Context, in *NodeHealth_Request, opts ...grpc.CallOption) (*NodeHealth_Response, error)
+	// Added within v1. Checks a configuration offline, on a process that is
+	// never configured: nothing in it may reach the backend, read credentials
+	// or depend on the plugin's environment (Terraform's
+	// ValidateProviderConfig beside ConfigureProvider). A plugin declares
+	// that it does its own checks here with GetInfo's offline_validation;
+	// a plugin built before it answers UNIMPLEMENTED.
+	ValidateConfig(ctx context.Context, in *ValidateConfig_Request, opts ...grpc.CallOption) (*ValidateConfig_Response, error)
 }
 
 type backendClient struct {
@@ -247,6 +255,16 @@ func (c *backendClient) NodeHealth(ctx context.Context, in *NodeHealth_Request, 
 	return out, nil
 }
 
+func (c *backendClient) ValidateConfig(ctx context.Context, in *ValidateConfig_Request, opts ...grpc.CallOption) (*ValidateConfig_Response, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ValidateConfig_Response)
+	err := c.cc.Invoke(ctx, Backend_ValidateConfig_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // BackendServer is the server API for Backend service.
 // All implementations must embed UnimplementedBackendServer
 // for forward compatibility.
@@ -269,6 +287,13 @@ type BackendServer interface {
 	Exec(grpc.BidiStreamingServer[Exec_Input, Exec_Output]) error
 	Metrics(context.Context, *Metrics_Request) (*Metrics_Response, error)
 	NodeHealth(context.Context, *NodeHealth_Request) (*NodeHealth_Response, error)
+	// Added within v1. Checks a configuration offline, on a process that is
+	// never configured: nothing in it may reach the backend, read credentials
+	// or depend on the plugin's environment (Terraform's
+	// ValidateProviderConfig beside ConfigureProvider). A plugin declares
+	// that it does its own checks here with GetInfo's offline_validation;
+	// a plugin built before it answers UNIMPLEMENTED.
+	ValidateConfig(context.Context, *ValidateConfig_Request) (*ValidateConfig_Response, error)
 	mustEmbedUnimplementedBackendServer()
 }
 
@@ -323,6 +348,9 @@ func (UnimplementedBackendServer) Metrics(context.Context, *Metrics_Request) (*M
 }
 func (UnimplementedBackendServer) NodeHealth(context.Context, *NodeHealth_Request) (*NodeHealth_Response, error) {
 	return nil, status.Error(codes.Unimplemented, "method NodeHealth not implemented")
+}
+func (UnimplementedBackendServer) ValidateConfig(context.Context, *ValidateConfig_Request) (*ValidateConfig_Response, error) {
+	return nil, status.Error(codes.Unimplemented, "method ValidateConfig not implemented")
 }
 func (UnimplementedBackendServer) mustEmbedUnimplementedBackendServer() {}
 func (UnimplementedBackendServer) testEmbeddedByValue()                 {}
@@ -590,6 +618,24 @@ func _Backend_NodeHealth_Handler(srv interface{}, ctx context.Context, dec func(
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Backend_ValidateConfig_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ValidateConfig_Request)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(BackendServer).ValidateConfig(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Backend_ValidateConfig_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(BackendServer).ValidateConfig(ctx, req.(*ValidateConfig_Request))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Backend_ServiceDesc is the grpc.ServiceDesc for Backend service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -644,6 +690,10 @@ var Backend_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "NodeHealth",
 			Handler:    _Backend_NodeHealth_Handler,
+		},
+		{
+			MethodName: "ValidateConfig",
+			Handler:    _Backend_ValidateConfig_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -22,6 +22,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -42,7 +43,7 @@ func main() { sdk.Serve(&world{}) }
 // Breakages is every value of the "broken" setting.
 var breakages = []string{
 	"memory-state", "duplicate-on-retry", "secret-in-state", "secret-on-stderr",
-	"ignore-cancel", "swallow-cancel", "global-names",
+	"ignore-cancel", "swallow-cancel", "global-names", "validate-needs-configure",
 }
 
 // inMemory is the memory-state breakage's store: it lives as long as the
@@ -75,33 +76,72 @@ func (w *world) Info(context.Context) (*sdk.InfoResponse, error) {
 	}}}, nil
 }
 
-func (w *world) Configure(_ context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
-	var cfg struct {
-		Dir    string `json:"dir"`
-		Step   string `json:"step"`
-		Broken string `json:"broken"`
-	}
-	if err := req.Decode(&cfg); err != nil {
+// config is the world's configuration, checked the same way by Configure
+// and ValidateConfig.
+type config struct {
+	Dir    string `json:"dir"`
+	Step   string `json:"step"`
+	Broken string `json:"broken"`
+	step   time.Duration
+}
+
+func parseConfig(decode func(any) error) (*config, error) {
+	var cfg config
+	if err := decode(&cfg); err != nil {
 		return nil, err
 	}
 	step, err := time.ParseDuration(cfg.Step)
 	if err != nil {
 		return nil, sdk.InvalidConfig("step", "not a duration: %q", cfg.Step)
 	}
+	cfg.step = step
 	if cfg.Broken != "" && !slices.Contains(breakages, cfg.Broken) {
 		return nil, sdk.InvalidConfig("broken", "unknown breakage %q", cfg.Broken)
 	}
 	if st, err := os.Stat(cfg.Dir); err != nil || !st.IsDir() {
 		return nil, sdk.InvalidConfig("dir", "not a directory: %q", cfg.Dir)
 	}
+	return &cfg, nil
+}
+
+func (w *world) Configure(_ context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
+	cfg, err := parseConfig(req.Decode)
+	if err != nil {
+		return nil, err
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.dir, w.step, w.broken = cfg.Dir, step, cfg.Broken
+	w.dir, w.step, w.broken = cfg.Dir, cfg.step, cfg.Broken
 	w.store = files{dir: cfg.Dir}
 	if cfg.Broken == "memory-state" {
 		w.store = inMemory
 	}
 	return &sdk.ConfigureResponse{}, nil
+}
+
+// ValidateConfig checks a configuration as Configure does, on a process
+// that need not be configured; the validate-needs-configure breakage
+// refuses to unless it is.
+func (w *world) ValidateConfig(_ context.Context, req *sdk.ValidateConfigRequest) (*sdk.ValidateConfigResponse, error) {
+	cfg, err := parseConfig(req.Decode)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.needsConfigure(cfg.Broken); err != nil {
+		return nil, err
+	}
+	return &sdk.ValidateConfigResponse{}, nil
+}
+
+// needsConfigure is the validate-needs-configure breakage: offline checks
+// that only work once the process has been configured.
+func (w *world) needsConfigure(broken string) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if broken == "validate-needs-configure" && w.store == nil {
+		return errors.New("validate: the world is not configured")
+	}
+	return nil
 }
 
 func (w *world) is(breakage string) bool {
@@ -119,7 +159,16 @@ func (w *world) key(ref core.DeploymentRef) string {
 	return hex.EncodeToString(sum[:12])
 }
 
-func (w *world) Validate(context.Context, *sdk.ValidateRequest) (*sdk.ValidateResponse, error) {
+func (w *world) Validate(_ context.Context, req *sdk.ValidateRequest) (*sdk.ValidateResponse, error) {
+	if req.Config != nil {
+		cfg, err := parseConfig(func(v any) error { return sdk.DecodeConfig(req.Config, v) })
+		if err != nil {
+			return nil, err
+		}
+		if err := w.needsConfigure(cfg.Broken); err != nil {
+			return nil, err
+		}
+	}
 	return &sdk.ValidateResponse{}, nil
 }
 
