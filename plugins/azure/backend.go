@@ -15,6 +15,7 @@ type Backend struct {
 // Unsupported through the SDK until they are.
 var (
 	_ sdk.Backend            = (*Backend)(nil)
+	_ sdk.ConfigValidator    = (*Backend)(nil)
 	_ sdk.Scaler             = (*Backend)(nil)
 	_ sdk.StartStopper       = (*Backend)(nil)
 	_ sdk.Restarter          = (*Backend)(nil)

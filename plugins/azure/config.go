@@ -78,40 +78,28 @@ var (
 	reTenantName = regexp.MustCompile(`^[-a-zA-Z0-9.]{1,64}$`)
 )
 
-// unknownSet is the set of attributes whose values are not known yet
-// (credentials the host resolves later): their values are not checked.
-type unknownSet []string
-
-func (u unknownSet) has(path string) bool {
-	for _, p := range u {
-		if p == path {
-			return true
-		}
-	}
-	return false
-}
-
 // parseConfig decodes and checks a configuration, offline: Configure and
 // ValidateConfig both call it, so that validate accepts what Configure
-// accepts. It reaches nothing.
-func parseConfig(raw json.RawMessage, unknown unknownSet) (config, error) {
+// accepts. It reaches nothing, and skips the values in unknown (the
+// credentials the host resolves only when it configures an instance).
+func parseConfig(raw json.RawMessage, unknown sdk.Unknown) (config, error) {
 	var c config
-	if err := (&sdk.ConfigureRequest{Config: raw}).Decode(&c); err != nil {
+	if err := sdk.DecodeConfig(raw, &c); err != nil {
 		return c, err
 	}
 	check := func(path string, ok bool, format string, args ...any) error {
-		if ok || unknown.has(path) {
+		if ok || unknown.Has(path) {
 			return nil
 		}
 		return sdk.InvalidConfig(path, format, args...)
 	}
 	var err error
-	if !unknown.has("poll_interval") {
+	if !unknown.Has("poll_interval") {
 		if c.pollInterval, err = time.ParseDuration(c.PollInterval); err != nil || c.pollInterval <= 0 {
 			return c, sdk.InvalidConfig("poll_interval", "%q is not a positive duration such as \"5s\"", c.PollInterval)
 		}
 	}
-	if !unknown.has("apply_timeout") {
+	if !unknown.Has("apply_timeout") {
 		if c.applyTimeout, err = time.ParseDuration(c.ApplyTimeout); err != nil || c.applyTimeout <= 0 {
 			return c, sdk.InvalidConfig("apply_timeout", "%q is not a positive duration such as \"15m\"", c.ApplyTimeout)
 		}
@@ -137,8 +125,8 @@ func parseConfig(raw json.RawMessage, unknown unknownSet) (config, error) {
 }
 
 // checkHTTPS accepts an https URL without credentials, query or fragment.
-func checkHTTPS(path, raw string, unknown unknownSet) error {
-	if unknown.has(path) {
+func checkHTTPS(path, raw string, unknown sdk.Unknown) error {
+	if unknown.Has(path) {
 		return nil
 	}
 	u, err := url.Parse(raw)
@@ -148,7 +136,13 @@ func checkHTTPS(path, raw string, unknown unknownSet) error {
 	return nil
 }
 
-// ValidateConfig checks a configuration offline, with parseConfig.
+// ValidateConfig checks a configuration offline, with parseConfig: the
+// credentials, subscription and environment are read by Configure only.
+func (b *Backend) ValidateConfig(_ context.Context, req *sdk.ValidateConfigRequest) (*sdk.ValidateConfigResponse, error) {
+	_, err := parseConfig(req.Config, req.Unknown)
+	return &sdk.ValidateConfigResponse{}, err
+}
+
 func (b *Backend) Info(context.Context) (*sdk.InfoResponse, error) {
 	return &sdk.InfoResponse{
 		Name: "azure", Version: version, ConfigSchema: schema,
