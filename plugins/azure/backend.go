@@ -1,6 +1,8 @@
 package azure
 
 import (
+	"net/http"
+
 	"github.com/alphaswarm/controller/sdk"
 )
 
@@ -9,6 +11,9 @@ import (
 type Backend struct {
 	cfg config
 	cl  *clients
+	// http reads the replicas' log streams (not ARM: the SDK's pipeline
+	// does that).
+	http *http.Client
 }
 
 // Interface guards: the capabilities built so far. The others answer
@@ -20,7 +25,8 @@ var (
 	_ sdk.StartStopper       = (*Backend)(nil)
 	_ sdk.Restarter          = (*Backend)(nil)
 	_ sdk.NodeHealthReporter = (*Backend)(nil)
+	_ sdk.LogStreamer        = (*Backend)(nil)
 )
 
 // New returns an unconfigured backend.
-func New() *Backend { return &Backend{} }
+func New() *Backend { return &Backend{http: &http.Client{}} }

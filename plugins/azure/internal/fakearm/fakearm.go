@@ -79,6 +79,8 @@ type app struct {
 	revisions []*revision
 	stopped   bool
 	failed    string // provisioning error of the last operation
+	key       string // a random name of the app in log stream endpoints
+	token     string // the app's auth token for its log stream
 }
 
 type revision struct {
@@ -235,6 +237,8 @@ var (
 	reApp      = regexp.MustCompile(`(?i)^/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.App/containerApps/([^/]+)$`)
 	reAppOp    = regexp.MustCompile(`(?i)^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.App/containerApps/[^/]+)/(start|stop)$`)
 	reSecrets  = regexp.MustCompile(`(?i)^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.App/containerApps/[^/]+)/listSecrets$`)
+	reAuthTok  = regexp.MustCompile(`(?i)^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.App/containerApps/[^/]+)/getAuthtoken$`)
+	reLogs     = regexp.MustCompile(`^/logstream/([a-z0-9]+)/([^/]+)/([^/]+)/([^/]+)$`)
 	reReplicas = regexp.MustCompile(`(?i)^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.App/containerApps/[^/]+)/revisions/([^/]+)/replicas$`)
 	reRestart  = regexp.MustCompile(`(?i)^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.App/containerApps/[^/]+)/revisions/([^/]+)/restart$`)
 	reOpStatus = regexp.MustCompile(`(?i)^/subscriptions/[^/]+/providers/Microsoft\.App/locations/[^/]+/containerappOperationStatuses/([^/]+)$`)
@@ -258,6 +262,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if p == "/common/discovery/instance" {
 		writeJSON(w, http.StatusOK, map[string]any{"tenant_discovery_endpoint": s.URL() + "/common/v2.0/.well-known/openid-configuration",
 			"metadata": []any{map[string]any{"preferred_network": "localhost", "preferred_cache": "localhost", "aliases": []string{"localhost"}}}})
+		return
+	}
+	if m := reLogs.FindStringSubmatch(p); m != nil && r.Method == http.MethodGet {
+		s.logStream(w, r, m)
 		return
 	}
 	s.mu.Lock()
@@ -294,6 +302,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.deleteApp(w, p)
 	case m(reAppOp) != nil && r.Method == http.MethodPost:
 		s.startStop(w, m(reAppOp))
+	case m(reAuthTok) != nil && r.Method == http.MethodPost:
+		s.authToken(w, m(reAuthTok))
 	case m(reSecrets) != nil && r.Method == http.MethodPost:
 		s.listSecrets(w, m(reSecrets))
 	case m(reReplicas) != nil && r.Method == http.MethodGet:
@@ -442,7 +452,7 @@ func (s *Server) putApp(w http.ResponseWriter, r *http.Request, m []string) {
 	}
 	a, exists := s.apps[key]
 	if !exists {
-		a = &app{secrets: map[string]string{}}
+		a = &app{secrets: map[string]string{}, key: strings.ToLower(rand.Text())}
 		s.apps[key] = a
 	}
 	newSecrets := map[string]string{}
@@ -675,6 +685,107 @@ func (s *Server) listSecrets(w http.ResponseWriter, m []string) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+func (s *Server) authToken(w http.ResponseWriter, m []string) {
+	a, ok := s.apps[strings.ToLower(m[1])]
+	if !ok {
+		armError(w, http.StatusNotFound, "ResourceNotFound", fmt.Sprintf("The Resource 'Microsoft.App/containerApps/%s' was not found.", lastSegment(m[1])))
+		return
+	}
+	if a.token == "" {
+		a.token = "app-" + rand.Text()
+	}
+	writeJSON(w, http.StatusOK, armappcontainers.ContainerAppAuthToken{ID: a.model.ID, Name: a.model.Name, Location: a.model.Location,
+		Properties: &armappcontainers.ContainerAppAuthTokenProperties{Token: to.Ptr(a.token), Expires: to.Ptr(time.Now().Add(time.Hour).UTC())}})
+}
+
+// LogInterval is how often each fake replica writes a log line.
+const LogInterval = 200 * time.Millisecond
+
+// logLine is the n-th line of a replica (0: its start).
+func logLine(rp *replica, n int) (time.Time, string) {
+	at := rp.created.Add(time.Duration(n) * LogInterval)
+	if n == 0 {
+		return at, fmt.Sprintf("replica %s started", rp.name)
+	}
+	return at, fmt.Sprintf("replica %s tick %d", rp.name, n)
+}
+
+// logStream serves a replica container's console log as the log stream
+// endpoint does: one JSON object per line ({"TimeStamp", "Log"}), the last
+// tailLines lines, then new ones while follow=true, for a bearer token the
+// app's getAuthtoken gave.
+func (s *Server) logStream(w http.ResponseWriter, r *http.Request, m []string) {
+	s.mu.Lock()
+	var a *app
+	for _, x := range s.apps {
+		if x.key == m[1] {
+			a = x
+		}
+	}
+	var rp *replica
+	if a != nil {
+		for _, rev := range a.revisions {
+			for _, x := range rev.replicas {
+				if rev.name == m[2] && x.name == m[3] {
+					rp = x
+				}
+			}
+		}
+	}
+	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	authorized := a != nil && a.token != "" && tok == a.token
+	var created time.Time
+	if rp != nil {
+		created = rp.created
+	}
+	s.mu.Unlock()
+	switch {
+	case !authorized:
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
+		return
+	case rp == nil:
+		http.Error(w, "replica not found", http.StatusNotFound)
+		return
+	}
+	copyRP := &replica{name: rp.name, created: created}
+	tail, err := strconv.Atoi(r.URL.Query().Get("tailLines"))
+	if err != nil || tail <= 0 {
+		tail = 20
+	}
+	now := int(time.Since(created) / LogInterval)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	write := func(n int) bool {
+		at, msg := logLine(copyRP, n)
+		line, _ := json.Marshal(map[string]string{"TimeStamp": at.Format(time.RFC3339Nano), "Log": msg})
+		_, err := w.Write(append(line, '\n'))
+		return err == nil
+	}
+	for n := max(0, now-tail+1); n <= now; n++ {
+		if !write(n) {
+			return
+		}
+	}
+	if r.URL.Query().Get("follow") != "true" {
+		return
+	}
+	flusher, _ := w.(http.Flusher)
+	for n := now + 1; ; n++ {
+		if flusher != nil {
+			flusher.Flush()
+		}
+		at, _ := logLine(copyRP, n)
+		select {
+		case <-r.Context().Done():
+			return
+		case <-time.After(time.Until(at)):
+		}
+		if !write(n) {
+			return
+		}
+	}
+}
+
 func (s *Server) findRevision(appPath, name string) (*app, *revision) {
 	a, ok := s.apps[strings.ToLower(appPath)]
 	if !ok {
@@ -701,8 +812,9 @@ func (s *Server) listReplicas(w http.ResponseWriter, m []string) {
 		for _, c := range a.model.Properties.Template.Containers {
 			containers = append(containers, &armappcontainers.ReplicaContainer{
 				Name: c.Name, Ready: to.Ptr(true), Started: to.Ptr(true), RestartCount: to.Ptr(rp.restarts),
-				RunningState: to.Ptr(armappcontainers.ContainerAppContainerRunningStateRunning),
-				ContainerID:  to.Ptr("containerd://" + rp.name),
+				RunningState:      to.Ptr(armappcontainers.ContainerAppContainerRunningStateRunning),
+				ContainerID:       to.Ptr("containerd://" + rp.name),
+				LogStreamEndpoint: to.Ptr(fmt.Sprintf("%s/logstream/%s/%s/%s/%s", s.URL(), a.key, rev.name, rp.name, deref(c.Name, ""))),
 			})
 		}
 		out.Value = append(out.Value, &armappcontainers.Replica{
