@@ -45,6 +45,10 @@ func (b *Backend) Validate(_ context.Context, req *sdk.ValidateRequest) (*sdk.Va
 			diags = append(diags, sdk.Diagnostic{Severity: sdk.SeverityError, Path: path + ".replicas",
 				Summary: "Container Apps runs at most 1000 replicas of an app"})
 		}
+		if _, ok := s.Env[envSecretsHash]; ok || slices.ContainsFunc(s.SecretEnv, func(r core.SecretRef) bool { return r.Env == envSecretsHash }) {
+			diags = append(diags, sdk.Diagnostic{Severity: sdk.SeverityError, Path: path + ".env." + envSecretsHash,
+				Summary: envSecretsHash + " is the azure backend's own variable"})
+		}
 		if s.Health != nil && s.Health.Kind == core.HealthCheckCommand {
 			diags = append(diags, sdk.Diagnostic{Severity: sdk.SeverityWarning, Path: path + ".health",
 				Summary: "Container Apps has no command probes: this health check is dropped"})
@@ -53,14 +57,37 @@ func (b *Backend) Validate(_ context.Context, req *sdk.ValidateRequest) (*sdk.Va
 	return &sdk.ValidateResponse{Diagnostics: diags}, nil
 }
 
-// Plan compares the services as last applied with the ones asked for, and
-// reports what Container Apps honours only approximately.
-func (b *Backend) Plan(_ context.Context, req *sdk.PlanRequest) (*sdk.PlanResponse, error) {
+// Plan compares the services as last applied, of those whose app Azure
+// still runs, with the ones asked for (an app deleted behind the plugin's
+// back is created again), and reports what Container Apps honours only
+// approximately.
+func (b *Backend) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResponse, error) {
+	if b.cl == nil {
+		return nil, errNotConfigured
+	}
 	st, err := decodeState(req.PriorState)
 	if err != nil {
 		return nil, err
 	}
-	resp := &sdk.PlanResponse{Services: sdk.DiffServices(st.Services, req.Deployment.Services)}
+	live, err := b.deploymentApps(ctx, req.Deployment.Ref())
+	if err != nil {
+		return nil, err
+	}
+	var running []core.ServiceSpec
+	for _, s := range st.Services {
+		if _, ok := live[s.Name]; ok {
+			running = append(running, s)
+		}
+	}
+	for svc := range live {
+		if st.Service(svc) == nil {
+			running = append(running, core.ServiceSpec{Name: svc})
+		}
+	}
+	slices.SortStableFunc(running, func(a, b core.ServiceSpec) int {
+		return cmpIndex(req.Deployment.Services, a.Name) - cmpIndex(req.Deployment.Services, b.Name)
+	})
+	resp := &sdk.PlanResponse{Services: sdk.DiffServices(running, req.Deployment.Services)}
 	note := func(svc, field string, level sdk.CompatLevel, format string, args ...any) {
 		resp.Compatibility = append(resp.Compatibility, sdk.CompatibilityNote{Service: svc, Field: field, Level: level, Detail: fmt.Sprintf(format, args...)})
 	}
@@ -98,6 +125,14 @@ func (b *Backend) Plan(_ context.Context, req *sdk.PlanRequest) (*sdk.PlanRespon
 		}
 	}
 	return resp, nil
+}
+
+// cmpIndex is the position of service in services, or past the end.
+func cmpIndex(services []core.ServiceSpec, service string) int {
+	if i := slices.IndexFunc(services, func(s core.ServiceSpec) bool { return s.Name == service }); i >= 0 {
+		return i
+	}
+	return len(services)
 }
 
 // Apply makes the environment run the deployment: each service's app

@@ -74,6 +74,15 @@ func launch() func(*testing.T) *pluginhost.Client {
 	return backendtest.LaunchPackage(pluginPackage, "SSL_CERT_FILE="+fake.CAFile())
 }
 
+// launchWith launches a plugin process that trusts the certificate in
+// caFile.
+func launchWith(t *testing.T, caFile string) *pluginhost.Client {
+	t.Helper()
+	c := backendtest.LaunchPackage(pluginPackage, "SSL_CERT_FILE="+caFile)(t)
+	t.Cleanup(c.Close)
+	return c
+}
+
 func testService(string) core.ServiceSpec {
 	return core.ServiceSpec{
 		Image: "registry.example/echo:1",

@@ -64,6 +64,7 @@ type Server struct {
 	ops     map[string]*operation
 	missing map[string]bool // images whose provisioning fails
 	faults  []*Fault
+	expired bool
 	calls   []string // "METHOD path" of every ARM request
 }
 
@@ -175,6 +176,25 @@ func (s *Server) MarkImageMissing(image string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.missing[image] = true
+}
+
+// ExpireClientSecret makes the token endpoint refuse the client secret as
+// Entra ID refuses an expired one; tokens already issued stay valid.
+func (s *Server) ExpireClientSecret() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.expired = true
+}
+
+// DeleteApp deletes an app behind the plugin's back.
+func (s *Server) DeleteApp(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, a := range s.apps {
+		if a.model.Name != nil && *a.model.Name == name {
+			delete(s.apps, k)
+		}
+	}
 }
 
 // Inject adds a fault.
@@ -343,8 +363,14 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, tenant string) {
 			"error_description": "AADSTS7000215: Invalid client secret provided.", "error_codes": []int{7000215}})
 		return
 	}
-	tok := "fake-" + rand.Text()
 	s.mu.Lock()
+	if s.expired {
+		s.mu.Unlock()
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client",
+			"error_description": "AADSTS7000222: The provided client secret keys for app '" + s.opts.ClientID + "' are expired.", "error_codes": []int{7000222}})
+		return
+	}
+	tok := "fake-" + rand.Text()
 	s.tokens[tok] = true
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600, "access_token": tok})
