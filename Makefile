@@ -37,7 +37,7 @@ BENCH_PAIRS := \
 	compose_apply_vs_parallel_reference=ComposeApply@compose_apply_p50_ns:ComposeApply@docker_direct_parallel_p50_ns \
 	kubernetes_apply=KubernetesApply@kubernetes_apply_p50_ns:KubernetesApply@client_go_direct_p50_ns
 
-.PHONY: help build images postgres test lint bench proto dev dev-stop k8s-bin k8s-up k8s-down clean
+.PHONY: help build images postgres test test-acc-azure lint bench proto dev dev-stop k8s-bin k8s-up k8s-down clean
 
 help:
 	@echo "make build   bin/swarmctl and every plugin in bin/plugins/"
@@ -101,6 +101,11 @@ bench: postgres k8s-bin
 	done; $(GO) test -run '^$$' -bench ComposeApply -benchtime 5x ./plugins/compose/ || exit 1; \
 	$(GO) test -run '^$$' -bench KubernetesApply -benchtime 5x ./plugins/kubernetes/ || exit 1; \
 	} | $(GO) run ./tools/benchratio $(BENCH_PAIRS)
+
+# The Azure backend's live acceptance test: the conformance kit against a
+# real subscription (see docs/azure.md); it says what to set when off.
+test-acc-azure:
+	cd plugins/azure && $(GO) test -count=1 -timeout 90m -run '^TestAcceptance$$' -v .
 
 proto:
 	@command -v protoc >/dev/null || { apt-get update -qq && apt-get install -y -qq protobuf-compiler; }
