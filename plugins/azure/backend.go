@@ -16,8 +16,9 @@ type Backend struct {
 	http *http.Client
 }
 
-// Interface guards: the capabilities built so far. The others answer
-// Unsupported through the SDK until they are.
+// Interface guards: the capabilities built so far. Exec is not declared:
+// the replica's exec endpoint gives no exit status, so it answers
+// Unsupported through the SDK.
 var (
 	_ sdk.Backend            = (*Backend)(nil)
 	_ sdk.ConfigValidator    = (*Backend)(nil)
@@ -26,6 +27,7 @@ var (
 	_ sdk.Restarter          = (*Backend)(nil)
 	_ sdk.NodeHealthReporter = (*Backend)(nil)
 	_ sdk.LogStreamer        = (*Backend)(nil)
+	_ sdk.MetricsReader      = (*Backend)(nil)
 )
 
 // New returns an unconfigured backend.

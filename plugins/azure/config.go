@@ -191,7 +191,10 @@ type clients struct {
 	replicas *armappcontainers.ContainerAppsRevisionReplicasClient
 	revs     *armappcontainers.ContainerAppsRevisionsClient
 	envs     *armappcontainers.ManagedEnvironmentsClient
-	envID    string
+	// arm sends the requests no generated client has (Azure Monitor's
+	// metrics), through the same pipeline: credential, retries, endpoint.
+	arm   *arm.Client
+	envID string
 }
 
 // newClients builds the service principal's credential and the clients,
@@ -222,7 +225,14 @@ func newClients(c config) (*clients, error) {
 	if err != nil {
 		return nil, sdk.InvalidConfig("endpoint", "%v", err)
 	}
+	armClient, err := arm.NewClient("alphaswarm/plugins/azure", "v"+version, cred, opts)
+	if err != nil {
+		if armClient, err = arm.NewClient("alphaswarm/plugins/azure", "v0.0.0", cred, opts); err != nil {
+			return nil, sdk.InvalidConfig("endpoint", "%v", err)
+		}
+	}
 	return &clients{
+		arm:      armClient,
 		apps:     factory.NewContainerAppsClient(),
 		replicas: factory.NewContainerAppsRevisionReplicasClient(),
 		revs:     factory.NewContainerAppsRevisionsClient(),

@@ -259,6 +259,7 @@ var (
 	reSecrets  = regexp.MustCompile(`(?i)^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.App/containerApps/[^/]+)/listSecrets$`)
 	reAuthTok  = regexp.MustCompile(`(?i)^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.App/containerApps/[^/]+)/getAuthtoken$`)
 	reLogs     = regexp.MustCompile(`^/logstream/([a-z0-9]+)/([^/]+)/([^/]+)/([^/]+)$`)
+	reMetrics  = regexp.MustCompile(`(?i)^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.App/containerApps/[^/]+)/providers/Microsoft\.Insights/metrics$`)
 	reReplicas = regexp.MustCompile(`(?i)^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.App/containerApps/[^/]+)/revisions/([^/]+)/replicas$`)
 	reRestart  = regexp.MustCompile(`(?i)^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.App/containerApps/[^/]+)/revisions/([^/]+)/restart$`)
 	reOpStatus = regexp.MustCompile(`(?i)^/subscriptions/[^/]+/providers/Microsoft\.App/locations/[^/]+/containerappOperationStatuses/([^/]+)$`)
@@ -322,6 +323,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.deleteApp(w, p)
 	case m(reAppOp) != nil && r.Method == http.MethodPost:
 		s.startStop(w, m(reAppOp))
+	case m(reMetrics) != nil && r.Method == http.MethodGet:
+		s.metrics(w, r, m(reMetrics))
 	case m(reAuthTok) != nil && r.Method == http.MethodPost:
 		s.authToken(w, m(reAuthTok))
 	case m(reSecrets) != nil && r.Method == http.MethodPost:
@@ -722,6 +725,52 @@ func (s *Server) authToken(w http.ResponseWriter, m []string) {
 	}
 	writeJSON(w, http.StatusOK, armappcontainers.ContainerAppAuthToken{ID: a.model.ID, Name: a.model.Name, Location: a.model.Location,
 		Properties: &armappcontainers.ContainerAppAuthTokenProperties{Token: to.Ptr(a.token), Expires: to.Ptr(time.Now().Add(time.Hour).UTC())}})
+}
+
+// metrics answers Azure Monitor's metrics API for an app: per replica of
+// its latest revision (dimension "replica", with $filter replica eq '*'),
+// UsageNanoCores and WorkingSetBytes averaged over the last minute.
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request, m []string) {
+	s.settle()
+	a, ok := s.apps[strings.ToLower(m[1])]
+	if !ok {
+		armError(w, http.StatusNotFound, "ResourceNotFound", fmt.Sprintf("The Resource 'Microsoft.App/containerApps/%s' was not found.", lastSegment(m[1])))
+		return
+	}
+	q := r.URL.Query()
+	if !strings.Contains(q.Get("$filter"), "replica eq '*'") {
+		armError(w, http.StatusBadRequest, "BadRequest", "The fake serves metrics split by replica only ($filter=replica eq '*').")
+		return
+	}
+	values := map[string]func(int) float64{
+		"UsageNanoCores":  func(i int) float64 { return float64(25_000_000 * (i + 1)) },
+		"WorkingSetBytes": func(i int) float64 { return float64((40 + i) << 20) },
+	}
+	units := map[string]string{"UsageNanoCores": "NanoCores", "WorkingSetBytes": "Bytes"}
+	var out []any
+	at := time.Now().UTC().Truncate(time.Minute).Add(-time.Minute)
+	for _, name := range strings.Split(q.Get("metricnames"), ",") {
+		f, ok := values[name]
+		if !ok {
+			armError(w, http.StatusBadRequest, "BadRequest", fmt.Sprintf("Failed to find metric configuration for provider: Microsoft.App, resource Type: containerApps, metric: %s", name))
+			return
+		}
+		var series []any
+		if len(a.revisions) > 0 && !a.stopped {
+			for i, rp := range a.revisions[len(a.revisions)-1].replicas {
+				series = append(series, map[string]any{
+					"metadatavalues": []any{map[string]any{"name": map[string]string{"value": "replica", "localizedValue": "replica"}, "value": rp.name}},
+					"data":           []any{map[string]any{"timeStamp": at.Format(time.RFC3339), "average": f(i)}},
+				})
+			}
+		}
+		out = append(out, map[string]any{
+			"id": m[1] + "/providers/Microsoft.Insights/metrics/" + name, "type": "Microsoft.Insights/metrics",
+			"name": map[string]string{"value": name, "localizedValue": name}, "unit": units[name], "timeseries": series,
+		})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"cost": 0, "interval": "PT1M", "namespace": "microsoft.app/containerapps",
+		"resourceregion": deref(a.model.Location, ""), "value": out})
 }
 
 // LogInterval is how often each fake replica writes a log line.
