@@ -115,7 +115,7 @@ func (b *Backend) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResp
 			note(s.Name, "health", sdk.CompatApproximated, "without a health check a new revision takes traffic as soon as its containers start")
 		}
 		if len(s.DependsOn) > 0 {
-			note(s.Name, "depends_on", sdk.CompatApproximated, "apps are created side by side; Container Apps does not order their start")
+			note(s.Name, "depends_on", sdk.CompatApproximated, "the app is applied once the apps it depends on are provisioned, not once they are ready")
 		}
 		if len(s.Labels) > 0 {
 			note(s.Name, "labels", sdk.CompatDropped, "labels do not become Azure tags")
@@ -176,36 +176,62 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progressFn s
 	return &sdk.ApplyResponse{State: blob}, err
 }
 
+// applyServices applies the services level by level of their
+// dependencies: the services of one level side by side (parallelApps at a
+// time), each level once the one before is provisioned.
 func (b *Backend) applyServices(ctx context.Context, ref core.DeploymentRef, req *sdk.ApplyRequest, st *state, progress *sdk.Progress) error {
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-		sem  = make(chan struct{}, parallelApps)
-	)
-	for i := range req.Deployment.Services {
-		svc := &req.Deployment.Services[i]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
-			if err := b.applyService(ctx, ref, svc, req.Secrets, st, progress); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		}()
+	for _, level := range levels(&req.Deployment) {
+		var (
+			wg   sync.WaitGroup
+			mu   sync.Mutex
+			errs []error
+			sem  = make(chan struct{}, parallelApps)
+		)
+		for _, name := range level {
+			svc := req.Deployment.Service(name)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				defer func() { <-sem }()
+				if err := b.applyService(ctx, ref, svc, req.Secrets, st, progress); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("apply %s: %w", ref, err)
+		}
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
 	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("apply %s: %w", ref, err)
+	return nil
+}
+
+// levels groups the services by dependency depth, in StartOrder.
+func levels(spec *core.DeploymentSpec) [][]string {
+	depth := map[string]int{}
+	var out [][]string
+	for _, name := range spec.StartOrder() {
+		d := 0
+		for _, dep := range spec.Service(name).DependsOn {
+			d = max(d, depth[dep]+1)
+		}
+		depth[name] = d
+		for len(out) <= d {
+			out = append(out, nil)
+		}
+		out[d] = append(out[d], name)
 	}
-	return errors.Join(errs...)
+	return out
 }
 
 // applyService creates or updates one app and waits for its provisioning.

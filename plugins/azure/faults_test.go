@@ -115,3 +115,28 @@ func TestPlanSeesDeletedApp(t *testing.T) {
 		t.Errorf("apply did not create app %s again", api)
 	}
 }
+
+// TestDependsOnOrder: an app is sent only once the apps it depends on are
+// provisioned.
+func TestDependsOnOrder(t *testing.T) {
+	t.Parallel()
+	b := configured(t, nil)
+	spec := core.DeploymentSpec{Tenant: "acme", Environment: "prod", Name: "order", Services: []core.ServiceSpec{
+		{Name: "web", Image: "registry.example/web:1", Replicas: 1, DependsOn: []string{"db"}},
+		{Name: "db", Image: "registry.example/db:1", Replicas: 1},
+	}}
+	resp, err := b.Apply(ctxFor(t), &sdk.ApplyRequest{Deployment: spec}, func(core.Event) {})
+	if err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	t.Cleanup(func() { destroy(t, b, spec.Ref(), resp.State) })
+	var order []string
+	for _, c := range fake.Calls("-order-") {
+		if strings.HasPrefix(c, "PUT ") {
+			order = append(order, c[strings.Index(c, "-order-")+len("-order-"):strings.LastIndex(c, "-")])
+		}
+	}
+	if len(order) != 2 || order[0] != "db" || order[1] != "web" {
+		t.Errorf("apps sent in the order %v, want db then web", order)
+	}
+}
