@@ -35,7 +35,8 @@ BENCH_PAIRS := \
 	api_logs=API/logs@api_logs_relayed_p50_ns:API/logs@api_logs_grpc_p50_ns \
 	compose_apply=ComposeApply@compose_apply_p50_ns:ComposeApply@docker_direct_p50_ns \
 	compose_apply_vs_parallel_reference=ComposeApply@compose_apply_p50_ns:ComposeApply@docker_direct_parallel_p50_ns \
-	kubernetes_apply=KubernetesApply@kubernetes_apply_p50_ns:KubernetesApply@client_go_direct_p50_ns
+	kubernetes_apply=KubernetesApply@kubernetes_apply_p50_ns:KubernetesApply@client_go_direct_p50_ns \
+	azure_apply=AzureApply@azure_apply_p50_ns:AzureApply@sdk_direct_p50_ns
 
 .PHONY: help build images postgres test test-acc-azure lint bench proto dev dev-stop k8s-bin k8s-up k8s-down clean
 
@@ -100,6 +101,7 @@ bench: postgres k8s-bin
 		bin/bench.test -test.run '^$$' -test.bench API -test.benchtime 10x || exit 1; \
 	done; $(GO) test -run '^$$' -bench ComposeApply -benchtime 5x ./plugins/compose/ || exit 1; \
 	$(GO) test -run '^$$' -bench KubernetesApply -benchtime 5x ./plugins/kubernetes/ || exit 1; \
+	$(GO) test -run '^$$' -bench AzureApply -benchtime 5x ./plugins/azure/ || exit 1; \
 	} | $(GO) run ./tools/benchratio $(BENCH_PAIRS)
 
 # The Azure backend's live acceptance test: the conformance kit against a

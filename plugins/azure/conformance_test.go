@@ -47,7 +47,7 @@ func TestMain(m *testing.M) {
 }
 
 // config is a configuration pointed at the fake, with changes applied.
-func config(t *testing.T, changes map[string]any) json.RawMessage {
+func config(t testing.TB, changes map[string]any) json.RawMessage {
 	t.Helper()
 	c := map[string]any{
 		"subscription_id": subscription, "resource_group": group, "location": location, "environment": envName,
