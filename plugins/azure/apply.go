@@ -241,10 +241,9 @@ func (b *Backend) applyService(ctx context.Context, ref core.DeploymentRef, svc 
 	if err != nil {
 		return err
 	}
-	if stopped, ok := st.Stopped[svc.Name]; ok {
-		// A stopped service stays stopped; start brings back the
-		// replicas applied now.
-		_ = stopped
+	if _, ok := st.Stopped[svc.Name]; ok {
+		// A stopped app stays stopped; start brings back the replicas
+		// applied now.
 		st.SetStopped(svc.Name, svc.Replicas)
 	}
 	cur, err := b.cl.apps.Get(ctx, b.cfg.ResourceGroup, name, nil)
