@@ -34,6 +34,7 @@ type config struct {
 	TenantID       string `json:"tenant_id"`
 	ClientID       string `json:"client_id"`
 	ClientSecret   string `json:"client_secret"`
+	ClientCert     string `json:"client_certificate"`
 	NamePrefix     string `json:"name_prefix"`
 	Endpoint       string `json:"endpoint"`
 	AuthorityHost  string `json:"authority_host"`
@@ -56,8 +57,10 @@ var schema = sdk.Schema{
 		{Name: "environment", Type: sdk.TypeString, Required: true, Description: "Name of the existing Container Apps managed environment in resource_group."},
 		{Name: "tenant_id", Type: sdk.TypeString, Required: true, Description: "Entra ID tenant of the service principal."},
 		{Name: "client_id", Type: sdk.TypeString, Required: true, Description: "Application (client) ID of the service principal."},
-		{Name: "client_secret", Type: sdk.TypeString, Required: true, Sensitive: true,
-			Description: "Client secret of the service principal, as an operator's credential(\"...\") gives it."},
+		{Name: "client_secret", Type: sdk.TypeString, Default: "", Sensitive: true,
+			Description: "Client secret of the service principal, as an operator's credential(\"...\") gives it. Set it or client_certificate."},
+		{Name: "client_certificate", Type: sdk.TypeString, Default: "", Sensitive: true,
+			Description: "PEM of the service principal's certificate and its unencrypted private key, as an operator's credential(\"...\") gives it. Set it or client_secret."},
 		{Name: "name_prefix", Type: sdk.TypeString, Default: "as",
 			Description: "Start of every app name: 1 to 8 lower-case letters and digits, starting with a letter."},
 		{Name: "endpoint", Type: sdk.TypeString, Default: defaultEndpoint,
@@ -112,7 +115,7 @@ func parseConfig(raw json.RawMessage, unknown sdk.Unknown) (config, error) {
 		check("environment", reEnvName.MatchString(c.Environment), "%q is not a managed environment name (letters, digits and '-', at most 60)", c.Environment),
 		check("tenant_id", reGUID.MatchString(c.TenantID) || reTenantName.MatchString(c.TenantID), "%q is not a tenant ID or domain", c.TenantID),
 		check("client_id", reGUID.MatchString(c.ClientID), "%q is not an application (client) ID (a GUID)", c.ClientID),
-		check("client_secret", c.ClientSecret != "", "must not be empty"),
+		checkCredential(c, unknown),
 		check("name_prefix", rePrefix.MatchString(c.NamePrefix), "%q must be 1 to 8 lower-case letters and digits, starting with a letter", c.NamePrefix),
 		checkHTTPS("endpoint", c.Endpoint, unknown),
 		checkHTTPS("authority_host", c.AuthorityHost, unknown),
@@ -122,6 +125,25 @@ func parseConfig(raw json.RawMessage, unknown sdk.Unknown) (config, error) {
 		}
 	}
 	return c, nil
+}
+
+// checkCredential wants exactly one of client_secret and
+// client_certificate, and a certificate that parses.
+func checkCredential(c config, unknown sdk.Unknown) error {
+	secret := c.ClientSecret != "" || unknown.Has("client_secret")
+	cert := c.ClientCert != "" || unknown.Has("client_certificate")
+	switch {
+	case !secret && !cert:
+		return sdk.InvalidConfig("client_secret", "set client_secret or client_certificate: the service principal's credential")
+	case secret && cert:
+		return sdk.InvalidConfig("client_certificate", "client_certificate excludes client_secret: give one credential")
+	case c.ClientCert != "" && !unknown.Has("client_certificate"):
+		if _, _, err := azidentity.ParseCertificates([]byte(c.ClientCert), nil); err != nil {
+			// ParseCertificates' message names no key material.
+			return sdk.InvalidConfig("client_certificate", "not a PEM certificate with its unencrypted private key: %v", err)
+		}
+	}
+	return nil
 }
 
 // checkHTTPS accepts an https URL without credentials, query or fragment.
@@ -168,7 +190,11 @@ func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sd
 		var authErr *azidentity.AuthenticationFailedError
 		switch {
 		case errors.As(err, &authErr):
-			return nil, sdk.InvalidConfig("client_secret", "the service principal %s of tenant %s could not sign in: %s", c.ClientID, c.TenantID, authFailure(authErr))
+			path := "client_secret"
+			if c.ClientCert != "" {
+				path = "client_certificate"
+			}
+			return nil, sdk.InvalidConfig(path, "the service principal %s of tenant %s could not sign in: %s", c.ClientID, c.TenantID, authFailure(authErr))
 		case errors.As(err, &re) && re.StatusCode == http.StatusNotFound:
 			return nil, sdk.InvalidConfig("environment", "managed environment %q not found in resource group %q of subscription %s", c.Environment, c.ResourceGroup, c.SubscriptionID)
 		case errors.As(err, &re) && (re.StatusCode == http.StatusForbidden || re.StatusCode == http.StatusUnauthorized):
@@ -211,14 +237,28 @@ func newClients(c config) (*clients, error) {
 		}
 	}
 	client := policy.ClientOptions{Cloud: cloudCfg, Telemetry: policy.TelemetryOptions{ApplicationID: "alphaswarm/" + version}}
-	cred, err := azidentity.NewClientSecretCredential(c.TenantID, c.ClientID, c.ClientSecret, &azidentity.ClientSecretCredentialOptions{
-		ClientOptions: client,
-		// A custom authority (a sovereign cloud, Azure Stack, a test
-		// double) is not in Entra ID's list of known hosts.
-		DisableInstanceDiscovery: custom,
-	})
-	if err != nil {
-		return nil, sdk.InvalidConfig("tenant_id", "%v", err)
+	// A custom authority (a sovereign cloud, Azure Stack, a test double)
+	// is not in Entra ID's list of known hosts: no instance discovery.
+	var cred azcore.TokenCredential
+	if c.ClientCert != "" {
+		certs, key, err := azidentity.ParseCertificates([]byte(c.ClientCert), nil)
+		if err != nil {
+			return nil, sdk.InvalidConfig("client_certificate", "not a PEM certificate with its unencrypted private key: %v", err)
+		}
+		cred, err = azidentity.NewClientCertificateCredential(c.TenantID, c.ClientID, certs, key, &azidentity.ClientCertificateCredentialOptions{
+			ClientOptions: client, DisableInstanceDiscovery: custom,
+		})
+		if err != nil {
+			return nil, sdk.InvalidConfig("tenant_id", "%v", err)
+		}
+	} else {
+		var err error
+		cred, err = azidentity.NewClientSecretCredential(c.TenantID, c.ClientID, c.ClientSecret, &azidentity.ClientSecretCredentialOptions{
+			ClientOptions: client, DisableInstanceDiscovery: custom,
+		})
+		if err != nil {
+			return nil, sdk.InvalidConfig("tenant_id", "%v", err)
+		}
 	}
 	opts := &arm.ClientOptions{ClientOptions: client}
 	factory, err := armappcontainers.NewClientFactory(c.SubscriptionID, cred, opts)

@@ -44,7 +44,10 @@ func TestValidateConfigSharesConfiguresChecks(t *testing.T) {
 		{Name: "a bad name prefix", Config: with(map[string]any{"name_prefix": "-x"}), ErrorPath: "name_prefix"},
 		{Name: "a plain http endpoint", Config: with(map[string]any{"endpoint": "http://management.azure.com"}), ErrorPath: "endpoint"},
 		{Name: "an authority with credentials", Config: with(map[string]any{"authority_host": "https://u:p@login.example/"}), ErrorPath: "authority_host"},
-		{Name: "an empty client secret", Config: with(map[string]any{"client_secret": ""}), ErrorPath: "client_secret"},
+		{Name: "no credential", Config: with(map[string]any{"client_secret": ""}), ErrorPath: "client_secret"},
+		{Name: "two credentials", Config: with(map[string]any{"client_certificate": "-----BEGIN CERTIFICATE-----"}), ErrorPath: "client_certificate"},
+		{Name: "a certificate that is not one", Config: with(map[string]any{"client_secret": "", "client_certificate": "not PEM"}), ErrorPath: "client_certificate"},
+		{Name: "an unknown certificate", Config: with(map[string]any{"client_secret": "", "client_certificate": "(credential)"}), Unknown: sdk.Unknown{"client_certificate"}},
 		{Name: "an unknown client id", Config: with(map[string]any{"client_id": "(credential)"}), Unknown: sdk.Unknown{"client_id", "client_secret"}},
 	})
 }

@@ -17,9 +17,15 @@
 package fakearm
 
 import (
+	"crypto"
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -44,6 +50,10 @@ type Options struct {
 	// TenantID, ClientID and ClientSecret are the one service principal
 	// the token endpoint accepts.
 	TenantID, ClientID, ClientSecret string
+	// ClientCertificate, when set, is a certificate (RSA) the token
+	// endpoint accepts client assertions signed for, as Entra ID does for
+	// a certificate uploaded to the application.
+	ClientCertificate *x509.Certificate
 	// LRODelay is how long a long-running operation stays in progress
 	// (200ms when zero). Whatever it is, its first poll says InProgress.
 	LRODelay time.Duration
@@ -360,8 +370,16 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, tenant string) {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request"})
 		return
 	}
-	if tenant != s.opts.TenantID || r.PostForm.Get("client_id") != s.opts.ClientID ||
-		r.PostForm.Get("client_secret") != s.opts.ClientSecret || r.PostForm.Get("grant_type") != "client_credentials" {
+	secretOK := r.PostForm.Get("client_secret") != "" && r.PostForm.Get("client_secret") == s.opts.ClientSecret
+	if r.PostForm.Get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
+		if err := s.checkAssertion(r.PostForm.Get("client_assertion"), tenant); err != nil {
+			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client",
+				"error_description": "AADSTS700027: Client assertion failed signature validation. " + err.Error(), "error_codes": []int{700027}})
+			return
+		}
+		secretOK = true
+	}
+	if tenant != s.opts.TenantID || r.PostForm.Get("client_id") != s.opts.ClientID || !secretOK || r.PostForm.Get("grant_type") != "client_credentials" {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client",
 			"error_description": "AADSTS7000215: Invalid client secret provided.", "error_codes": []int{7000215}})
 		return
@@ -377,6 +395,70 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, tenant string) {
 	s.tokens[tok] = true
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600, "access_token": tok})
+}
+
+// checkAssertion verifies a client assertion as Entra ID does: a JWT
+// signed (PS256 or RS256) by the registered certificate's key, naming it
+// by thumbprint, issued by and for the client, for this token endpoint,
+// not expired.
+func (s *Server) checkAssertion(assertion, tenant string) error {
+	cert := s.opts.ClientCertificate
+	if cert == nil {
+		return errors.New("no certificate is registered")
+	}
+	parts := strings.Split(assertion, ".")
+	if len(parts) != 3 {
+		return errors.New("not a JWT")
+	}
+	var header struct {
+		Alg     string `json:"alg"`
+		X5tS256 string `json:"x5t#S256"`
+		X5t     string `json:"x5t"`
+	}
+	var claims struct {
+		Aud string `json:"aud"`
+		Iss string `json:"iss"`
+		Sub string `json:"sub"`
+		Exp int64  `json:"exp"`
+	}
+	for i, v := range []any{&header, &claims} {
+		raw, err := base64.RawURLEncoding.DecodeString(parts[i])
+		if err != nil || json.Unmarshal(raw, v) != nil {
+			return errors.New("undecodable JWT")
+		}
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
+	if err != nil {
+		return errors.New("undecodable signature")
+	}
+	pub, ok := cert.PublicKey.(*rsa.PublicKey)
+	if !ok {
+		return errors.New("the registered certificate is not RSA")
+	}
+	sum := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	switch header.Alg {
+	case "PS256":
+		thumb := sha256.Sum256(cert.Raw)
+		if header.X5tS256 != base64.StdEncoding.EncodeToString(thumb[:]) {
+			return errors.New("unknown certificate thumbprint")
+		}
+		err = rsa.VerifyPSS(pub, crypto.SHA256, sum[:], sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthAuto})
+	case "RS256":
+		err = rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig)
+	default:
+		return fmt.Errorf("algorithm %q", header.Alg)
+	}
+	switch {
+	case err != nil:
+		return errors.New("bad signature")
+	case claims.Iss != s.opts.ClientID || claims.Sub != s.opts.ClientID:
+		return errors.New("issuer or subject is not the client")
+	case claims.Aud != s.URL()+"/"+tenant+"/oauth2/v2.0/token":
+		return fmt.Errorf("audience %q", claims.Aud)
+	case time.Now().Unix() > claims.Exp:
+		return errors.New("expired")
+	}
+	return nil
 }
 
 func (s *Server) authorized(r *http.Request) bool {
