@@ -159,6 +159,13 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progressFn s
 			st.Services = append(st.Services, p)
 		}
 	}
+	for _, svc := range req.Deployment.Services {
+		if _, ok := st.Stopped[svc.Name]; ok {
+			// A stopped app stays stopped; start brings back the
+			// replicas applied now.
+			st.SetStopped(svc.Name, svc.Replicas)
+		}
+	}
 	applyErr := b.applyServices(ctx, ref, req, st, progress)
 	if applyErr == nil {
 		applyErr = b.removeDropped(ctx, ref, req.Deployment.Services, prior, progress)
@@ -240,11 +247,6 @@ func (b *Backend) applyService(ctx context.Context, ref core.DeploymentRef, svc 
 	app, hash, err := b.desiredApp(ref, svc, values, st.Salt())
 	if err != nil {
 		return err
-	}
-	if _, ok := st.Stopped[svc.Name]; ok {
-		// A stopped app stays stopped; start brings back the replicas
-		// applied now.
-		st.SetStopped(svc.Name, svc.Replicas)
 	}
 	cur, err := b.cl.apps.Get(ctx, b.cfg.ResourceGroup, name, nil)
 	switch {
@@ -366,7 +368,7 @@ func (b *Backend) removeDropped(ctx context.Context, ref core.DeploymentRef, kee
 		if slices.ContainsFunc(keep, func(s core.ServiceSpec) bool { return s.Name == svc }) {
 			continue
 		}
-		if err := b.deleteApp(ctx, svc, name, progress); err != nil {
+		if err := b.deleteApp(ctx, ref, svc, name, progress); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -395,13 +397,25 @@ func (b *Backend) deploymentApps(ctx context.Context, ref core.DeploymentRef) (m
 	return out, nil
 }
 
-// deleteApp deletes one app and waits until it is gone; an app already
-// gone is fine.
-func (b *Backend) deleteApp(ctx context.Context, service, name string, progress *sdk.Progress) error {
+// deleteApp deletes one app of deployment ref and waits until it is gone;
+// an app already gone is fine, and an app whose tags do not put it in ref
+// (another deployment's, or no alphaswarm app at all) is left alone.
+func (b *Backend) deleteApp(ctx context.Context, ref core.DeploymentRef, service, name string, progress *sdk.Progress) error {
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.applyTimeout)
 	defer cancel()
+	cur, err := b.cl.apps.Get(ctx, b.cfg.ResourceGroup, name, nil)
+	switch {
+	case isStatus(err, http.StatusNotFound):
+		return nil
+	case err != nil:
+		return armError("read container app "+name, err)
+	}
+	if svc, mine := owned(cur.Tags, ref); !mine || svc != service {
+		progress.Warnf(service, "", "container app %s does not belong to deployment %s: left alone", name, ref)
+		return nil
+	}
 	var poller *runtime.Poller[armappcontainers.ContainerAppsClientDeleteResponse]
-	err := sdk.Poll(ctx, sdk.PollOptions{Interval: b.cfg.pollInterval, MaxInterval: 4 * b.cfg.pollInterval}, func(ctx context.Context) (bool, error) {
+	err = sdk.Poll(ctx, sdk.PollOptions{Interval: b.cfg.pollInterval, MaxInterval: 4 * b.cfg.pollInterval}, func(ctx context.Context) (bool, error) {
 		var err error
 		poller, err = b.cl.apps.BeginDelete(ctx, b.cfg.ResourceGroup, name, nil)
 		if isStatus(err, http.StatusConflict) {

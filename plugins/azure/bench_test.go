@@ -70,7 +70,7 @@ func BenchmarkAzureApply(b *testing.B) {
 	report(b, "sdk_direct", direct)
 }
 
-func directClient(b *testing.B) *armappcontainers.ContainerAppsClient {
+func directClient(b testing.TB) *armappcontainers.ContainerAppsClient {
 	opts := policy.ClientOptions{Cloud: cloud.Configuration{ActiveDirectoryAuthorityHost: fake.URL() + "/",
 		Services: map[cloud.ServiceName]cloud.ServiceConfiguration{cloud.ResourceManager: {Endpoint: fake.URL(), Audience: fake.URL()}}}}
 	cred, err := azidentity.NewClientSecretCredential(tenantID, clientID, clientSecret,

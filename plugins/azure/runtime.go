@@ -38,6 +38,9 @@ func (b *Backend) Scale(ctx context.Context, req *sdk.ScaleRequest) (*sdk.ScaleR
 	if err != nil {
 		return nil, err
 	}
+	if req.Service == "" {
+		return nil, fmt.Errorf("scale deployment %s: name the service to scale", req.Deployment)
+	}
 	if _, err := services(st, req.Deployment, req.Service); err != nil {
 		return nil, err
 	}
@@ -117,6 +120,13 @@ func (b *Backend) startStop(ctx context.Context, ref core.DeploymentRef, blob []
 	}
 	for _, svc := range svcs {
 		name := appName(b.cfg.NamePrefix, ref, svc)
+		cur, err := b.cl.apps.Get(ctx, b.cfg.ResourceGroup, name, nil)
+		if err != nil {
+			return nil, armError("read container app "+name, err)
+		}
+		if _, mine := owned(cur.Tags, ref); !mine {
+			return nil, sdk.NotFound("container app %s of service %s", name, svc)
+		}
 		var p donePoller
 		verb := "start"
 		if stop {
