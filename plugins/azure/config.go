@@ -35,6 +35,7 @@ type config struct {
 	ClientID       string `json:"client_id"`
 	ClientSecret   string `json:"client_secret"`
 	ClientCert     string `json:"client_certificate"`
+	ManagedID      bool   `json:"managed_identity"`
 	NamePrefix     string `json:"name_prefix"`
 	Endpoint       string `json:"endpoint"`
 	AuthorityHost  string `json:"authority_host"`
@@ -55,12 +56,15 @@ var schema = sdk.Schema{
 		{Name: "resource_group", Type: sdk.TypeString, Required: true, Description: "Existing resource group of the managed environment and of every app."},
 		{Name: "location", Type: sdk.TypeString, Required: true, Description: "Azure region of the apps, such as westeurope; the managed environment's."},
 		{Name: "environment", Type: sdk.TypeString, Required: true, Description: "Name of the existing Container Apps managed environment in resource_group."},
-		{Name: "tenant_id", Type: sdk.TypeString, Required: true, Description: "Entra ID tenant of the service principal."},
-		{Name: "client_id", Type: sdk.TypeString, Required: true, Description: "Application (client) ID of the service principal."},
+		{Name: "tenant_id", Type: sdk.TypeString, Default: "", Description: "Entra ID tenant of the service principal (not with managed_identity)."},
+		{Name: "client_id", Type: sdk.TypeString, Default: "",
+			Description: "Application (client) ID of the service principal; with managed_identity, of a user-assigned identity (empty: the system-assigned one)."},
 		{Name: "client_secret", Type: sdk.TypeString, Default: "", Sensitive: true,
 			Description: "Client secret of the service principal, as an operator's credential(\"...\") gives it. Set it or client_certificate."},
 		{Name: "client_certificate", Type: sdk.TypeString, Default: "", Sensitive: true,
 			Description: "PEM of the service principal's certificate and its unencrypted private key, as an operator's credential(\"...\") gives it. Set it or client_secret."},
+		{Name: "managed_identity", Type: sdk.TypeBool, Default: false,
+			Description: "Sign in as the managed identity of the machine the host runs on (IMDS, or IDENTITY_ENDPOINT where the host passes it) instead of a service principal."},
 		{Name: "name_prefix", Type: sdk.TypeString, Default: "as",
 			Description: "Start of every app name: 1 to 8 lower-case letters and digits, starting with a letter."},
 		{Name: "endpoint", Type: sdk.TypeString, Default: defaultEndpoint,
@@ -113,8 +117,8 @@ func parseConfig(raw json.RawMessage, unknown sdk.Unknown) (config, error) {
 			"%q is not a resource group name (1 to 90 letters, digits, '-', '_', '.', '(' and ')', not ending with '.')", c.ResourceGroup),
 		check("location", reLocation.MatchString(c.Location), "%q is not an Azure region name such as westeurope", c.Location),
 		check("environment", reEnvName.MatchString(c.Environment), "%q is not a managed environment name (letters, digits and '-', at most 60)", c.Environment),
-		check("tenant_id", reGUID.MatchString(c.TenantID) || reTenantName.MatchString(c.TenantID), "%q is not a tenant ID or domain", c.TenantID),
-		check("client_id", reGUID.MatchString(c.ClientID), "%q is not an application (client) ID (a GUID)", c.ClientID),
+		check("tenant_id", c.ManagedID || reGUID.MatchString(c.TenantID) || reTenantName.MatchString(c.TenantID), "%q is not a tenant ID or domain", c.TenantID),
+		check("client_id", c.ManagedID && c.ClientID == "" || reGUID.MatchString(c.ClientID), "%q is not an application (client) ID (a GUID)", c.ClientID),
 		checkCredential(c, unknown),
 		check("name_prefix", rePrefix.MatchString(c.NamePrefix), "%q must be 1 to 8 lower-case letters and digits, starting with a letter", c.NamePrefix),
 		checkHTTPS("endpoint", c.Endpoint, unknown),
@@ -133,8 +137,12 @@ func checkCredential(c config, unknown sdk.Unknown) error {
 	secret := c.ClientSecret != "" || unknown.Has("client_secret")
 	cert := c.ClientCert != "" || unknown.Has("client_certificate")
 	switch {
+	case c.ManagedID && (secret || cert):
+		return sdk.InvalidConfig("managed_identity", "managed_identity excludes client_secret and client_certificate: give one credential")
+	case c.ManagedID:
+		return nil
 	case !secret && !cert:
-		return sdk.InvalidConfig("client_secret", "set client_secret or client_certificate: the service principal's credential")
+		return sdk.InvalidConfig("client_secret", "set client_secret, client_certificate or managed_identity: the plugin's credential")
 	case secret && cert:
 		return sdk.InvalidConfig("client_certificate", "client_certificate excludes client_secret: give one credential")
 	case c.ClientCert != "" && !unknown.Has("client_certificate"):
@@ -191,10 +199,17 @@ func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sd
 		switch {
 		case errors.As(err, &authErr):
 			path := "client_secret"
-			if c.ClientCert != "" {
+			switch {
+			case c.ManagedID:
+				path = "managed_identity"
+			case c.ClientCert != "":
 				path = "client_certificate"
 			}
-			return nil, sdk.InvalidConfig(path, "the service principal %s of tenant %s could not sign in: %s", c.ClientID, c.TenantID, authFailure(authErr))
+			who := fmt.Sprintf("the service principal %s of tenant %s", c.ClientID, c.TenantID)
+			if c.ManagedID {
+				who = "the managed identity"
+			}
+			return nil, sdk.InvalidConfig(path, "%s could not sign in: %s", who, authFailure(authErr))
 		case errors.As(err, &re) && re.StatusCode == http.StatusNotFound:
 			return nil, sdk.InvalidConfig("environment", "managed environment %q not found in resource group %q of subscription %s", c.Environment, c.ResourceGroup, c.SubscriptionID)
 		case errors.As(err, &re) && (re.StatusCode == http.StatusForbidden || re.StatusCode == http.StatusUnauthorized):
@@ -240,7 +255,16 @@ func newClients(c config) (*clients, error) {
 	// A custom authority (a sovereign cloud, Azure Stack, a test double)
 	// is not in Entra ID's list of known hosts: no instance discovery.
 	var cred azcore.TokenCredential
-	if c.ClientCert != "" {
+	if c.ManagedID {
+		opts := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: client}
+		if c.ClientID != "" {
+			opts.ID = azidentity.ClientID(c.ClientID)
+		}
+		var err error
+		if cred, err = azidentity.NewManagedIdentityCredential(opts); err != nil {
+			return nil, sdk.InvalidConfig("managed_identity", "%v", err)
+		}
+	} else if c.ClientCert != "" {
 		certs, key, err := azidentity.ParseCertificates([]byte(c.ClientCert), nil)
 		if err != nil {
 			return nil, sdk.InvalidConfig("client_certificate", "not a PEM certificate with its unencrypted private key: %v", err)

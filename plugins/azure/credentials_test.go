@@ -16,6 +16,7 @@ import (
 
 	"github.com/alphaswarm/controller/plugins/azure/internal/fakearm"
 	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/backendtest"
 )
 
 // newCertificate returns a self-signed RSA certificate and the PEM of it
@@ -78,5 +79,41 @@ func TestClientCertificate(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "PRIVATE KEY") {
 		t.Errorf("the error shows the key: %v", err)
+	}
+}
+
+// TestManagedIdentity signs in as the host's managed identity through the
+// identity endpoint a Container Apps or App Service host gives
+// (IDENTITY_ENDPOINT, IDENTITY_HEADER), and fails at managed_identity when
+// the endpoint refuses.
+func TestManagedIdentity(t *testing.T) {
+	t.Parallel()
+	own, err := fakearm.Start(fakearm.Options{TenantID: tenantID, ClientID: clientID, ClientSecret: clientSecret, IdentityHeader: "fake-identity-header"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer own.Close()
+	own.AddEnvironment(subscription, group, envName, location)
+	c := map[string]any{}
+	_ = json.Unmarshal(config(t, nil), &c)
+	c["endpoint"], c["authority_host"] = own.URL(), own.URL()+"/"
+	c["client_secret"], c["managed_identity"], c["tenant_id"], c["client_id"] = "", true, "", ""
+	raw, _ := json.Marshal(c)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for _, tc := range []struct {
+		name, header string
+		ok           bool
+	}{{"the host's header", "fake-identity-header", true}, {"a wrong header", "wrong", false}} {
+		plugin := backendtest.LaunchPackage(pluginPackage, "SSL_CERT_FILE="+own.CAFile(),
+			"IDENTITY_ENDPOINT="+own.IdentityEndpoint(), "IDENTITY_HEADER="+tc.header)(t)
+		_, err := plugin.Configure(ctx, &sdk.ConfigureRequest{Instance: "mi", Config: raw})
+		var invalid *sdk.InvalidConfigError
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("%s: configure with a managed identity: %v", tc.name, err)
+		case !tc.ok && (!errors.As(err, &invalid) || invalid.Path != "managed_identity"):
+			t.Errorf("%s: configure: %v, want an InvalidConfigError at managed_identity", tc.name, err)
+		}
 	}
 }

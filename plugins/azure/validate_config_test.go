@@ -48,6 +48,9 @@ func TestValidateConfigSharesConfiguresChecks(t *testing.T) {
 		{Name: "two credentials", Config: with(map[string]any{"client_certificate": "-----BEGIN CERTIFICATE-----"}), ErrorPath: "client_certificate"},
 		{Name: "a certificate that is not one", Config: with(map[string]any{"client_secret": "", "client_certificate": "not PEM"}), ErrorPath: "client_certificate"},
 		{Name: "an unknown certificate", Config: with(map[string]any{"client_secret": "", "client_certificate": "(credential)"}), Unknown: sdk.Unknown{"client_certificate"}},
+		{Name: "a managed identity", Config: with(map[string]any{"client_secret": "", "managed_identity": true, "tenant_id": "", "client_id": ""})},
+		{Name: "a managed identity and a secret", Config: with(map[string]any{"managed_identity": true}), ErrorPath: "managed_identity"},
+		{Name: "a service principal without a tenant", Config: with(map[string]any{"tenant_id": ""}), Unknown: sdk.Unknown{"client_secret"}, ErrorPath: "tenant_id"},
 		{Name: "an unknown client id", Config: with(map[string]any{"client_id": "(credential)"}), Unknown: sdk.Unknown{"client_id", "client_secret"}},
 	})
 }

@@ -54,6 +54,13 @@ type Options struct {
 	// endpoint accepts client assertions signed for, as Entra ID does for
 	// a certificate uploaded to the application.
 	ClientCertificate *x509.Certificate
+	// IdentityHeader, when set, makes the server a managed identity
+	// endpoint too, as App Service and Container Apps hosts have one:
+	// GET /msi/token with the header X-IDENTITY-HEADER (the plugin
+	// finds it through IDENTITY_ENDPOINT and IDENTITY_HEADER). It gives
+	// the system-assigned identity's tokens, or the user-assigned one's
+	// whose client ID is ClientID.
+	IdentityHeader string
 	// LRODelay is how long a long-running operation stays in progress
 	// (200ms when zero). Whatever it is, its first poll says InProgress.
 	LRODelay time.Duration
@@ -290,6 +297,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.token(w, r, m[1])
 		return
 	}
+	if p == "/msi/token" && r.Method == http.MethodGet {
+		s.managedIdentityToken(w, r)
+		return
+	}
 	if p == "/common/discovery/instance" {
 		writeJSON(w, http.StatusOK, map[string]any{"tenant_discovery_endpoint": s.URL() + "/common/v2.0/.well-known/openid-configuration",
 			"metadata": []any{map[string]any{"preferred_network": "localhost", "preferred_cache": "localhost", "aliases": []string{"localhost"}}}})
@@ -395,6 +406,30 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, tenant string) {
 	s.tokens[tok] = true
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600, "access_token": tok})
+}
+
+// IdentityEndpoint is the managed identity endpoint, for IDENTITY_ENDPOINT.
+func (s *Server) IdentityEndpoint() string { return s.URL() + "/msi/token" }
+
+func (s *Server) managedIdentityToken(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	switch {
+	case s.opts.IdentityHeader == "" || r.Header.Get("X-IDENTITY-HEADER") != s.opts.IdentityHeader:
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_request", "error_description": "X-IDENTITY-HEADER is wrong"})
+		return
+	case q.Get("api-version") != "2019-08-01" || q.Get("resource") == "":
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request", "error_description": "api-version 2019-08-01 and resource are required"})
+		return
+	case q.Get("client_id") != "" && q.Get("client_id") != s.opts.ClientID:
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request", "error_description": "no user-assigned identity with client ID " + q.Get("client_id")})
+		return
+	}
+	tok := "mi-" + rand.Text()
+	s.mu.Lock()
+	s.tokens[tok] = true
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "token_type": "Bearer", "resource": q.Get("resource"),
+		"expires_on": strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)})
 }
 
 // checkAssertion verifies a client assertion as Entra ID does: a JWT
