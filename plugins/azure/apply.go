@@ -22,7 +22,8 @@ const parallelApps = 4
 var errNotConfigured = errors.New("backend is not configured")
 
 // Validate reports what Container Apps cannot run as written. It reaches
-// nothing.
+// nothing and reads no configuration, so it answers the same on a process
+// never configured (swarmctl validate, offline).
 func (b *Backend) Validate(_ context.Context, req *sdk.ValidateRequest) (*sdk.ValidateResponse, error) {
 	var diags []sdk.Diagnostic
 	for _, s := range req.Deployment.Services {

@@ -14,6 +14,12 @@
 // keyed hash of them into the template so that a changed value makes a new
 // revision. Long-running operations are awaited through the SDK's pollers.
 //
+// Runtime operations: scale (min = max replicas), stop and start (the app's
+// own operations), restart (the latest revision), logs (each replica's log
+// stream endpoint with the app's auth token), metrics (Azure Monitor, per
+// replica) and node health (the managed environment). Exec is not offered:
+// the replica's exec endpoint gives no exit status.
+//
 // The plugin binary is cmd/swarm-backend-azure; docs/azure.md is the
 // operator's page.
 package azure
