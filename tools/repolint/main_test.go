@@ -29,6 +29,9 @@ func TestRules(t *testing.T) {
 		{"plugins/aws", "cloud.google.com/go/run/apiv2", true},
 		{"plugins/aws", project + "host", true},
 		{"plugins/aws", project + "plugins/gcp", true},
+		{"plugins/azure", "github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/appcontainers/armappcontainers/v3", false},
+		{"host", "github.com/Azure/azure-sdk-for-go/sdk/azidentity", true},
+		{"plugins/kubernetes", "github.com/Azure/azure-sdk-for-go/sdk/azcore", true},
 		{"examples", project + "host/cmd/swarmctl", true},
 		{"tools", project + "host", false},
 	}

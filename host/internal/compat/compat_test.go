@@ -240,8 +240,9 @@ func copyDir(t *testing.T, src, dst string) {
 }
 
 // goBuild builds pkgs of the workspace at tree into dir, with that tree's
-// own go.work and nothing of the caller's module settings (no -mod=mod, no
-// network: the modules are those of the cache).
+// own go.work and nothing of the caller's module settings (no -mod=mod).
+// Modules come from the cache, or from the module proxy when the old tree
+// needs a version the new one no longer does (a cold cache in CI).
 func goBuild(tree, tags, dir string, pkgs ...string) error {
 	args := []string{"build", "-trimpath", "-o", dir + string(filepath.Separator)}
 	if tags != "" {
@@ -251,7 +252,7 @@ func goBuild(tree, tags, dir string, pkgs ...string) error {
 	cmd.Dir = tree
 	cmd.Env = append(os.Environ(),
 		"GOWORK="+filepath.Join(tree, "go.work"), "GOFLAGS=-buildvcs=false", "CGO_ENABLED=0",
-		"GOPROXY=off", "GOTOOLCHAIN=local")
+		"GOTOOLCHAIN=local")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build %s in %s: %w\n%s", strings.Join(pkgs, " "), tree, err, out)
 	}

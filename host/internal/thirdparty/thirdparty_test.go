@@ -29,10 +29,10 @@ func TestThirdPartyPlugin(t *testing.T) {
 		t.Fatal(err)
 	}
 	mod := writeModule(t, root)
-	// The module is built alone, as its author would: no workspace, and
-	// modules only from the cache (no network), with go.mod completed from
-	// what sdk and core require.
-	env := append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "GOPROXY=off", "CGO_ENABLED=0")
+	// The module is built alone, as its author would: no workspace, with
+	// go.mod completed from what sdk and core require (from the module
+	// cache, or the proxy when the cache is cold).
+	env := append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=mod", "CGO_ENABLED=0")
 	run := func(dir string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(args[0], args[1:]...)
