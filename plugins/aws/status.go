@@ -28,12 +28,21 @@ func (b *Backend) Status(ctx context.Context, req *sdk.StatusRequest) (*sdk.Stat
 	n := b.namer(req.Deployment)
 	services := map[string]*ecstypes.Service{}
 	if len(st.Services) > 0 {
+		byName := map[string]string{}
+		var names []string
 		for _, s := range st.Services {
-			svc, err := b.describeAny(ctx, n.service(s.Name))
+			byName[n.service(s.Name)] = s.Name
+			names = append(names, n.service(s.Name))
+			services[s.Name] = nil
+		}
+		for chunk := range slices.Chunk(names, 10) {
+			out, err := b.clients.ecs.DescribeServices(ctx, &ecs.DescribeServicesInput{Cluster: aws.String(b.cfg.Cluster), Services: chunk})
 			if err != nil {
-				return nil, err
+				return nil, b.awsError("describe ECS services", err)
 			}
-			services[s.Name] = svc
+			for i := range out.Services {
+				services[byName[aws.ToString(out.Services[i].ServiceName)]] = &out.Services[i]
+			}
 		}
 	} else {
 		found, err := b.findServices(ctx, n)
