@@ -188,7 +188,7 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progressFn s
 // dependencies: the services of one level side by side (parallelApps at a
 // time), each level once the one before is provisioned.
 func (b *Backend) applyServices(ctx context.Context, ref core.DeploymentRef, req *sdk.ApplyRequest, st *state, progress *sdk.Progress) error {
-	for _, level := range levels(&req.Deployment) {
+	for _, level := range req.Deployment.StartLevels() {
 		var (
 			wg   sync.WaitGroup
 			mu   sync.Mutex
@@ -222,24 +222,6 @@ func (b *Backend) applyServices(ctx context.Context, ref core.DeploymentRef, req
 		}
 	}
 	return nil
-}
-
-// levels groups the services by dependency depth, in StartOrder.
-func levels(spec *core.DeploymentSpec) [][]string {
-	depth := map[string]int{}
-	var out [][]string
-	for _, name := range spec.StartOrder() {
-		d := 0
-		for _, dep := range spec.Service(name).DependsOn {
-			d = max(d, depth[dep]+1)
-		}
-		depth[name] = d
-		for len(out) <= d {
-			out = append(out, nil)
-		}
-		out[d] = append(out[d], name)
-	}
-	return out
 }
 
 // applyService creates or updates one app and waits for its provisioning.
