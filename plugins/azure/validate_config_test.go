@@ -1,14 +1,12 @@
 package azure_test
 
 import (
-	"context"
 	"encoding/json"
 	"maps"
 	"testing"
 
 	"github.com/alphaswarm/controller/sdk"
 	"github.com/alphaswarm/controller/sdk/backendtest"
-	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // TestValidateConfigSharesConfiguresChecks checks configurations offline,
@@ -17,14 +15,7 @@ import (
 // an unknown value (a credential not resolved yet) is not checked.
 func TestValidateConfigSharesConfiguresChecks(t *testing.T) {
 	t.Parallel()
-	launch := func(t *testing.T) *pluginhost.Client {
-		c, err := pluginhost.Launch(context.Background(), pluginhost.LaunchConfig{Path: backendtest.Binary(t, pluginPackage)})
-		if err != nil {
-			t.Fatalf("launch: %v", err)
-		}
-		t.Cleanup(c.Close)
-		return c
-	}
+	launch := backendtest.LaunchPackage(pluginPackage)
 	base := map[string]any{
 		"subscription_id": subscription, "resource_group": group, "location": location, "environment": envName,
 		"tenant_id": tenantID, "client_id": clientID, "client_secret": "(credential)",
