@@ -6,15 +6,17 @@ VERSION ?= 0.1.0-dev
 export CGO_ENABLED := 0
 
 # Workspace modules, and the released ones (built alone with GOWORK=off).
-MODULES  := core sdk host examples plugins/compose plugins/kubernetes plugins/gcp tools
-RELEASED := core sdk host examples plugins/compose plugins/kubernetes plugins/gcp
+MODULES  := core sdk host examples plugins/compose plugins/kubernetes plugins/aws plugins/azure plugins/gcp tools
+RELEASED := core sdk host examples plugins/compose plugins/kubernetes plugins/aws plugins/azure plugins/gcp
 
 # Plugin binaries: bin/plugins/swarm-backend-<name> from its package.
 PLUGIN_memory  := ./examples/backend-memory/cmd/swarm-backend-memory
 PLUGIN_compose := ./plugins/compose/cmd/swarm-backend-compose
 PLUGIN_kubernetes := ./plugins/kubernetes/cmd/swarm-backend-kubernetes
+PLUGIN_aws := ./plugins/aws/cmd/swarm-backend-aws
+PLUGIN_azure := ./plugins/azure/cmd/swarm-backend-azure
 PLUGIN_gcp     := ./plugins/gcp/cmd/swarm-backend-gcp
-PLUGINS        := memory compose kubernetes gcp
+PLUGINS        := memory compose kubernetes aws azure gcp
 
 # Tools cached outside the repository, keyed by version.
 TOOLS_DIR            ?= $(HOME)/.cache/alphaswarm/tools
@@ -36,9 +38,11 @@ BENCH_PAIRS := \
 	compose_apply=ComposeApply@compose_apply_p50_ns:ComposeApply@docker_direct_p50_ns \
 	compose_apply_vs_parallel_reference=ComposeApply@compose_apply_p50_ns:ComposeApply@docker_direct_parallel_p50_ns \
 	kubernetes_apply=KubernetesApply@kubernetes_apply_p50_ns:KubernetesApply@client_go_direct_p50_ns \
+	aws_apply=AWSApply@aws_apply_p50_ns:AWSApply@sdk_direct_p50_ns \
+	azure_apply=AzureApply@azure_apply_p50_ns:AzureApply@sdk_direct_p50_ns \
 	gcp_apply=GCPApply@gcp_apply_p50_ns:GCPApply@run_direct_p50_ns
 
-.PHONY: help build images postgres test lint bench proto dev dev-stop k8s-bin k8s-up k8s-down clean
+.PHONY: help build images postgres test test-acc-aws test-acc-azure test-acc-gcp lint bench proto dev dev-stop k8s-bin k8s-up k8s-down clean
 
 help:
 	@echo "make build   bin/swarmctl and every plugin in bin/plugins/"
@@ -101,8 +105,20 @@ bench: postgres k8s-bin
 		bin/bench.test -test.run '^$$' -test.bench API -test.benchtime 10x || exit 1; \
 	done; $(GO) test -run '^$$' -bench ComposeApply -benchtime 5x ./plugins/compose/ || exit 1; \
 	$(GO) test -run '^$$' -bench KubernetesApply -benchtime 5x ./plugins/kubernetes/ || exit 1; \
+	$(GO) test -run '^$$' -bench AWSApply -benchtime 5x ./plugins/aws/ || exit 1; \
+	$(GO) test -run '^$$' -bench AzureApply -benchtime 5x ./plugins/azure/ || exit 1; \
 	$(GO) test -run '^$$' -bench GCPApply -benchtime 5x ./plugins/gcp/ || exit 1; \
 	} | $(GO) run ./tools/benchratio $(BENCH_PAIRS)
+
+# The AWS backend's live acceptance test: the conformance kit against real
+# ECS on Fargate (see docs/aws.md); it says what to set when off.
+test-acc-aws:
+	cd plugins/aws && $(GO) test -count=1 -timeout 90m -run '^TestAcceptanceAWS$$' -v .
+
+# The Azure backend's live acceptance test: the conformance kit against a
+# real subscription (see docs/azure.md); it says what to set when off.
+test-acc-azure:
+	cd plugins/azure && $(GO) test -count=1 -timeout 90m -run '^TestAcceptance$$' -v .
 
 proto:
 	@command -v protoc >/dev/null || { apt-get update -qq && apt-get install -y -qq protobuf-compiler; }
@@ -139,8 +155,8 @@ k8s-down:
 clean:
 	rm -rf bin
 
-# The GCP backend against real Cloud Run: ALPHASWARM_ACC_GCP=1 and the
-# variables TestAcceptance in plugins/gcp names.
-.PHONY: test-acc-gcp
+# The GCP backend's live acceptance test: the conformance kit against real
+# Cloud Run (ALPHASWARM_ACC_GCP=1 and the variables TestAcceptance in
+# plugins/gcp names, see docs/gcp.md); it says what to set when off.
 test-acc-gcp:
 	$(GO) test -count=1 -timeout 60m -run '^TestAcceptance$$' -v ./plugins/gcp/

@@ -210,6 +210,21 @@ func TestStartOrder(t *testing.T) {
 	}
 }
 
+func TestStartLevels(t *testing.T) {
+	t.Parallel()
+	d := DeploymentSpec{Services: []ServiceSpec{
+		{Name: "web", DependsOn: []string{"api"}},
+		{Name: "api", DependsOn: []string{"db", "cache"}},
+		{Name: "worker", DependsOn: []string{"db"}},
+		{Name: "cache"},
+		{Name: "db"},
+	}}
+	want := [][]string{{"db", "cache"}, {"api", "worker"}, {"web"}}
+	if diff := cmp.Diff(want, d.StartLevels()); diff != "" {
+		t.Errorf("start levels (-want +got):\n%s", diff)
+	}
+}
+
 func TestAggregate(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

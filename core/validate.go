@@ -255,6 +255,28 @@ func (d *DeploymentSpec) StartOrder() []string {
 	return order
 }
 
+// StartLevels groups the service names by dependency depth: level 0 holds
+// the services that depend on nothing, and every service sits one level
+// after the deepest service it depends on. Within a level, names keep
+// StartOrder's order. A backend that starts services in parallel starts
+// one level at a time. It assumes Validate found no cycle.
+func (d *DeploymentSpec) StartLevels() [][]string {
+	depth := map[string]int{}
+	var out [][]string
+	for _, name := range d.StartOrder() {
+		level := 0
+		for _, dep := range d.Service(name).DependsOn {
+			level = max(level, depth[dep]+1)
+		}
+		depth[name] = level
+		for len(out) <= level {
+			out = append(out, nil)
+		}
+		out[level] = append(out[level], name)
+	}
+	return out
+}
+
 // serviceIndex maps service names to their specs.
 func (d *DeploymentSpec) serviceIndex() map[string]*ServiceSpec {
 	m := make(map[string]*ServiceSpec, len(d.Services))

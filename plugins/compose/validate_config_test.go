@@ -1,13 +1,11 @@
 package compose_test
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 
 	"github.com/alphaswarm/controller/sdk"
 	"github.com/alphaswarm/controller/sdk/backendtest"
-	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 func configJSON(v map[string]any) json.RawMessage {
@@ -22,14 +20,7 @@ func configJSON(v map[string]any) json.RawMessage {
 // not resolved yet) is not checked.
 func TestValidateConfigSharesConfiguresChecks(t *testing.T) {
 	t.Parallel()
-	launch := func(t *testing.T) *pluginhost.Client {
-		c, err := pluginhost.Launch(context.Background(), pluginhost.LaunchConfig{Path: backendtest.Binary(t, pluginPackage)})
-		if err != nil {
-			t.Fatalf("launch: %v", err)
-		}
-		t.Cleanup(c.Close)
-		return c
-	}
+	launch := backendtest.LaunchPackage(pluginPackage)
 	backendtest.CheckConfigs(t, launch, []backendtest.ConfigCase{
 		{Name: "the defaults", Config: configJSON(map[string]any{})},
 		{Name: "a remote engine", Config: configJSON(map[string]any{"host": "tcp://10.0.0.5:2376", "publish_address": "127.0.0.1"})},

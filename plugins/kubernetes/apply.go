@@ -133,7 +133,7 @@ func (b *Backend) converge(ctx context.Context, t target, spec *core.DeploymentS
 	if err := b.ensureNamespace(ctx, t, report); err != nil {
 		return err
 	}
-	for _, level := range levels(spec) {
+	for _, level := range spec.StartLevels() {
 		var wg sync.WaitGroup
 		errs := make([]error, len(level))
 		for i, name := range level {
@@ -146,24 +146,6 @@ func (b *Backend) converge(ctx context.Context, t target, spec *core.DeploymentS
 		}
 	}
 	return b.removeDropped(ctx, t, spec, report)
-}
-
-// levels groups the services by dependency depth, in StartOrder.
-func levels(spec *core.DeploymentSpec) [][]string {
-	depth := map[string]int{}
-	var out [][]string
-	for _, name := range spec.StartOrder() {
-		d := 0
-		for _, dep := range spec.Service(name).DependsOn {
-			d = max(d, depth[dep]+1)
-		}
-		depth[name] = d
-		for len(out) <= d {
-			out = append(out, nil)
-		}
-		out[d] = append(out[d], name)
-	}
-	return out
 }
 
 // ensureNamespace creates the deployment's namespace, labelled with its

@@ -1,26 +1,16 @@
 package kubernetes_test
 
 import (
-	"context"
 	"encoding/json"
 	"testing"
 
 	"github.com/alphaswarm/controller/sdk"
 	"github.com/alphaswarm/controller/sdk/backendtest"
-	"github.com/alphaswarm/controller/sdk/pluginhost"
 )
 
 // launchUnconfigured starts the plugin binary with an empty environment,
 // as the host does for offline checks.
-func launchUnconfigured(t *testing.T) *pluginhost.Client {
-	t.Helper()
-	c, err := pluginhost.Launch(context.Background(), pluginhost.LaunchConfig{Path: backendtest.Binary(t, pluginPackage)})
-	if err != nil {
-		t.Fatalf("launch: %v", err)
-	}
-	t.Cleanup(c.Close)
-	return c
-}
+var launchUnconfigured = backendtest.LaunchPackage(pluginPackage)
 
 func configJSON(v map[string]any) json.RawMessage {
 	b, _ := json.Marshal(v)

@@ -1,0 +1,328 @@
+package azure
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/appcontainers/armappcontainers/v3"
+
+	"github.com/alphaswarm/controller/sdk"
+)
+
+// version is set at build time with -ldflags "-X .../plugins/azure.version=...".
+var version = "0.1.0"
+
+// config is the body of a backend "azure" "<name>" block. Every attribute
+// is the operator's: a tenant's topology sets none of them.
+type config struct {
+	SubscriptionID string `json:"subscription_id"`
+	ResourceGroup  string `json:"resource_group"`
+	Location       string `json:"location"`
+	Environment    string `json:"environment"`
+	TenantID       string `json:"tenant_id"`
+	ClientID       string `json:"client_id"`
+	ClientSecret   string `json:"client_secret"`
+	ClientCert     string `json:"client_certificate"`
+	ManagedID      bool   `json:"managed_identity"`
+	NamePrefix     string `json:"name_prefix"`
+	Endpoint       string `json:"endpoint"`
+	AuthorityHost  string `json:"authority_host"`
+	PollInterval   string `json:"poll_interval"`
+	ApplyTimeout   string `json:"apply_timeout"`
+
+	pollInterval, applyTimeout time.Duration
+}
+
+const (
+	defaultEndpoint  = "https://management.azure.com"
+	defaultAuthority = "https://login.microsoftonline.com/"
+)
+
+var schema = sdk.Schema{
+	Attributes: []sdk.Attribute{
+		{Name: "subscription_id", Type: sdk.TypeString, Required: true, Description: "Azure subscription ID (a GUID) the apps are created in."},
+		{Name: "resource_group", Type: sdk.TypeString, Required: true, Description: "Existing resource group of the managed environment and of every app."},
+		{Name: "location", Type: sdk.TypeString, Required: true, Description: "Azure region of the apps, such as westeurope; the managed environment's."},
+		{Name: "environment", Type: sdk.TypeString, Required: true, Description: "Name of the existing Container Apps managed environment in resource_group."},
+		{Name: "tenant_id", Type: sdk.TypeString, Default: "", Description: "Entra ID tenant of the service principal (not with managed_identity)."},
+		{Name: "client_id", Type: sdk.TypeString, Default: "",
+			Description: "Application (client) ID of the service principal; with managed_identity, of a user-assigned identity (empty: the system-assigned one)."},
+		{Name: "client_secret", Type: sdk.TypeString, Default: "", Sensitive: true,
+			Description: "Client secret of the service principal, as an operator's credential(\"...\") gives it. Set it or client_certificate."},
+		{Name: "client_certificate", Type: sdk.TypeString, Default: "", Sensitive: true,
+			Description: "PEM of the service principal's certificate and its unencrypted private key, as an operator's credential(\"...\") gives it. Set it or client_secret."},
+		{Name: "managed_identity", Type: sdk.TypeBool, Default: false,
+			Description: "Sign in as the managed identity of the machine the host runs on (IMDS, or IDENTITY_ENDPOINT where the host passes it) instead of a service principal."},
+		{Name: "name_prefix", Type: sdk.TypeString, Default: "as",
+			Description: "Start of every app name: 1 to 8 lower-case letters and digits, starting with a letter."},
+		{Name: "endpoint", Type: sdk.TypeString, Default: defaultEndpoint,
+			Description: "Azure Resource Manager endpoint (https); another cloud's, or a test double's."},
+		{Name: "authority_host", Type: sdk.TypeString, Default: defaultAuthority,
+			Description: "Entra ID authority host (https) that issues the service principal's tokens."},
+		{Name: "poll_interval", Type: sdk.TypeString, Default: "5s", Description: "Pause between two polls of a long-running operation."},
+		{Name: "apply_timeout", Type: sdk.TypeString, Default: "15m", Description: "How long apply waits for one app to be provisioned."},
+	},
+}
+
+var (
+	reGUID       = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+	rePrefix     = regexp.MustCompile(`^[a-z][a-z0-9]{0,7}$`)
+	reGroup      = regexp.MustCompile(`^[-\w._()]{1,90}$`)
+	reLocation   = regexp.MustCompile(`^[a-z0-9]{1,40}$`)
+	reEnvName    = regexp.MustCompile(`^[a-zA-Z0-9][-a-zA-Z0-9]{0,58}[a-zA-Z0-9]$|^[a-zA-Z0-9]$`)
+	reTenantName = regexp.MustCompile(`^[-a-zA-Z0-9.]{1,64}$`)
+)
+
+// parseConfig decodes and checks a configuration, offline: Configure and
+// ValidateConfig both call it, so that validate accepts what Configure
+// accepts. It reaches nothing, and skips the values in unknown (the
+// credentials the host resolves only when it configures an instance).
+func parseConfig(raw json.RawMessage, unknown sdk.Unknown) (config, error) {
+	var c config
+	if err := sdk.DecodeConfig(raw, &c); err != nil {
+		return c, err
+	}
+	check := func(path string, ok bool, format string, args ...any) error {
+		if ok || unknown.Has(path) {
+			return nil
+		}
+		return sdk.InvalidConfig(path, format, args...)
+	}
+	var err error
+	if !unknown.Has("poll_interval") {
+		if c.pollInterval, err = time.ParseDuration(c.PollInterval); err != nil || c.pollInterval <= 0 {
+			return c, sdk.InvalidConfig("poll_interval", "%q is not a positive duration such as \"5s\"", c.PollInterval)
+		}
+	}
+	if !unknown.Has("apply_timeout") {
+		if c.applyTimeout, err = time.ParseDuration(c.ApplyTimeout); err != nil || c.applyTimeout <= 0 {
+			return c, sdk.InvalidConfig("apply_timeout", "%q is not a positive duration such as \"15m\"", c.ApplyTimeout)
+		}
+	}
+	for _, e := range []error{
+		check("subscription_id", reGUID.MatchString(c.SubscriptionID), "%q is not a subscription ID (a GUID)", c.SubscriptionID),
+		check("resource_group", reGroup.MatchString(c.ResourceGroup) && !strings.HasSuffix(c.ResourceGroup, "."),
+			"%q is not a resource group name (1 to 90 letters, digits, '-', '_', '.', '(' and ')', not ending with '.')", c.ResourceGroup),
+		check("location", reLocation.MatchString(c.Location), "%q is not an Azure region name such as westeurope", c.Location),
+		check("environment", reEnvName.MatchString(c.Environment), "%q is not a managed environment name (letters, digits and '-', at most 60)", c.Environment),
+		check("tenant_id", c.ManagedID || reGUID.MatchString(c.TenantID) || reTenantName.MatchString(c.TenantID), "%q is not a tenant ID or domain", c.TenantID),
+		check("client_id", c.ManagedID && c.ClientID == "" || reGUID.MatchString(c.ClientID), "%q is not an application (client) ID (a GUID)", c.ClientID),
+		checkCredential(c, unknown),
+		check("name_prefix", rePrefix.MatchString(c.NamePrefix), "%q must be 1 to 8 lower-case letters and digits, starting with a letter", c.NamePrefix),
+		checkHTTPS("endpoint", c.Endpoint, unknown),
+		checkHTTPS("authority_host", c.AuthorityHost, unknown),
+	} {
+		if e != nil {
+			return c, e
+		}
+	}
+	return c, nil
+}
+
+// checkCredential wants exactly one of client_secret and
+// client_certificate, and a certificate that parses.
+func checkCredential(c config, unknown sdk.Unknown) error {
+	secret := c.ClientSecret != "" || unknown.Has("client_secret")
+	cert := c.ClientCert != "" || unknown.Has("client_certificate")
+	switch {
+	case c.ManagedID && (secret || cert):
+		return sdk.InvalidConfig("managed_identity", "managed_identity excludes client_secret and client_certificate: give one credential")
+	case c.ManagedID:
+		return nil
+	case !secret && !cert:
+		return sdk.InvalidConfig("client_secret", "set client_secret, client_certificate or managed_identity: the plugin's credential")
+	case secret && cert:
+		return sdk.InvalidConfig("client_certificate", "client_certificate excludes client_secret: give one credential")
+	case c.ClientCert != "" && !unknown.Has("client_certificate"):
+		if _, _, err := azidentity.ParseCertificates([]byte(c.ClientCert), nil); err != nil {
+			// ParseCertificates' message names no key material.
+			return sdk.InvalidConfig("client_certificate", "not a PEM certificate with its unencrypted private key: %v", err)
+		}
+	}
+	return nil
+}
+
+// checkHTTPS accepts an https URL without credentials, query or fragment.
+func checkHTTPS(path, raw string, unknown sdk.Unknown) error {
+	if unknown.Has(path) {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return sdk.InvalidConfig(path, "%q is not an https URL (such as %s)", raw, map[string]string{"endpoint": defaultEndpoint, "authority_host": defaultAuthority}[path])
+	}
+	return nil
+}
+
+// ValidateConfig checks a configuration offline, with parseConfig: the
+// credentials, subscription and environment are read by Configure only.
+func (b *Backend) ValidateConfig(_ context.Context, req *sdk.ValidateConfigRequest) (*sdk.ValidateConfigResponse, error) {
+	_, err := parseConfig(req.Config, req.Unknown)
+	return &sdk.ValidateConfigResponse{}, err
+}
+
+func (b *Backend) Info(context.Context) (*sdk.InfoResponse, error) {
+	return &sdk.InfoResponse{
+		Name: "azure", Version: version, ConfigSchema: schema,
+		Description: "Runs deployments as Azure Container Apps in an existing managed environment.",
+	}, nil
+}
+
+// Configure builds the credential and the clients, then reads the managed
+// environment, so that wrong credentials, a wrong subscription or a
+// missing environment fail here, naming the attribute.
+func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {
+	c, err := parseConfig(req.Config, nil)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := newClients(c)
+	if err != nil {
+		return nil, err
+	}
+	env, err := cl.envs.Get(ctx, c.ResourceGroup, c.Environment, nil)
+	if err != nil {
+		var re *azcore.ResponseError
+		var authErr *azidentity.AuthenticationFailedError
+		switch {
+		case errors.As(err, &authErr):
+			path := "client_secret"
+			switch {
+			case c.ManagedID:
+				path = "managed_identity"
+			case c.ClientCert != "":
+				path = "client_certificate"
+			}
+			who := fmt.Sprintf("the service principal %s of tenant %s", c.ClientID, c.TenantID)
+			if c.ManagedID {
+				who = "the managed identity"
+			}
+			return nil, sdk.InvalidConfig(path, "%s could not sign in: %s", who, authFailure(authErr))
+		case errors.As(err, &re) && re.StatusCode == http.StatusNotFound:
+			return nil, sdk.InvalidConfig("environment", "managed environment %q not found in resource group %q of subscription %s", c.Environment, c.ResourceGroup, c.SubscriptionID)
+		case errors.As(err, &re) && (re.StatusCode == http.StatusForbidden || re.StatusCode == http.StatusUnauthorized):
+			return nil, sdk.InvalidConfig("client_id", "the service principal may not read managed environment %q: %s (it needs the Contributor role, or Container Apps Contributor, on resource group %q)",
+				c.Environment, azureMessage(err), c.ResourceGroup)
+		}
+		return nil, armError("read managed environment "+c.Environment, err)
+	}
+	if env.ID == nil {
+		return nil, fmt.Errorf("read managed environment %s: the answer has no ID", c.Environment)
+	}
+	cl.envID = *env.ID
+	b.cfg, b.cl = c, cl
+	return &sdk.ConfigureResponse{}, nil
+}
+
+// clients are the Azure SDK clients of one configured backend.
+type clients struct {
+	apps     *armappcontainers.ContainerAppsClient
+	replicas *armappcontainers.ContainerAppsRevisionReplicasClient
+	revs     *armappcontainers.ContainerAppsRevisionsClient
+	envs     *armappcontainers.ManagedEnvironmentsClient
+	// arm sends the requests no generated client has (Azure Monitor's
+	// metrics), through the same pipeline: credential, retries, endpoint.
+	arm   *arm.Client
+	envID string
+}
+
+// newClients builds the service principal's credential and the clients,
+// both against the configured endpoints; it sends nothing yet.
+func newClients(c config) (*clients, error) {
+	cloudCfg := cloud.AzurePublic
+	custom := c.Endpoint != defaultEndpoint || c.AuthorityHost != defaultAuthority
+	if custom {
+		cloudCfg = cloud.Configuration{
+			ActiveDirectoryAuthorityHost: c.AuthorityHost,
+			Services: map[cloud.ServiceName]cloud.ServiceConfiguration{
+				cloud.ResourceManager: {Endpoint: c.Endpoint, Audience: c.Endpoint},
+			},
+		}
+	}
+	client := policy.ClientOptions{Cloud: cloudCfg, Telemetry: policy.TelemetryOptions{ApplicationID: "alphaswarm/" + version}}
+	// A custom authority (a sovereign cloud, Azure Stack, a test double)
+	// is not in Entra ID's list of known hosts: no instance discovery.
+	var cred azcore.TokenCredential
+	if c.ManagedID {
+		opts := &azidentity.ManagedIdentityCredentialOptions{ClientOptions: client}
+		if c.ClientID != "" {
+			opts.ID = azidentity.ClientID(c.ClientID)
+		}
+		var err error
+		if cred, err = azidentity.NewManagedIdentityCredential(opts); err != nil {
+			return nil, sdk.InvalidConfig("managed_identity", "%v", err)
+		}
+	} else if c.ClientCert != "" {
+		certs, key, err := azidentity.ParseCertificates([]byte(c.ClientCert), nil)
+		if err != nil {
+			return nil, sdk.InvalidConfig("client_certificate", "not a PEM certificate with its unencrypted private key: %v", err)
+		}
+		cred, err = azidentity.NewClientCertificateCredential(c.TenantID, c.ClientID, certs, key, &azidentity.ClientCertificateCredentialOptions{
+			ClientOptions: client, DisableInstanceDiscovery: custom,
+		})
+		if err != nil {
+			return nil, sdk.InvalidConfig("tenant_id", "%v", err)
+		}
+	} else {
+		var err error
+		cred, err = azidentity.NewClientSecretCredential(c.TenantID, c.ClientID, c.ClientSecret, &azidentity.ClientSecretCredentialOptions{
+			ClientOptions: client, DisableInstanceDiscovery: custom,
+		})
+		if err != nil {
+			return nil, sdk.InvalidConfig("tenant_id", "%v", err)
+		}
+	}
+	opts := &arm.ClientOptions{ClientOptions: client}
+	factory, err := armappcontainers.NewClientFactory(c.SubscriptionID, cred, opts)
+	if err != nil {
+		return nil, sdk.InvalidConfig("endpoint", "%v", err)
+	}
+	armClient, err := arm.NewClient("alphaswarm/plugins/azure", "v"+version, cred, opts)
+	if err != nil {
+		if armClient, err = arm.NewClient("alphaswarm/plugins/azure", "v0.0.0", cred, opts); err != nil {
+			return nil, sdk.InvalidConfig("endpoint", "%v", err)
+		}
+	}
+	return &clients{
+		arm:      armClient,
+		apps:     factory.NewContainerAppsClient(),
+		replicas: factory.NewContainerAppsRevisionReplicasClient(),
+		revs:     factory.NewContainerAppsRevisionsClient(),
+		envs:     factory.NewManagedEnvironmentsClient(),
+	}, nil
+}
+
+// authFailure is what Entra ID said of a failed sign-in, without the
+// request (which carries nothing secret, but is long).
+func authFailure(err *azidentity.AuthenticationFailedError) string {
+	if err.RawResponse == nil {
+		return err.Error()
+	}
+	var body struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if json.NewDecoder(err.RawResponse.Body).Decode(&body) == nil && body.Error != "" {
+		return body.Error + ": " + firstLine(body.Description)
+	}
+	return err.RawResponse.Status
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

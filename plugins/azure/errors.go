@@ -1,0 +1,90 @@
+package azure
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/alphaswarm/controller/sdk"
+)
+
+// armError turns an Azure error into the SDK's vocabulary: throttling and
+// server errors the SDK's retries did not get past are retriable
+// (Unavailable), a missing resource is NotFound; the message is Azure's
+// code and message, never the whole response.
+func armError(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	var authErr *azidentity.AuthenticationFailedError
+	if errors.As(err, &authErr) {
+		return fmt.Errorf("%s: the service principal could not sign in: %s", what, authFailure(authErr))
+	}
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	msg := fmt.Sprintf("%s: %s", what, azureMessage(err))
+	switch {
+	case re.StatusCode == http.StatusTooManyRequests || re.StatusCode >= 500:
+		u := &sdk.UnavailableError{Message: msg}
+		if re.RawResponse != nil {
+			if s, perr := time.ParseDuration(re.RawResponse.Header.Get("Retry-After") + "s"); perr == nil {
+				u.RetryAfter = s
+			}
+		}
+		return u
+	case re.StatusCode == http.StatusNotFound:
+		return sdk.NotFound("%s", msg)
+	}
+	return errors.New(msg)
+}
+
+// azureMessage is "<code>: <message>" of an ARM error body, or the status.
+func azureMessage(err error) string {
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) {
+		return err.Error()
+	}
+	code, msg := re.ErrorCode, ""
+	if re.RawResponse != nil && re.RawResponse.Body != nil {
+		raw, _ := io.ReadAll(io.LimitReader(re.RawResponse.Body, 64<<10))
+		var body struct {
+			Error struct {
+				Code    string `json:"code"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		if json.Unmarshal(raw, &body) == nil {
+			if body.Error.Code != "" {
+				code = body.Error.Code
+			}
+			msg = body.Error.Message
+		}
+	}
+	switch {
+	case code != "" && msg != "" && re.StatusCode < 300: // a failed long-running operation
+		return code + ": " + msg
+	case code != "" && msg != "":
+		return fmt.Sprintf("%s (HTTP %d): %s", code, re.StatusCode, msg)
+	case code != "":
+		return fmt.Sprintf("%s (HTTP %d)", code, re.StatusCode)
+	}
+	return fmt.Sprintf("HTTP %d", re.StatusCode)
+}
+
+// isStatus says whether err is an Azure answer with that status.
+func isStatus(err error, status int) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && re.StatusCode == status
+}

@@ -1,0 +1,47 @@
+package azure_test
+
+import (
+	"encoding/json"
+	"maps"
+	"testing"
+
+	"github.com/alphaswarm/controller/sdk"
+	"github.com/alphaswarm/controller/sdk/backendtest"
+)
+
+// TestValidateConfigSharesConfiguresChecks checks configurations offline,
+// on plugin processes that are never configured and get no environment:
+// each bad one is refused at the attribute where Configure refuses it, and
+// an unknown value (a credential not resolved yet) is not checked.
+func TestValidateConfigSharesConfiguresChecks(t *testing.T) {
+	t.Parallel()
+	launch := backendtest.LaunchPackage(pluginPackage)
+	base := map[string]any{
+		"subscription_id": subscription, "resource_group": group, "location": location, "environment": envName,
+		"tenant_id": tenantID, "client_id": clientID, "client_secret": "(credential)",
+	}
+	with := func(changes map[string]any) json.RawMessage {
+		c := maps.Clone(base)
+		maps.Copy(c, changes)
+		raw, _ := json.Marshal(c)
+		return raw
+	}
+	backendtest.CheckConfigs(t, launch, []backendtest.ConfigCase{
+		{Name: "the defaults", Config: with(nil), Unknown: sdk.Unknown{"client_secret"}},
+		{Name: "a bad poll interval", Config: with(map[string]any{"poll_interval": "soon"}), ErrorPath: "poll_interval"},
+		{Name: "a bad apply timeout", Config: with(map[string]any{"apply_timeout": "0s"}), ErrorPath: "apply_timeout"},
+		{Name: "a subscription that is not a GUID", Config: with(map[string]any{"subscription_id": "my-sub/../x"}), ErrorPath: "subscription_id"},
+		{Name: "a bad resource group", Config: with(map[string]any{"resource_group": "rg/../other"}), ErrorPath: "resource_group"},
+		{Name: "a bad name prefix", Config: with(map[string]any{"name_prefix": "-x"}), ErrorPath: "name_prefix"},
+		{Name: "a plain http endpoint", Config: with(map[string]any{"endpoint": "http://management.azure.com"}), ErrorPath: "endpoint"},
+		{Name: "an authority with credentials", Config: with(map[string]any{"authority_host": "https://u:p@login.example/"}), ErrorPath: "authority_host"},
+		{Name: "no credential", Config: with(map[string]any{"client_secret": ""}), ErrorPath: "client_secret"},
+		{Name: "two credentials", Config: with(map[string]any{"client_certificate": "-----BEGIN CERTIFICATE-----"}), ErrorPath: "client_certificate"},
+		{Name: "a certificate that is not one", Config: with(map[string]any{"client_secret": "", "client_certificate": "not PEM"}), ErrorPath: "client_certificate"},
+		{Name: "an unknown certificate", Config: with(map[string]any{"client_secret": "", "client_certificate": "(credential)"}), Unknown: sdk.Unknown{"client_certificate"}},
+		{Name: "a managed identity", Config: with(map[string]any{"client_secret": "", "managed_identity": true, "tenant_id": "", "client_id": ""})},
+		{Name: "a managed identity and a secret", Config: with(map[string]any{"managed_identity": true}), ErrorPath: "managed_identity"},
+		{Name: "a service principal without a tenant", Config: with(map[string]any{"tenant_id": ""}), Unknown: sdk.Unknown{"client_secret"}, ErrorPath: "tenant_id"},
+		{Name: "an unknown client id", Config: with(map[string]any{"client_id": "(credential)"}), Unknown: sdk.Unknown{"client_id", "client_secret"}},
+	})
+}
