@@ -136,7 +136,7 @@ func (b *Backend) converge(ctx context.Context, t target, spec *core.DeploymentS
 	}
 	urls := map[string]string{}
 	var mu sync.Mutex
-	for _, level := range levels(spec) {
+	for _, level := range spec.StartLevels() {
 		var wg sync.WaitGroup
 		errs := make([]error, len(level))
 		for i, name := range level {
@@ -168,24 +168,6 @@ func (b *Backend) converge(ctx context.Context, t target, spec *core.DeploymentS
 		keep[t.secretName(ref)] = true
 	}
 	return b.deleteSecrets(ctx, t, keep)
-}
-
-// levels groups the services by dependency depth, in StartOrder.
-func levels(spec *core.DeploymentSpec) [][]string {
-	depth := map[string]int{}
-	var out [][]string
-	for _, name := range spec.StartOrder() {
-		d := 0
-		for _, dep := range spec.Service(name).DependsOn {
-			d = max(d, depth[dep]+1)
-		}
-		depth[name] = d
-		for len(out) <= d {
-			out = append(out, nil)
-		}
-		out[d] = append(out[d], name)
-	}
-	return out
 }
 
 // applyService creates or updates the service's Cloud Run service and
