@@ -163,6 +163,11 @@ func (b *Backend) converge(ctx context.Context, t target, spec *core.DeploymentS
 	if err := b.removeDropped(ctx, t, spec, report); err != nil {
 		return err
 	}
+	// Every service now serves a ready revision that reads the pinned
+	// versions: the older ones' values go.
+	if err := b.pruneVersions(ctx, t, versions, report); err != nil {
+		return err
+	}
 	keep := map[string]bool{}
 	for _, ref := range secretRefs(spec) {
 		keep[t.secretName(ref)] = true

@@ -11,6 +11,8 @@ import (
 	"cloud.google.com/go/iam/apiv1/iampb"
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"google.golang.org/api/iterator"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/alphaswarm/controller/core"
@@ -147,6 +149,46 @@ func (b *Backend) deleteSecrets(ctx context.Context, t target, keep map[string]b
 		}
 		if err := b.secrets.DeleteSecret(ctx, &secretmanagerpb.DeleteSecretRequest{Name: s.Name}); err != nil && !isNotFound(err) {
 			return b.apiError(ctx, "delete secret "+short(s.Name), err)
+		}
+	}
+	return nil
+}
+
+// pruneVersions destroys, in each secret of versions, every version but
+// the one the services pin (secret reference -> version number). Apply
+// calls it once every service serves a ready revision that reads the
+// pinned versions, so that a rotated value does not linger in Secret
+// Manager: a failed rollout keeps the older versions, which the revision
+// still serving reads.
+//
+// Destroyed rather than disabled: a disabled version keeps its value, and
+// anyone who may enable versions can read it again. Nothing needs an old
+// version back: every apply, a rollback's too, writes the value the host
+// resolves now, and the older revisions that pinned one serve no traffic.
+func (b *Backend) pruneVersions(ctx context.Context, t target, versions map[string]string, report *sdk.Progress) error {
+	for _, ref := range slices.Sorted(maps.Keys(versions)) {
+		name := t.secretName(ref)
+		keep := name + "/versions/" + versions[ref]
+		it := b.secrets.ListSecretVersions(ctx, &secretmanagerpb.ListSecretVersionsRequest{Parent: name})
+		var old []string
+		for {
+			v, err := it.Next()
+			if err == iterator.Done {
+				break
+			}
+			if err != nil {
+				return b.apiError(ctx, fmt.Sprintf("list the versions of the secret of %q", ref), err)
+			}
+			if v.Name != keep && v.State != secretmanagerpb.SecretVersion_DESTROYED {
+				old = append(old, v.Name)
+			}
+		}
+		for _, v := range old {
+			_, err := b.secrets.DestroySecretVersion(ctx, &secretmanagerpb.DestroySecretVersionRequest{Name: v})
+			if err != nil && !isNotFound(err) && status.Code(err) != codes.FailedPrecondition { // gone, or destroyed meanwhile
+				return b.apiError(ctx, fmt.Sprintf("destroy version %s of the secret of %q", short(v), ref), err)
+			}
+			report.Infof("", "", "secret %s: destroyed version %s, now pinned to %s", short(name), short(v), versions[ref])
 		}
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
 	"cloud.google.com/go/run/apiv2/runpb"
+	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
 	"google.golang.org/genproto/googleapis/rpc/code"
 	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
@@ -208,6 +209,9 @@ func (s *Server) checkSecretRef(name, version string) error {
 	n, err := strconv.Atoi(version)
 	if err != nil || n < 1 || n > len(sec.versions) {
 		return status.Errorf(codes.FailedPrecondition, "secret %s has no version %q", name, version)
+	}
+	if st := sec.versions[n-1].state; st != secretmanagerpb.SecretVersion_ENABLED {
+		return status.Errorf(codes.FailedPrecondition, "secret %s version %s is %s", name, version, st)
 	}
 	return nil
 }

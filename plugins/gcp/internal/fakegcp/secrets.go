@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"cloud.google.com/go/iam/apiv1/iampb"
@@ -17,20 +19,37 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// secret is one Secret Manager secret and its versions' payloads.
+// secret is one Secret Manager secret and its versions.
 type secret struct {
 	sec      *secretmanagerpb.Secret
-	versions [][]byte
+	versions []*version
 	policy   *iampb.Policy
+}
+
+// version is one secret version: its payload, which destroying it wipes,
+// and its state.
+type version struct {
+	payload []byte
+	state   secretmanagerpb.SecretVersion_State
+	created *timestamppb.Timestamp
+	destroy *timestamppb.Timestamp
+}
+
+func (v *version) proto(secret string, n int) *secretmanagerpb.SecretVersion {
+	return &secretmanagerpb.SecretVersion{
+		Name: fmt.Sprintf("%s/versions/%d", secret, n), CreateTime: v.created, DestroyTime: v.destroy, State: v.state,
+	}
 }
 
 var secretID = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,255}$`)
 
 // Secret is a secret as the fake keeps it: its labels and annotations, and
-// the payload of each version, oldest first.
+// the payload and state of each version, oldest first (a destroyed
+// version's payload is gone: "").
 type Secret struct {
 	Labels, Annotations map[string]string
 	Versions            []string
+	States              []secretmanagerpb.SecretVersion_State
 	// Readers are the members the secret's policy grants
 	// roles/secretmanager.secretAccessor.
 	Readers []string
@@ -43,8 +62,9 @@ func (s *Server) Secrets() map[string]Secret {
 	out := map[string]Secret{}
 	for name, sec := range s.secrets {
 		v := Secret{Labels: maps.Clone(sec.sec.Labels), Annotations: maps.Clone(sec.sec.Annotations)}
-		for _, p := range sec.versions {
-			v.Versions = append(v.Versions, string(p))
+		for _, x := range sec.versions {
+			v.Versions = append(v.Versions, string(x.payload))
+			v.States = append(v.States, x.state)
 		}
 		for _, b := range sec.policy.GetBindings() {
 			if b.Role == "roles/secretmanager.secretAccessor" {
@@ -199,9 +219,67 @@ func (m *secretServer) AddSecretVersion(_ context.Context, req *secretmanagerpb.
 	if sec == nil {
 		return nil, status.Errorf(codes.NotFound, "secret %s not found", req.Parent)
 	}
-	sec.versions = append(sec.versions, slices.Clone(req.GetPayload().GetData()))
-	return &secretmanagerpb.SecretVersion{
-		Name:       fmt.Sprintf("%s/versions/%d", req.Parent, len(sec.versions)),
-		CreateTime: timestamppb.Now(), State: secretmanagerpb.SecretVersion_ENABLED,
-	}, nil
+	v := &version{payload: slices.Clone(req.GetPayload().GetData()), state: secretmanagerpb.SecretVersion_ENABLED, created: timestamppb.Now()}
+	sec.versions = append(sec.versions, v)
+	return v.proto(req.Parent, len(sec.versions)), nil
+}
+
+// versionOf finds a version by its full name, under s.mu.
+func (s *Server) versionOf(name string) (*version, int, error) {
+	parent, n, ok := strings.Cut(name, "/versions/")
+	sec := s.secrets[parent]
+	if !ok || sec == nil {
+		return nil, 0, status.Errorf(codes.NotFound, "secret version %s not found", name)
+	}
+	i, err := strconv.Atoi(n)
+	if err != nil || i < 1 || i > len(sec.versions) {
+		return nil, 0, status.Errorf(codes.NotFound, "secret version %s not found", name)
+	}
+	return sec.versions[i-1], i, nil
+}
+
+// ListSecretVersions pages the secret's versions, newest first, as the
+// API does; the fake knows no filter.
+func (m *secretServer) ListSecretVersions(_ context.Context, req *secretmanagerpb.ListSecretVersionsRequest) (*secretmanagerpb.ListSecretVersionsResponse, error) {
+	s := m.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sec := s.secrets[req.Parent]
+	if sec == nil {
+		return nil, status.Errorf(codes.NotFound, "secret %s not found", req.Parent)
+	}
+	if req.Filter != "" {
+		return nil, status.Errorf(codes.InvalidArgument, "fakegcp: ListSecretVersions knows no filter, got %q", req.Filter)
+	}
+	var all []*secretmanagerpb.SecretVersion
+	for i := len(sec.versions); i >= 1; i-- {
+		all = append(all, sec.versions[i-1].proto(req.Parent, i))
+	}
+	// Tokens are keys that sort as the list does: newest first.
+	key := func(v *secretmanagerpb.SecretVersion) string {
+		n, _ := strconv.Atoi(v.Name[strings.LastIndex(v.Name, "/")+1:])
+		return fmt.Sprintf("%020d", math.MaxInt64-n)
+	}
+	items, next, err := page(all, key, req.PageToken, req.PageSize, s.pageSize)
+	if err != nil {
+		return nil, err
+	}
+	return &secretmanagerpb.ListSecretVersionsResponse{Versions: items, NextPageToken: next, TotalSize: int32(len(all))}, nil
+}
+
+// DestroySecretVersion wipes a version's payload for good; a destroyed
+// version cannot be destroyed again (FAILED_PRECONDITION, as the API).
+func (m *secretServer) DestroySecretVersion(_ context.Context, req *secretmanagerpb.DestroySecretVersionRequest) (*secretmanagerpb.SecretVersion, error) {
+	s := m.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, n, err := s.versionOf(req.Name)
+	if err != nil {
+		return nil, err
+	}
+	if v.state == secretmanagerpb.SecretVersion_DESTROYED {
+		return nil, status.Errorf(codes.FailedPrecondition, "secret version %s is already destroyed", req.Name)
+	}
+	v.payload, v.state, v.destroy = nil, secretmanagerpb.SecretVersion_DESTROYED, timestamppb.Now()
+	return v.proto(req.Name[:strings.Index(req.Name, "/versions/")], n), nil
 }
