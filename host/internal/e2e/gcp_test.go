@@ -2,10 +2,13 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -13,15 +16,34 @@ import (
 	"github.com/alphaswarm/controller/host/internal/testbin"
 )
 
-// startFakeGCP runs the GCP plugin's fake Google Cloud as a process of its
-// own and returns its loopback address.
-func startFakeGCP(t *testing.T) string {
+// fakeGCP is the GCP plugin's fake Google Cloud, run as a process of its
+// own: addr is its loopback gRPC address (the backend's endpoint), inspect
+// the URL of its read-only view of what it holds.
+type fakeGCP struct {
+	addr, inspect string
+}
+
+// fakeGCPObject is a service or secret as the fake's inspection shows it.
+type fakeGCPObject struct {
+	Name     string            `json:"name"`
+	Labels   map[string]string `json:"labels"`
+	Versions []string          `json:"versions"`
+}
+
+// startFakeGCP runs the fake Google Cloud, with the images given failing
+// every revision as Cloud Run fails one it cannot pull.
+func startFakeGCP(t *testing.T, missingImages ...string) *fakeGCP {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "fakegcp")
 	if err := testbin.Build(testbin.FakeGCP, bin); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin)
+	var args []string
+	for _, image := range missingImages {
+		args = append(args, "-missing-image", image)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -34,20 +56,46 @@ func startFakeGCP(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
-	if err != nil || !ok {
-		t.Fatalf("fakegcp said %q: %v", line, err)
+	r := bufio.NewReader(out)
+	read := func(prefix string) string {
+		line, err := r.ReadString('\n')
+		v, ok := strings.CutPrefix(strings.TrimSpace(line), prefix)
+		if err != nil || !ok {
+			t.Fatalf("fakegcp said %q, want %q...: %v", line, prefix, err)
+		}
+		return v
 	}
-	return addr
+	return &fakeGCP{addr: read("listening on "), inspect: read("inspect on ")}
+}
+
+// state reads the services and secrets the fake holds.
+func (f *fakeGCP) state(t *testing.T) (services, secrets []fakeGCPObject) {
+	t.Helper()
+	resp, err := http.Get(f.inspect + "/state")
+	if err != nil {
+		t.Fatalf("inspect the fake Google Cloud: %v", err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Services []fakeGCPObject `json:"services"`
+		Secrets  []fakeGCPObject `json:"secrets"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("inspect the fake Google Cloud: %s: %v", resp.Status, err)
+	}
+	return st.Services, st.Secrets
 }
 
 // TestGCPEndToEnd registers a gcp backend as an operator does, pointed at
-// the fake Google Cloud, and has a tenant apply, scale, read the logs of
-// and destroy a deployment through the host, the CLI and the plugin.
+// the fake Google Cloud, and has a tenant apply (with a secret), scale,
+// read the logs of and destroy a deployment through the host, the CLI and
+// the plugin; then one whose image is missing, which fails with Cloud
+// Run's message. After the destroys the fake holds no service and no
+// secret.
 func TestGCPEndToEnd(t *testing.T) {
 	tmp := t.TempDir()
-	addr := startFakeGCP(t)
+	const missing = "registry.example/missing:1"
+	fake := startFakeGCP(t, missing)
 	config := filepath.Join(t.TempDir(), "host.hcl")
 	src := fmt.Sprintf(`backend "gcp" "local" {
   config {
@@ -60,7 +108,7 @@ func TestGCPEndToEnd(t *testing.T) {
     environments = ["*"]
   }
 }
-`, addr)
+`, fake.addr)
 	if err := os.WriteFile(config, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +116,7 @@ func TestGCPEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := launchDev(t, filepath.Join(bin, "swarmctl"), tmp, []string{"-config", config})
+	d := launchDev(t, filepath.Join(bin, "swarmctl"), tmp, []string{"-config", config}, "ALPHASWARM_TENANT_SECRET_ACME__DB=db-secret-of-acme")
 	d.waitReady(t)
 	acme := d.as(t, "acme", "all")
 	t.Setenv("ALPHASWARM_CONTROLLER_URL", d.url)
@@ -91,6 +139,7 @@ deployment "shop" {
   service "api" {
     image      = "registry.example/api:1"
     depends_on = [service.db]
+    secret_env = { DB_PASSWORD = secret("db") }
     port "http" {
       container = 8080
     }
@@ -109,6 +158,9 @@ deployment "shop" {
 		t.Errorf("plan does not say what Cloud Run approximates:\n%s", out)
 	}
 	run("apply", "-auto-approve", dir)
+	if services, secrets := fake.state(t); len(services) != 2 || len(secrets) != 1 {
+		t.Errorf("after apply the fake holds services %v and secrets %v, want 2 and 1", services, secrets)
+	}
 	run("scale", "acme/shop", "api", "3")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -127,5 +179,52 @@ deployment "shop" {
 	run("destroy", "-auto-approve", "acme/shop")
 	if code, out, errOut := swarmctl(t, "status", "-json", "acme/shop"); code == 0 || !strings.Contains(errOut, "not found") {
 		t.Errorf("status after destroy: exit %d, want the deployment not found\n%s%s", code, out, errOut)
+	}
+	if services, secrets := fake.state(t); len(services) != 0 || len(secrets) != 0 {
+		t.Errorf("after destroy the fake still holds services %v and secrets %v", services, secrets)
+	}
+
+	// A revision Cloud Run cannot start fails the apply job, once (it is
+	// not retriable), with Cloud Run's message.
+	broken := writeTopology(t, `
+backend "gcp" "local" {}
+
+deployment "broken" {
+  tenant      = "acme"
+  environment = "prod"
+  backend     = backend.gcp.local
+
+  service "web" {
+    image = "`+missing+`"
+    port "http" {
+      container = 8080
+    }
+  }
+}
+`)
+	code, out, errOut := swarmctl(t, "apply", "-auto-approve", broken)
+	want := "Image '" + missing + "' not found"
+	if code == 0 || !strings.Contains(errOut, "apply failed") || !strings.Contains(errOut, want) {
+		t.Fatalf("apply of a missing image: exit %d, want a failed job saying %q\n%s%s\n%s", code, want, out, errOut, d.log)
+	}
+	m := regexp.MustCompile(`\(job (\d+)\)`).FindStringSubmatch(errOut)
+	if m == nil {
+		t.Fatalf("the failed apply names no job:\n%s", errOut)
+	}
+	status, body := acme.call("GET", "/v1/jobs/"+m[1], nil)
+	var job struct {
+		State    string `json:"state"`
+		Attempts int    `json:"attempts"`
+		Error    string `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(body), &job); status != http.StatusOK || err != nil {
+		t.Fatalf("GET /v1/jobs/%s: %d %s", m[1], status, body)
+	}
+	if job.State != "failed" || job.Attempts != 1 || !strings.Contains(job.Error, want) || !strings.Contains(job.Error, "Revision '") {
+		t.Errorf("the failed apply's job: %+v, want failed after one attempt with Cloud Run's message", job)
+	}
+	run("destroy", "-auto-approve", "acme/broken")
+	if services, secrets := fake.state(t); len(services) != 0 || len(secrets) != 0 {
+		t.Errorf("after destroying the failed deployment the fake still holds services %v and secrets %v", services, secrets)
 	}
 }
