@@ -120,6 +120,17 @@ func (s *Server) Calls(method string) int {
 	return s.calls[method]
 }
 
+// AllCalls says how many calls of any method the fake answered.
+func (s *Server) AllCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, c := range s.calls {
+		n += c
+	}
+	return n
+}
+
 // intercept counts calls and answers injected faults.
 func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	method := info.FullMethod[strings.LastIndex(info.FullMethod, "/")+1:]
