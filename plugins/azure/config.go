@@ -308,6 +308,9 @@ func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sd
 		return nil, fmt.Errorf("read managed environment %s: the answer has no ID", c.Environment)
 	}
 	cl.envID = *env.ID
+	if env.Properties != nil && env.Properties.DefaultDomain != nil {
+		cl.defaultDomain = *env.Properties.DefaultDomain
+	}
 	b.cfg, b.cl, b.http = c, cl, hc
 	return &sdk.ConfigureResponse{}, nil
 }
@@ -322,6 +325,10 @@ type clients struct {
 	// metrics), through the same pipeline: credential, retries, endpoint.
 	arm   *arm.Client
 	envID string
+	// defaultDomain is the managed environment's DNS suffix: an app's
+	// FQDN is <app>.<defaultDomain>, or <app>.internal.<defaultDomain>
+	// with internal ingress.
+	defaultDomain string
 }
 
 // newClients builds the service principal's credential and the clients,

@@ -206,7 +206,7 @@ deployment "shop" {
 			time.Sleep(200 * time.Millisecond)
 		}
 	}
-	if out := run("plan", dir); !strings.Contains(out, "approximated") {
+	if out := run("plan", dir); !strings.Contains(out, "approximated") || !strings.Contains(out, "DB_URL") {
 		t.Errorf("plan does not say what Container Apps approximates:\n%s", out)
 	}
 	run("apply", "-auto-approve", dir)
