@@ -118,6 +118,16 @@ func (b *Backend) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResp
 		if len(s.DependsOn) > 0 {
 			note(s.Name, "depends_on", sdk.CompatApproximated, "the app is applied once the apps it depends on are provisioned, not once they are ready")
 		}
+		for _, dep := range s.DependsOn {
+			peer := req.Deployment.Service(dep)
+			switch {
+			case peer == nil:
+			case len(peer.Ports) == 0:
+				note(s.Name, "depends_on", sdk.CompatApproximated, "%s has no port, so no ingress and no address: the app gets no $%s", dep, peerEnvURL(dep))
+			default:
+				note(s.Name, "depends_on", sdk.CompatApproximated, "%s is reached at its app's FQDN, given as $%s (https://<fqdn>) and $%s, not at the name %q", dep, peerEnvURL(dep), peerEnvHost(dep), dep)
+			}
+		}
 		if len(s.Labels) > 0 {
 			note(s.Name, "labels", sdk.CompatDropped, "labels do not become Azure tags")
 		}
@@ -206,7 +216,7 @@ func (b *Backend) applyServices(ctx context.Context, ref core.DeploymentRef, req
 					return
 				}
 				defer func() { <-sem }()
-				if err := b.applyService(ctx, ref, svc, req.Secrets, st, progress); err != nil {
+				if err := b.applyService(ctx, ref, svc, req.Deployment.Services, req.Secrets, st, progress); err != nil {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
@@ -225,9 +235,9 @@ func (b *Backend) applyServices(ctx context.Context, ref core.DeploymentRef, req
 }
 
 // applyService creates or updates one app and waits for its provisioning.
-func (b *Backend) applyService(ctx context.Context, ref core.DeploymentRef, svc *core.ServiceSpec, values sdk.SecretValues, st *state, progress *sdk.Progress) error {
+func (b *Backend) applyService(ctx context.Context, ref core.DeploymentRef, svc *core.ServiceSpec, peers []core.ServiceSpec, values sdk.SecretValues, st *state, progress *sdk.Progress) error {
 	name := appName(b.cfg.NamePrefix, ref, svc.Name)
-	app, hash, err := b.desiredApp(ref, svc, values, st.Salt())
+	app, hash, err := b.desiredApp(ref, svc, peers, values, st.Salt())
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/appcontainers/armappcontainers/v3"
 
@@ -26,7 +27,7 @@ const containerName = "main"
 // the app's secrets only. It also returns the app's spec hash, which
 // covers everything but the secret values (they enter through their keyed
 // hash).
-func (b *Backend) desiredApp(ref core.DeploymentRef, svc *core.ServiceSpec, values sdk.SecretValues, salt sdk.Salt) (armappcontainers.ContainerApp, string, error) {
+func (b *Backend) desiredApp(ref core.DeploymentRef, svc *core.ServiceSpec, peers []core.ServiceSpec, values sdk.SecretValues, salt sdk.Salt) (armappcontainers.ContainerApp, string, error) {
 	sz, _, ok := sizeFor(svc.Resources.CPU, svc.Resources.MemoryBytes)
 	if !ok {
 		return armappcontainers.ContainerApp{}, "", fmt.Errorf("size service %s: no Container Apps size has %g CPU and %d bytes of memory", svc.Name, svc.Resources.CPU, svc.Resources.MemoryBytes)
@@ -39,8 +40,10 @@ func (b *Backend) desiredApp(ref core.DeploymentRef, svc *core.ServiceSpec, valu
 		Resources: &armappcontainers.ContainerResources{CPU: ptr(sz.CPU), Memory: ptr(sz.Memory())},
 		Probes:    probes(svc),
 	}
-	for _, k := range slices.Sorted(maps.Keys(svc.Env)) {
-		c.Env = append(c.Env, &armappcontainers.EnvironmentVar{Name: ptr(k), Value: ptr(svc.Env[k])})
+	env := b.peerEnv(ref, svc, peers)
+	maps.Copy(env, svc.Env) // the topology's own values win
+	for _, k := range slices.Sorted(maps.Keys(env)) {
+		c.Env = append(c.Env, &armappcontainers.EnvironmentVar{Name: ptr(k), Value: ptr(env[k])})
 	}
 	var secrets []*armappcontainers.Secret
 	seen := map[string]bool{}
@@ -81,6 +84,44 @@ func (b *Backend) desiredApp(ref core.DeploymentRef, svc *core.ServiceSpec, valu
 	hash := specHash(app)
 	app.Tags[tagSpec] = &hash
 	return app, hash, nil
+}
+
+// peerEnvURL and peerEnvHost are the variables that give a service the
+// address of one it depends on: DB_URL and DB_HOST for db, USER_DB_URL
+// and USER_DB_HOST for user-db.
+func peerEnvURL(dep string) string  { return peerEnvName(dep) + "_URL" }
+func peerEnvHost(dep string) string { return peerEnvName(dep) + "_HOST" }
+
+func peerEnvName(dep string) string {
+	return strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(dep))
+}
+
+// peerEnv gives svc the FQDN of each service it depends on that has
+// ingress (a port): <app>.internal.<environment's domain>, or
+// <app>.<domain> when published, as <DEP>_HOST, and https://<fqdn> as
+// <DEP>_URL (the ingress redirects plain HTTP). A secret variable of the
+// same name wins, as the topology's env does.
+func (b *Backend) peerEnv(ref core.DeploymentRef, svc *core.ServiceSpec, peers []core.ServiceSpec) map[string]string {
+	env := map[string]string{}
+	if b.cl == nil || b.cl.defaultDomain == "" {
+		return env
+	}
+	for _, dep := range svc.DependsOn {
+		i := slices.IndexFunc(peers, func(p core.ServiceSpec) bool { return p.Name == dep })
+		if i < 0 || len(peers[i].Ports) == 0 {
+			continue
+		}
+		fqdn := appName(b.cfg.NamePrefix, ref, dep) + ".internal." + b.cl.defaultDomain
+		if peers[i].Ports[0].Host != 0 {
+			fqdn = appName(b.cfg.NamePrefix, ref, dep) + "." + b.cl.defaultDomain
+		}
+		for k, v := range map[string]string{peerEnvHost(dep): fqdn, peerEnvURL(dep): "https://" + fqdn} {
+			if !slices.ContainsFunc(svc.SecretEnv, func(r core.SecretRef) bool { return r.Env == k }) {
+				env[k] = v
+			}
+		}
+	}
+	return env
 }
 
 // specHash hashes an app without its secret values.

@@ -2,7 +2,10 @@ package azure
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -35,7 +38,9 @@ type config struct {
 	ClientID       string `json:"client_id"`
 	ClientSecret   string `json:"client_secret"`
 	ClientCert     string `json:"client_certificate"`
+	FederatedToken string `json:"federated_token"`
 	ManagedID      bool   `json:"managed_identity"`
+	CACertificate  string `json:"ca_certificate"`
 	NamePrefix     string `json:"name_prefix"`
 	Endpoint       string `json:"endpoint"`
 	AuthorityHost  string `json:"authority_host"`
@@ -63,8 +68,12 @@ var schema = sdk.Schema{
 			Description: "Client secret of the service principal, as an operator's credential(\"...\") gives it. Set it or client_certificate."},
 		{Name: "client_certificate", Type: sdk.TypeString, Default: "", Sensitive: true,
 			Description: "PEM of the service principal's certificate and its unencrypted private key, as an operator's credential(\"...\") gives it. Set it or client_secret."},
+		{Name: "federated_token", Type: sdk.TypeString, Default: "", Sensitive: true,
+			Description: "Workload identity: a token of an identity provider the application trusts through a federated credential (such as a Kubernetes service account token), as an operator's credential(\"...\") gives it; sent to Entra ID as a client assertion. Not with client_secret, client_certificate or managed_identity."},
 		{Name: "managed_identity", Type: sdk.TypeBool, Default: false,
 			Description: "Sign in as the managed identity of the machine the host runs on (IMDS, or IDENTITY_ENDPOINT where the host passes it) instead of a service principal."},
+		{Name: "ca_certificate", Type: sdk.TypeString, Default: "",
+			Description: "PEM of certificate authorities trusted, besides the system's, for every connection the plugin makes (ARM, Entra ID, log streams): a private cloud's or a TLS-inspecting proxy's."},
 		{Name: "name_prefix", Type: sdk.TypeString, Default: "as",
 			Description: "Start of every app name: 1 to 8 lower-case letters and digits, starting with a letter."},
 		{Name: "endpoint", Type: sdk.TypeString, Default: defaultEndpoint,
@@ -123,6 +132,7 @@ func parseConfig(raw json.RawMessage, unknown sdk.Unknown) (config, error) {
 		check("name_prefix", rePrefix.MatchString(c.NamePrefix), "%q must be 1 to 8 lower-case letters and digits, starting with a letter", c.NamePrefix),
 		checkHTTPS("endpoint", c.Endpoint, unknown),
 		checkHTTPS("authority_host", c.AuthorityHost, unknown),
+		checkCA(c, unknown),
 	} {
 		if e != nil {
 			return c, e
@@ -131,27 +141,97 @@ func parseConfig(raw json.RawMessage, unknown sdk.Unknown) (config, error) {
 	return c, nil
 }
 
-// checkCredential wants exactly one of client_secret and
-// client_certificate, and a certificate that parses.
+// checkCredential wants exactly one of client_secret, client_certificate,
+// federated_token and managed_identity, and a certificate that parses.
 func checkCredential(c config, unknown sdk.Unknown) error {
-	secret := c.ClientSecret != "" || unknown.Has("client_secret")
-	cert := c.ClientCert != "" || unknown.Has("client_certificate")
+	var kinds []string
+	for _, k := range []struct {
+		path string
+		set  bool
+	}{
+		{"client_secret", c.ClientSecret != "" || unknown.Has("client_secret")},
+		{"client_certificate", c.ClientCert != "" || unknown.Has("client_certificate")},
+		{"federated_token", c.FederatedToken != "" || unknown.Has("federated_token")},
+		{"managed_identity", c.ManagedID},
+	} {
+		if k.set {
+			kinds = append(kinds, k.path)
+		}
+	}
 	switch {
-	case c.ManagedID && (secret || cert):
-		return sdk.InvalidConfig("managed_identity", "managed_identity excludes client_secret and client_certificate: give one credential")
-	case c.ManagedID:
-		return nil
-	case !secret && !cert:
-		return sdk.InvalidConfig("client_secret", "set client_secret, client_certificate or managed_identity: the plugin's credential")
-	case secret && cert:
-		return sdk.InvalidConfig("client_certificate", "client_certificate excludes client_secret: give one credential")
+	case len(kinds) == 0:
+		return sdk.InvalidConfig("client_secret", "set client_secret, client_certificate, federated_token or managed_identity: the plugin's credential")
+	case len(kinds) > 1:
+		return sdk.InvalidConfig(kinds[len(kinds)-1], "%s excludes %s: give one credential", kinds[len(kinds)-1], strings.Join(kinds[:len(kinds)-1], " and "))
 	case c.ClientCert != "" && !unknown.Has("client_certificate"):
 		if _, _, err := azidentity.ParseCertificates([]byte(c.ClientCert), nil); err != nil {
 			// ParseCertificates' message names no key material.
 			return sdk.InvalidConfig("client_certificate", "not a PEM certificate with its unencrypted private key: %v", err)
 		}
+	case c.FederatedToken != "" && !unknown.Has("federated_token") && strings.Count(c.FederatedToken, ".") != 2:
+		// Entra ID takes only a JWT as a client assertion; the message
+		// shows nothing of the value.
+		return sdk.InvalidConfig("federated_token", "not a JWT (three base64url parts joined by dots), as a federated identity provider issues")
 	}
 	return nil
+}
+
+// checkCA wants a ca_certificate, when set, to hold at least one PEM
+// certificate and nothing else that looks like PEM.
+func checkCA(c config, unknown sdk.Unknown) error {
+	if c.CACertificate == "" || unknown.Has("ca_certificate") {
+		return nil
+	}
+	if _, err := caPool(c.CACertificate); err != nil {
+		return sdk.InvalidConfig("ca_certificate", "%v", err)
+	}
+	return nil
+}
+
+// caPool is the system's certificate pool with the PEM certificates of
+// pemData added.
+func caPool(pemData string) (*x509.CertPool, error) {
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	rest, n := []byte(pemData), 0
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("parse CA certificates: a PEM block of type %q, want only CERTIFICATE", block.Type)
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("parse CA certificate %d: %w", n+1, err)
+		}
+		pool.AddCert(cert)
+		n++
+	}
+	if n == 0 || strings.TrimSpace(string(rest)) != "" {
+		return nil, errors.New("parse CA certificates: not PEM certificates only")
+	}
+	return pool, nil
+}
+
+// httpClient is the client of every connection the plugin makes: Go's
+// default transport, trusting ca_certificate besides the system's roots
+// when it is set.
+func httpClient(c config) (*http.Client, error) {
+	if c.CACertificate == "" {
+		return &http.Client{}, nil
+	}
+	pool, err := caPool(c.CACertificate)
+	if err != nil {
+		return nil, sdk.InvalidConfig("ca_certificate", "%v", err)
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: tr}, nil
 }
 
 // checkHTTPS accepts an https URL without credentials, query or fragment.
@@ -188,7 +268,11 @@ func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sd
 	if err != nil {
 		return nil, err
 	}
-	cl, err := newClients(c)
+	hc, err := httpClient(c)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := newClients(c, hc)
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +288,8 @@ func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sd
 				path = "managed_identity"
 			case c.ClientCert != "":
 				path = "client_certificate"
+			case c.FederatedToken != "":
+				path = "federated_token"
 			}
 			who := fmt.Sprintf("the service principal %s of tenant %s", c.ClientID, c.TenantID)
 			if c.ManagedID {
@@ -222,7 +308,10 @@ func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sd
 		return nil, fmt.Errorf("read managed environment %s: the answer has no ID", c.Environment)
 	}
 	cl.envID = *env.ID
-	b.cfg, b.cl = c, cl
+	if env.Properties != nil && env.Properties.DefaultDomain != nil {
+		cl.defaultDomain = *env.Properties.DefaultDomain
+	}
+	b.cfg, b.cl, b.http = c, cl, hc
 	return &sdk.ConfigureResponse{}, nil
 }
 
@@ -236,11 +325,15 @@ type clients struct {
 	// metrics), through the same pipeline: credential, retries, endpoint.
 	arm   *arm.Client
 	envID string
+	// defaultDomain is the managed environment's DNS suffix: an app's
+	// FQDN is <app>.<defaultDomain>, or <app>.internal.<defaultDomain>
+	// with internal ingress.
+	defaultDomain string
 }
 
 // newClients builds the service principal's credential and the clients,
 // both against the configured endpoints; it sends nothing yet.
-func newClients(c config) (*clients, error) {
+func newClients(c config, hc *http.Client) (*clients, error) {
 	cloudCfg := cloud.AzurePublic
 	custom := c.Endpoint != defaultEndpoint || c.AuthorityHost != defaultAuthority
 	if custom {
@@ -251,7 +344,7 @@ func newClients(c config) (*clients, error) {
 			},
 		}
 	}
-	client := policy.ClientOptions{Cloud: cloudCfg, Telemetry: policy.TelemetryOptions{ApplicationID: "alphaswarm/" + version}}
+	client := policy.ClientOptions{Cloud: cloudCfg, Telemetry: policy.TelemetryOptions{ApplicationID: "alphaswarm/" + version}, Transport: hc}
 	// A custom authority (a sovereign cloud, Azure Stack, a test double)
 	// is not in Entra ID's list of known hosts: no instance discovery.
 	var cred azcore.TokenCredential
@@ -272,6 +365,18 @@ func newClients(c config) (*clients, error) {
 		cred, err = azidentity.NewClientCertificateCredential(c.TenantID, c.ClientID, certs, key, &azidentity.ClientCertificateCredentialOptions{
 			ClientOptions: client, DisableInstanceDiscovery: custom,
 		})
+		if err != nil {
+			return nil, sdk.InvalidConfig("tenant_id", "%v", err)
+		}
+	} else if c.FederatedToken != "" {
+		// Workload identity: the federated token is the client assertion.
+		// It is the value the credential resolver gave at Configure: a
+		// token that expires before the plugin is configured again makes
+		// sign-ins fail (docs/azure.md says so).
+		token := c.FederatedToken
+		var err error
+		cred, err = azidentity.NewClientAssertionCredential(c.TenantID, c.ClientID, func(context.Context) (string, error) { return token, nil },
+			&azidentity.ClientAssertionCredentialOptions{ClientOptions: client, DisableInstanceDiscovery: custom})
 		if err != nil {
 			return nil, sdk.InvalidConfig("tenant_id", "%v", err)
 		}

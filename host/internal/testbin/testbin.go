@@ -29,6 +29,8 @@ const (
 	GCPPlugin        = "github.com/alphaswarm/controller/plugins/gcp/cmd/swarm-backend-gcp"
 	// FakeGCP serves the GCP plugin's fake Google Cloud on loopback.
 	FakeGCP      = "github.com/alphaswarm/controller/plugins/gcp/internal/fakegcp/cmd/fakegcp"
+	AzurePlugin  = "github.com/alphaswarm/controller/plugins/azure/cmd/swarm-backend-azure"
+	FakeAzure    = "github.com/alphaswarm/controller/plugins/azure/internal/fakearm/cmd/fakearm" // the Azure plugin's fake ARM and Entra ID
 	EchoWorkload = "github.com/alphaswarm/controller/examples/workloads/echo"
 )
 

@@ -54,6 +54,11 @@ type Options struct {
 	// endpoint accepts client assertions signed for, as Entra ID does for
 	// a certificate uploaded to the application.
 	ClientCertificate *x509.Certificate
+	// FederatedToken, when set, is the one token of a trusted identity
+	// provider the token endpoint accepts as a client assertion (jwt-bearer),
+	// as Entra ID does for an application with a federated credential
+	// (workload identity).
+	FederatedToken string
 	// IdentityHeader, when set, makes the server a managed identity
 	// endpoint too, as App Service and Container Apps hosts have one:
 	// GET /msi/token with the header X-IDENTITY-HEADER (the plugin
@@ -301,6 +306,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.managedIdentityToken(w, r)
 		return
 	}
+	if p == "/fakearm/apps" && r.Method == http.MethodGet {
+		// Read-only inspection for tests in other processes: the names
+		// of the stored apps.
+		names := slices.Sorted(maps.Keys(s.Apps()))
+		writeJSON(w, http.StatusOK, map[string]any{"apps": append([]string{}, names...)})
+		return
+	}
 	if p == "/common/discovery/instance" {
 		writeJSON(w, http.StatusOK, map[string]any{"tenant_discovery_endpoint": s.URL() + "/common/v2.0/.well-known/openid-configuration",
 			"metadata": []any{map[string]any{"preferred_network": "localhost", "preferred_cache": "localhost", "aliases": []string{"localhost"}}}})
@@ -382,7 +394,15 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, tenant string) {
 		return
 	}
 	secretOK := r.PostForm.Get("client_secret") != "" && r.PostForm.Get("client_secret") == s.opts.ClientSecret
-	if r.PostForm.Get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
+	assertion := r.PostForm.Get("client_assertion")
+	federated := s.opts.FederatedToken != "" && assertion == s.opts.FederatedToken
+	if r.PostForm.Get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" && federated {
+		secretOK = true
+	} else if r.PostForm.Get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" && s.opts.FederatedToken != "" && s.opts.ClientCertificate == nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": "invalid_request",
+			"error_description": "AADSTS70021: No matching federated identity record found for presented assertion.", "error_codes": []int{70021}})
+		return
+	} else if r.PostForm.Get("client_assertion_type") == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
 		if err := s.checkAssertion(r.PostForm.Get("client_assertion"), tenant); err != nil {
 			writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "invalid_client",
 				"error_description": "AADSTS700027: Client assertion failed signature validation. " + err.Error(), "error_codes": []int{700027}})
