@@ -29,6 +29,8 @@ const (
 	GCPPlugin        = "github.com/alphaswarm/controller/plugins/gcp/cmd/swarm-backend-gcp"
 	// FakeGCP serves the GCP plugin's fake Google Cloud on loopback.
 	FakeGCP      = "github.com/alphaswarm/controller/plugins/gcp/internal/fakegcp/cmd/fakegcp"
+	AWSPlugin    = "github.com/alphaswarm/controller/plugins/aws/cmd/swarm-backend-aws"
+	AWSEmu       = "github.com/alphaswarm/controller/plugins/aws/internal/awsemu/cmd/awsemu" // the AWS plugin's emulator on loopback
 	EchoWorkload = "github.com/alphaswarm/controller/examples/workloads/echo"
 )
 
