@@ -43,15 +43,15 @@ func buildAWSPlugin() (string, error) {
 // awsEmu is the AWS plugin's emulator running as a process of its own.
 type awsEmu struct{ url string }
 
-// startAWSEmu runs the emulator with the ECS cluster "apps" and returns
-// its base URL.
-func startAWSEmu(t *testing.T, region string) *awsEmu {
+// startAWSEmu runs the emulator with the ECS cluster "apps" and the
+// flags in args, and returns its base URL.
+func startAWSEmu(t *testing.T, region string, args ...string) *awsEmu {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "awsemu")
 	if err := testbin.Build(testbin.AWSEmu, bin); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "-region", region, "-cluster", "apps")
+	cmd := exec.Command(bin, append([]string{"-region", region, "-cluster", "apps"}, args...)...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -102,8 +102,9 @@ type awsEmuState struct {
 		LastStatus    string `json:"lastStatus"`
 		DesiredStatus string `json:"desiredStatus"`
 	}
-	LogGroups map[string]map[string]string
-	Secrets   map[string]struct {
+	AssumedCalls map[string]int
+	LogGroups    map[string]map[string]string
+	Secrets      map[string]struct {
 		ARN   string
 		Value string
 		Tags  map[string]string
@@ -166,21 +167,13 @@ func (e *awsEmu) eventually(t *testing.T, what string, ok func(awsEmuState) bool
 	}
 }
 
-// TestAWSEndToEnd registers an aws backend as an operator does, its access
-// keys by reference in the host's secret store, pointed at the AWS
-// emulator running as a process of its own, and has a tenant plan, apply,
-// scale, read the logs of, restart and destroy a two-service deployment
-// through the host, the CLI and the plugin, checking the emulator's state
-// after each step.
-func TestAWSEndToEnd(t *testing.T) {
-	tmp := t.TempDir()
-	emu := startAWSEmu(t, "eu-west-1")
-	config := filepath.Join(t.TempDir(), "host.hcl")
-	src := fmt.Sprintf(`backend "aws" "local" {
+// awsBackend is a host configuration registering aws.local on the
+// emulator at url for tenant acme, with the credential attributes creds.
+func awsBackend(url, creds string) string {
+	return fmt.Sprintf(`backend "aws" "local" {
   config {
     region             = "eu-west-1"
-    access_key_id      = credential("aws/local-key-id")
-    secret_access_key  = credential("aws/local-secret")
+%[2]s
     cluster            = "apps"
     subnets            = ["subnet-0a1b2c3d"]
     execution_role_arn = "arn:aws:iam::123456789012:role/alphaswarm-task-execution"
@@ -198,7 +191,21 @@ func TestAWSEndToEnd(t *testing.T) {
     environments = ["*"]
   }
 }
-`, emu.url)
+`, url, creds)
+}
+
+// TestAWSEndToEnd registers an aws backend as an operator does, its access
+// keys by reference in the host's secret store, pointed at the AWS
+// emulator running as a process of its own, and has a tenant plan, apply,
+// scale, read the logs of, restart and destroy a two-service deployment
+// through the host, the CLI and the plugin, checking the emulator's state
+// after each step.
+func TestAWSEndToEnd(t *testing.T) {
+	tmp := t.TempDir()
+	emu := startAWSEmu(t, "eu-west-1")
+	config := filepath.Join(t.TempDir(), "host.hcl")
+	src := awsBackend(emu.url, `    access_key_id      = credential("aws/local-key-id")
+    secret_access_key  = credential("aws/local-secret")`)
 	if err := os.WriteFile(config, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -346,5 +353,83 @@ deployment "shop" {
 	}
 	if strings.Contains(d.log.String(), awsEmuSecret) {
 		t.Error("the host's log holds the AWS secret access key")
+	}
+}
+
+// TestAWSWebIdentityEndToEnd registers an aws backend whose credential is
+// an IRSA web identity token in the host's secret store, by reference: the
+// plugin assumes the role with it through the emulator's STS, every call
+// of the apply is signed with the role's session, and the token shows in
+// neither the host's log nor the API's answers.
+func TestAWSWebIdentityEndToEnd(t *testing.T) {
+	const (
+		role  = "arn:aws:iam::123456789012:role/alphaswarm-irsa-e2e"
+		token = "eyJhbGciOiJSUzI1NiJ9.e2e-web-identity.emulated"
+	)
+	tmp := t.TempDir()
+	emu := startAWSEmu(t, "eu-west-1", "-web-identity-role", role+"="+token)
+	config := filepath.Join(t.TempDir(), "host.hcl")
+	src := awsBackend(emu.url, fmt.Sprintf(`    web_identity_token = credential("aws/irsa-token")
+    role_arn           = %q`, role))
+	if err := os.WriteFile(config, []byte(src), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bin, err := buildDevBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	awsDir, err := buildAWSPlugin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := launchDev(t, filepath.Join(bin, "swarmctl"), tmp,
+		[]string{"-config", config, "-plugin-dir", filepath.Join(bin, "plugins"), "-plugin-dir", awsDir},
+		"ALPHASWARM_SECRET_AWS_IRSA_TOKEN="+token)
+	d.waitReady(t)
+	acme := d.as(t, "acme", "all")
+	t.Setenv("ALPHASWARM_CONTROLLER_URL", d.url)
+	t.Setenv("ALPHASWARM_TOKEN", acme.token)
+	dir := writeTopology(t, `
+backend "aws" "local" {}
+
+deployment "irsa" {
+  tenant      = "acme"
+  environment = "prod"
+  backend     = backend.aws.local
+
+  service "web" {
+    image = "registry.example/web:1"
+  }
+}
+`)
+	answers := &strings.Builder{}
+	run := func(args ...string) {
+		t.Helper()
+		code, out, errOut := swarmctl(t, args...)
+		answers.WriteString(out + errOut)
+		if code != 0 {
+			t.Fatalf("swarmctl %s: exit %d\n%s%s\n%s", strings.Join(args, " "), code, out, errOut, d.log)
+		}
+	}
+	run("apply", "-auto-approve", dir)
+	st := emu.eventually(t, "web running as the role", func(st awsEmuState) bool {
+		web, _ := st.service("web")
+		return web != "" && len(st.running(web)) == 1
+	})
+	if n := st.AssumedCalls[role]; n < 3 {
+		t.Errorf("%d calls signed with the role's session, want every call of configure and apply", n)
+	}
+	for _, path := range []string{"/v1/deployments/acme/irsa", "/v1/backends", "/v1/jobs/1/events"} {
+		_, body := acme.call("GET", path, nil)
+		answers.WriteString(body)
+	}
+	run("destroy", "-auto-approve", "-remove-data", "acme/irsa")
+	emu.eventually(t, "nothing left after destroy", func(st awsEmuState) bool {
+		return len(st.Services) == 0 && len(st.LogGroups) == 0
+	})
+	for where, text := range map[string]string{"the host's log": d.log.String(), "the API's answers": answers.String()} {
+		if strings.Contains(text, token) {
+			t.Errorf("the web identity token appears in %s", where)
+		}
 	}
 }
