@@ -106,7 +106,7 @@ func (b *Backend) awsError(what string, err error) error {
 	}
 	switch code := errorCode(err); code {
 	case "ExpiredTokenException", "ExpiredToken", "RequestExpired":
-		return fmt.Errorf("%s: the AWS credentials of backend instance in %s have expired; the operator must renew the credential the access key comes from: %w", what, b.cfg.Region, err)
+		return fmt.Errorf("%s: the AWS credentials of backend instance in %s have expired; the operator must renew the credential they come from (access keys or web identity token): %w", what, b.cfg.Region, err)
 	case "UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException", "SignatureDoesNotMatch", "AccessDeniedException", "AccessDenied":
 		return fmt.Errorf("%s: AWS refused the backend's credentials (%s): %w", what, code, err)
 	case "ThrottlingException", "ServerException", "InternalFailure", "ServiceUnavailable", "InternalServiceError":
