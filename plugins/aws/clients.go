@@ -9,7 +9,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -30,9 +29,10 @@ type clients struct {
 }
 
 // newClients builds the clients from the configuration alone: no shared
-// config file, no environment variable, no instance metadata is read, so
-// nothing but what the operator registered decides where the plugin goes
-// and as whom.
+// config file, no environment variable, no instance metadata is read
+// (unless the operator set use_default_credentials, and then only what
+// defaultChain reads), so nothing but what the operator registered
+// decides where the plugin goes and as whom.
 func newClients(c config) clients {
 	endpoint := func(name string) *string {
 		if u := c.Endpoints[name]; u != "" {
@@ -41,9 +41,8 @@ func newClients(c config) clients {
 		return nil
 	}
 	cfg := aws.Config{
-		Region:      c.Region,
-		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)),
-		HTTPClient:  &http.Client{Timeout: 60 * time.Second},
+		Region:     c.Region,
+		HTTPClient: &http.Client{Timeout: 60 * time.Second},
 		Retryer: func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = 6
@@ -52,9 +51,12 @@ func newClients(c config) clients {
 		},
 		AppID: "alphaswarm-" + version,
 	}
-	if c.RoleARN != "" {
-		// The keys assume the role; the cache renews the session before
-		// it expires.
+	// STS without credentials: AssumeRoleWithWebIdentity is unsigned.
+	base, assumed := baseCredentials(c, sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = endpoint("sts") }))
+	cfg.Credentials = aws.NewCredentialsCache(base)
+	if c.RoleARN != "" && !assumed {
+		// The credentials assume the role; the cache renews the session
+		// before it expires.
 		stsClient := sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = endpoint("sts") })
 		cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(stsClient, c.RoleARN, func(o *stscreds.AssumeRoleOptions) {
 			o.RoleSessionName = c.RoleSessionName
@@ -104,7 +106,7 @@ func (b *Backend) awsError(what string, err error) error {
 	}
 	switch code := errorCode(err); code {
 	case "ExpiredTokenException", "ExpiredToken", "RequestExpired":
-		return fmt.Errorf("%s: the AWS credentials of backend instance in %s have expired; the operator must renew the credential the access key comes from: %w", what, b.cfg.Region, err)
+		return fmt.Errorf("%s: the AWS credentials of backend instance in %s have expired; the operator must renew the credential they come from (access keys or web identity token): %w", what, b.cfg.Region, err)
 	case "UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException", "SignatureDoesNotMatch", "AccessDeniedException", "AccessDenied":
 		return fmt.Errorf("%s: AWS refused the backend's credentials (%s): %w", what, code, err)
 	case "ThrottlingException", "ServerException", "InternalFailure", "ServiceUnavailable", "InternalServiceError":

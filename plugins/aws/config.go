@@ -22,6 +22,8 @@ type config struct {
 	AccessKeyID      string            `json:"access_key_id"`
 	SecretAccessKey  string            `json:"secret_access_key"`
 	SessionToken     string            `json:"session_token"`
+	WebIdentityToken string            `json:"web_identity_token"`
+	UseDefaultCreds  bool              `json:"use_default_credentials"`
 	RoleARN          string            `json:"role_arn"`
 	ExternalID       string            `json:"external_id"`
 	RoleSessionName  string            `json:"role_session_name"`
@@ -49,14 +51,18 @@ var endpointServices = []string{"ecs", "logs", "secretsmanager", "cloudwatch", "
 var schema = sdk.Schema{
 	Attributes: []sdk.Attribute{
 		{Name: "region", Type: sdk.TypeString, Required: true, Description: "AWS region, such as eu-west-1."},
-		{Name: "access_key_id", Type: sdk.TypeString, Required: true, Sensitive: true,
-			Description: "Access key id of the IAM identity the plugin acts as (or that assumes role_arn), given by reference: credential(\"...\"). IRSA web identity tokens and the default credential chain come in a later version."},
-		{Name: "secret_access_key", Type: sdk.TypeString, Required: true, Sensitive: true,
+		{Name: "access_key_id", Type: sdk.TypeString, Default: "", Sensitive: true,
+			Description: "Access key id of the IAM identity the plugin acts as (or that assumes role_arn), given by reference: credential(\"...\"). Set exactly one kind of credentials: these keys, web_identity_token, or use_default_credentials."},
+		{Name: "secret_access_key", Type: sdk.TypeString, Default: "", Sensitive: true,
 			Description: "Secret access key of access_key_id, by reference: credential(\"...\")."},
 		{Name: "session_token", Type: sdk.TypeString, Default: "", Sensitive: true,
 			Description: "Session token, for temporary credentials, by reference: credential(\"...\")."},
+		{Name: "web_identity_token", Type: sdk.TypeString, Default: "", Sensitive: true,
+			Description: "An OIDC web identity token (IRSA: the service account's projected token) that assumes role_arn through STS AssumeRoleWithWebIdentity, by reference: credential(\"...\"); never a file path."},
+		{Name: "use_default_credentials", Type: sdk.TypeBool, Default: false,
+			Description: "Take credentials from the plugin's environment as AWS's default chain does (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN, the ECS container credentials endpoint); off by default."},
 		{Name: "role_arn", Type: sdk.TypeString, Default: "",
-			Description: "A role the keys assume (STS AssumeRole) for every call; empty: the keys act themselves."},
+			Description: "A role the credentials assume (STS AssumeRole) for every call, or the role web_identity_token assumes (required with it); empty: the credentials act themselves."},
 		{Name: "external_id", Type: sdk.TypeString, Default: "", Sensitive: true,
 			Description: "The external id the role's trust policy asks for, by reference: credential(\"...\")."},
 		{Name: "role_session_name", Type: sdk.TypeString, Default: "alphaswarm", Description: "The session name of the assumed role, as CloudTrail shows it."},
@@ -90,6 +96,44 @@ var (
 	sessionRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
 )
 
+// checkCredentialKind checks that the configuration gives exactly one kind
+// of credentials, complete: both static keys; a web identity token with the
+// role it assumes; or the default chain. A value unknown (a credential not
+// resolved yet) counts as given.
+func checkCredentialKind(c config, unknown sdk.Unknown) error {
+	given := func(path, v string) bool { return unknown.Has(path) || v != "" }
+	var kinds []string
+	static := given("access_key_id", c.AccessKeyID) || given("secret_access_key", c.SecretAccessKey)
+	if static {
+		kinds = append(kinds, credsStatic)
+	}
+	if given("web_identity_token", c.WebIdentityToken) {
+		kinds = append(kinds, credsWebIdentity)
+	}
+	if unknown.Has("use_default_credentials") || c.UseDefaultCreds {
+		kinds = append(kinds, credsDefault)
+	}
+	switch {
+	case len(kinds) == 0:
+		return sdk.InvalidConfig("access_key_id", "no credentials: set access_key_id and secret_access_key, or web_identity_token with role_arn, or use_default_credentials = true")
+	case len(kinds) > 1:
+		path := credsWebIdentity
+		if kinds[1] == credsDefault {
+			path = credsDefault
+		}
+		return sdk.InvalidConfig(path, "set exactly one kind of credentials, not both %s and %s", kinds[0], kinds[1])
+	case static && !given("access_key_id", c.AccessKeyID):
+		return sdk.InvalidConfig("access_key_id", "must not be empty when secret_access_key is set")
+	case static && !given("secret_access_key", c.SecretAccessKey):
+		return sdk.InvalidConfig("secret_access_key", "must not be empty when access_key_id is set")
+	case !static && given("session_token", c.SessionToken):
+		return sdk.InvalidConfig("session_token", "a session token goes with access_key_id and secret_access_key")
+	case kinds[0] == credsWebIdentity && !given("role_arn", c.RoleARN):
+		return sdk.InvalidConfig("role_arn", "web_identity_token needs the role it assumes in role_arn")
+	}
+	return nil
+}
+
 // parseConfig decodes and checks a configuration. Configure and
 // ValidateConfig both call it, so validate accepts what Configure does; it
 // skips the values in unknown and reaches nothing.
@@ -102,17 +146,17 @@ func parseConfig(raw json.RawMessage, unknown sdk.Unknown) (config, error) {
 	if known("region") && !regionRE.MatchString(c.Region) {
 		return c, sdk.InvalidConfig("region", "%q is not an AWS region such as eu-west-1", c.Region)
 	}
-	if known("access_key_id") && c.AccessKeyID == "" {
-		return c, sdk.InvalidConfig("access_key_id", "must not be empty")
-	}
-	if known("secret_access_key") && c.SecretAccessKey == "" {
-		return c, sdk.InvalidConfig("secret_access_key", "must not be empty")
+	if err := checkCredentialKind(c, unknown); err != nil {
+		return c, err
 	}
 	if known("role_arn") && c.RoleARN != "" && !roleRE.MatchString(c.RoleARN) {
 		return c, sdk.InvalidConfig("role_arn", "%q is not an IAM role ARN", c.RoleARN)
 	}
 	if known("external_id") && known("role_arn") && c.ExternalID != "" && c.RoleARN == "" {
 		return c, sdk.InvalidConfig("external_id", "an external id needs role_arn")
+	}
+	if known("external_id") && c.ExternalID != "" && (unknown.Has("web_identity_token") || c.WebIdentityToken != "") {
+		return c, sdk.InvalidConfig("external_id", "an external id is for AssumeRole, not for web_identity_token")
 	}
 	if known("role_session_name") && !sessionRE.MatchString(c.RoleSessionName) {
 		return c, sdk.InvalidConfig("role_session_name", "%q must be 2 to 64 letters, digits and =,.@-", c.RoleSessionName)

@@ -31,6 +31,8 @@ const (
 	FakeGCP      = "github.com/alphaswarm/controller/plugins/gcp/internal/fakegcp/cmd/fakegcp"
 	AzurePlugin  = "github.com/alphaswarm/controller/plugins/azure/cmd/swarm-backend-azure"
 	FakeAzure    = "github.com/alphaswarm/controller/plugins/azure/internal/fakearm/cmd/fakearm" // the Azure plugin's fake ARM and Entra ID
+	AWSPlugin    = "github.com/alphaswarm/controller/plugins/aws/cmd/swarm-backend-aws"
+	AWSEmu       = "github.com/alphaswarm/controller/plugins/aws/internal/awsemu/cmd/awsemu" // the AWS plugin's emulator on loopback
 	EchoWorkload = "github.com/alphaswarm/controller/examples/workloads/echo"
 )
 

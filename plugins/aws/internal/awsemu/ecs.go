@@ -1075,6 +1075,9 @@ type Snapshot struct {
 	Tasks              []Task
 	LogGroups          map[string]map[string]string
 	Secrets            map[string]SecretSnapshot
+	// AssumedCalls counts, per role, the calls signed with a session STS
+	// issued for it.
+	AssumedCalls map[string]int
 }
 
 // SecretSnapshot is one stored secret.
@@ -1089,7 +1092,8 @@ func (s *Server) Snapshot() Snapshot {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ecs.tick(time.Now())
-	snap := Snapshot{TaskDefinitionTags: map[string][]Tag{}, LogGroups: map[string]map[string]string{}, Secrets: map[string]SecretSnapshot{}}
+	snap := Snapshot{TaskDefinitionTags: map[string][]Tag{}, LogGroups: map[string]map[string]string{}, Secrets: map[string]SecretSnapshot{},
+		AssumedCalls: maps.Clone(s.assumed)}
 	for _, f := range slices.Sorted(maps.Keys(s.ecs.families)) {
 		for _, td := range s.ecs.families[f] {
 			snap.TaskDefinitions = append(snap.TaskDefinitions, *td)

@@ -44,6 +44,11 @@ const (
 	SecretAccessKey = "emulator-secret-access-key"
 )
 
+// StatePath is the emulator's own read-only inspection endpoint: a GET
+// answers its Snapshot as JSON, for tests that run it as a process of its
+// own (cmd/awsemu). No AWS API has this path.
+const StatePath = "/_emulator/state"
+
 // Options tune the emulator.
 type Options struct {
 	// Region is the region it answers for; default us-east-1.
@@ -73,6 +78,7 @@ type Server struct {
 	// missingImages are images whose pull fails.
 	missingImages map[string]bool
 	roles         map[string]string    // assumable role ARN -> external id
+	webRoles      map[string]string    // role ARN -> the web identity token that may assume it
 	issued        map[string]tempCreds // access key -> credentials STS issued
 	assumed       map[string]int       // role -> calls made as it
 	ecs           *ecsState
@@ -99,7 +105,7 @@ func Start(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("listen: %w", err)
 	}
 	s := &Server{URL: "http://" + ln.Addr().String(), opts: opts, ln: ln, calls: map[string]int{}, missingImages: map[string]bool{},
-		roles: map[string]string{}, issued: map[string]tempCreds{}, assumed: map[string]int{}}
+		roles: map[string]string{}, webRoles: map[string]string{}, issued: map[string]tempCreds{}, assumed: map[string]int{}}
 	s.ecs = newECS(s)
 	s.logs = &logsState{groups: map[string]*logGroup{}}
 	s.sm = &smState{secrets: map[string]*secret{}}
@@ -189,6 +195,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 	if err != nil {
 		writeError(w, errorf(400, "SerializationException", "read body: %v", err))
+		return
+	}
+	if r.Method == http.MethodGet && r.URL.Path == StatePath {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(s.Snapshot()) //nolint:errcheck
 		return
 	}
 	if isQuery(r) {

@@ -25,6 +25,15 @@ func (s *Server) AddRole(arn, externalID string) {
 	s.roles[arn] = externalID
 }
 
+// AddWebIdentityRole makes a role assumable with AssumeRoleWithWebIdentity
+// by whoever presents token, as a role whose trust policy names an OIDC
+// provider (IRSA) would be.
+func (s *Server) AddWebIdentityRole(arn, token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.webRoles[arn] = token
+}
+
 // isQuery says whether r is an awsQuery call (STS): a form POST to /.
 func isQuery(r *http.Request) bool {
 	return r.Header.Get("X-Amz-Target") == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
@@ -48,25 +57,43 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte)
 		fail(errorf(400, "MalformedQueryString", "%v", err))
 		return
 	}
-	if aerr := s.checkSignature(r, body, "sts"); aerr != nil {
-		fail(aerr)
-		return
-	}
 	action := form.Get("Action")
+	// AssumeRoleWithWebIdentity is unsigned, as in AWS: the token is the
+	// proof of identity. Every other action must be signed.
+	if action != "AssumeRoleWithWebIdentity" || r.Header.Get("Authorization") != "" {
+		if aerr := s.checkSignature(r, body, "sts"); aerr != nil {
+			fail(aerr)
+			return
+		}
+	}
 	if aerr := s.fire("sts."+action, r.Context()); aerr != nil {
 		fail(aerr)
 		return
 	}
-	if action != "AssumeRole" || form.Get("Version") != "2011-06-15" {
+	if (action != "AssumeRole" && action != "AssumeRoleWithWebIdentity") || form.Get("Version") != "2011-06-15" {
 		fail(errorf(400, "InvalidAction", "the emulator does not implement sts.%s (version %s)", action, form.Get("Version")))
 		return
 	}
 	role, session := form.Get("RoleArn"), form.Get("RoleSessionName")
 	s.mu.Lock()
-	want, ok := s.roles[role]
+	wantExternal, assumable := s.roles[role]
+	wantToken, federated := s.webRoles[role]
 	s.mu.Unlock()
-	if !ok || want != form.Get("ExternalId") || session == "" {
+	switch {
+	case session == "":
+		fail(errorf(400, "ValidationError", "1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null"))
+		return
+	case action == "AssumeRole" && (!assumable || wantExternal != form.Get("ExternalId")):
 		fail(errorf(403, "AccessDenied", "User: arn:aws:iam::%s:user/emulator is not authorized to perform: sts:AssumeRole on resource: %s", AccountID, role))
+		return
+	case action == "AssumeRoleWithWebIdentity" && form.Get("WebIdentityToken") == "":
+		fail(errorf(400, "ValidationError", "1 validation error detected: Value null at 'webIdentityToken' failed to satisfy constraint: Member must not be null"))
+		return
+	case action == "AssumeRoleWithWebIdentity" && !federated:
+		fail(errorf(403, "AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity"))
+		return
+	case action == "AssumeRoleWithWebIdentity" && wantToken != form.Get("WebIdentityToken"):
+		fail(errorf(400, "InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider, please reference AssumeRoleWithWebIdentity documentation for requirements"))
 		return
 	}
 	duration := 3600 * time.Second
@@ -82,8 +109,19 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte)
 	s.mu.Unlock()
 	name := role[strings.LastIndex(role, "/")+1:]
 	w.Header().Set("Content-Type", "text/xml")
-	fmt.Fprintf(w, `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>%s</AccessKeyId><SecretAccessKey>%s</SecretAccessKey><SessionToken>%s</SessionToken><Expiration>%s</Expiration></Credentials><AssumedRoleUser><Arn>arn:aws:sts::%s:assumed-role/%s/%s</Arn><AssumedRoleId>AROAEMULATOR:%s</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>emu</RequestId></ResponseMetadata></AssumeRoleResponse>`,
-		key, creds.secret, creds.token, creds.expires.Format(time.RFC3339), AccountID, xmlEscape(name), xmlEscape(session), xmlEscape(session))
+	credentials := fmt.Sprintf(`<Credentials><AccessKeyId>%s</AccessKeyId><SecretAccessKey>%s</SecretAccessKey><SessionToken>%s</SessionToken><Expiration>%s</Expiration></Credentials>`,
+		key, creds.secret, creds.token, creds.expires.Format(time.RFC3339))
+	user := fmt.Sprintf(`<AssumedRoleUser><Arn>arn:aws:sts::%s:assumed-role/%s/%s</Arn><AssumedRoleId>AROAEMULATOR:%s</AssumedRoleId></AssumedRoleUser>`,
+		AccountID, xmlEscape(name), xmlEscape(session), xmlEscape(session))
+	if action == "AssumeRole" {
+		fmt.Fprintf(w, `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>%s%s</AssumeRoleResult><ResponseMetadata><RequestId>emu</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+			credentials, user)
+		return
+	}
+	fmt.Fprintf(w, `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>`+
+		`<SubjectFromWebIdentityToken>system:serviceaccount:alphaswarm:controller</SubjectFromWebIdentityToken><Audience>sts.amazonaws.com</Audience>%s%s`+
+		`<Provider>arn:aws:iam::%s:oidc-provider/oidc.emulator.local</Provider></AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>emu</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>`,
+		user, credentials, AccountID)
 }
 
 // ExpireSessions makes every credential STS issued expire now.
