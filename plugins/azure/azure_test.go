@@ -3,7 +3,9 @@ package azure_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,13 +20,32 @@ import (
 // configured returns an in-process backend configured against the fake.
 func configured(t *testing.T, changes map[string]any) *azure.Backend {
 	t.Helper()
-	b := azure.New()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := b.Configure(ctx, &sdk.ConfigureRequest{Instance: "test", Config: config(t, changes)}); err != nil {
+	b, err := configuredErr(t, changes)
+	if err != nil {
 		t.Fatalf("configure: %v", err)
 	}
 	return b
+}
+
+// configuredErr is configured that returns Configure's error.
+func configuredErr(t *testing.T, changes map[string]any) (*azure.Backend, error) {
+	t.Helper()
+	b := azure.New()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := b.Configure(ctx, &sdk.ConfigureRequest{Instance: "test", Config: config(t, changes)})
+	return b, err
+}
+
+// runs numbers the deployments of this test binary: a test that counts
+// the fake's calls by its deployment's name counts only its own run's
+// calls when the package runs with -count=2.
+var runs atomic.Int64
+
+// unique is name followed by a number no other deployment of this binary
+// has, so that "-<unique>-" is in the paths of its apps only.
+func unique(name string) string {
+	return fmt.Sprintf("%s%d", name, runs.Add(1))
 }
 
 func ctxFor(t *testing.T) context.Context {
@@ -161,9 +182,10 @@ func TestAppContents(t *testing.T) {
 func TestThrottlingIsRetried(t *testing.T) {
 	t.Parallel()
 	b := configured(t, nil)
-	spec := core.DeploymentSpec{Tenant: "acme", Environment: "prod", Name: "throttled",
+	name := unique("throttled")
+	spec := core.DeploymentSpec{Tenant: "acme", Environment: "prod", Name: name,
 		Services: []core.ServiceSpec{{Name: "api", Image: "registry.example/api:1", Replicas: 1}}}
-	fake.Inject(fakearm.Fault{Method: "PUT", PathContains: "-throttled-api-", Status: 429, RetryAfter: time.Second,
+	fake.Inject(fakearm.Fault{Method: "PUT", PathContains: "-" + name + "-api-", Status: 429, RetryAfter: time.Second,
 		Code: "TooManyRequests", Message: "The request is being throttled."})
 	resp, err := b.Apply(ctxFor(t), &sdk.ApplyRequest{Deployment: spec}, func(core.Event) {})
 	if err != nil {
@@ -171,7 +193,7 @@ func TestThrottlingIsRetried(t *testing.T) {
 	}
 	t.Cleanup(func() { destroy(t, b, spec.Ref(), resp.State) })
 	var puts int
-	for _, c := range fake.Calls("-throttled-api-") {
+	for _, c := range fake.Calls("-" + name + "-api-") {
 		if strings.HasPrefix(c, "PUT ") {
 			puts++
 		}

@@ -30,7 +30,7 @@ func TestServerErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			spec := core.DeploymentSpec{Tenant: "acme", Environment: "prod", Name: "e5xx-" + tc.name,
+			spec := core.DeploymentSpec{Tenant: "acme", Environment: "prod", Name: unique("e5xx-" + tc.name),
 				Services: []core.ServiceSpec{{Name: "api", Image: "registry.example/api:1", Replicas: 1}}}
 			fake.Inject(fakearm.Fault{Method: "PUT", PathContains: "-" + spec.Name + "-api-", Status: 503, Times: tc.times,
 				Code: "ServiceUnavailable", Message: "The service is temporarily unavailable."})
@@ -121,7 +121,8 @@ func TestPlanSeesDeletedApp(t *testing.T) {
 func TestDependsOnOrder(t *testing.T) {
 	t.Parallel()
 	b := configured(t, nil)
-	spec := core.DeploymentSpec{Tenant: "acme", Environment: "prod", Name: "order", Services: []core.ServiceSpec{
+	name := unique("order")
+	spec := core.DeploymentSpec{Tenant: "acme", Environment: "prod", Name: name, Services: []core.ServiceSpec{
 		{Name: "web", Image: "registry.example/web:1", Replicas: 1, DependsOn: []string{"db"}},
 		{Name: "db", Image: "registry.example/db:1", Replicas: 1},
 	}}
@@ -131,9 +132,10 @@ func TestDependsOnOrder(t *testing.T) {
 	}
 	t.Cleanup(func() { destroy(t, b, spec.Ref(), resp.State) })
 	var order []string
-	for _, c := range fake.Calls("-order-") {
+	mark := "-" + name + "-"
+	for _, c := range fake.Calls(mark) {
 		if strings.HasPrefix(c, "PUT ") {
-			order = append(order, c[strings.Index(c, "-order-")+len("-order-"):strings.LastIndex(c, "-")])
+			order = append(order, c[strings.Index(c, mark)+len(mark):strings.LastIndex(c, "-")])
 		}
 	}
 	if len(order) != 2 || order[0] != "db" || order[1] != "web" {

@@ -568,15 +568,25 @@ func (s *Server) listApps(w http.ResponseWriter, r *http.Request, p string) {
 		}
 	}
 	slices.Sort(ids)
-	skip, _ := strconv.Atoi(r.URL.Query().Get("$skiptoken"))
-	end := min(skip+s.opts.PageSize, len(ids))
+	// The skip token is the last ID of the previous page, not a count:
+	// apps created or deleted between two pages (by tests running in
+	// parallel) move no app that exists throughout off the list, as with
+	// ARM's continuation tokens.
+	start := 0
+	if after := r.URL.Query().Get("$skiptoken"); after != "" {
+		start, _ = slices.BinarySearch(ids, after)
+		if start < len(ids) && ids[start] == after {
+			start++
+		}
+	}
+	end := min(start+s.opts.PageSize, len(ids))
 	page := armappcontainers.ContainerAppCollection{Value: []*armappcontainers.ContainerApp{}}
-	for _, id := range ids[min(skip, len(ids)):end] {
+	for _, id := range ids[start:end] {
 		page.Value = append(page.Value, &s.apps[id].model)
 	}
 	if end < len(ids) {
 		q := r.URL.Query()
-		q.Set("$skiptoken", strconv.Itoa(end))
+		q.Set("$skiptoken", ids[end-1])
 		page.NextLink = to.Ptr(s.URL() + p + "?" + q.Encode())
 	}
 	writeJSON(w, http.StatusOK, page)
