@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -18,6 +19,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/arm"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/to"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/appcontainers/armappcontainers/v3"
 
@@ -47,6 +50,10 @@ type config struct {
 	PollInterval   string `json:"poll_interval"`
 	ApplyTimeout   string `json:"apply_timeout"`
 
+	CreateEnvironment     bool   `json:"create_environment"`
+	LogAnalyticsCustomer  string `json:"log_analytics_customer_id"`
+	LogAnalyticsSharedKey string `json:"log_analytics_shared_key"`
+
 	pollInterval, applyTimeout time.Duration
 }
 
@@ -60,7 +67,14 @@ var schema = sdk.Schema{
 		{Name: "subscription_id", Type: sdk.TypeString, Required: true, Description: "Azure subscription ID (a GUID) the apps are created in."},
 		{Name: "resource_group", Type: sdk.TypeString, Required: true, Description: "Existing resource group of the managed environment and of every app."},
 		{Name: "location", Type: sdk.TypeString, Required: true, Description: "Azure region of the apps, such as westeurope; the managed environment's."},
-		{Name: "environment", Type: sdk.TypeString, Required: true, Description: "Name of the existing Container Apps managed environment in resource_group."},
+		{Name: "environment", Type: sdk.TypeString, Required: true,
+			Description: "Name of the Container Apps managed environment in resource_group: an existing one, or the one Configure creates with create_environment."},
+		{Name: "create_environment", Type: sdk.TypeBool, Default: false,
+			Description: "When the environment does not exist, Configure creates it in location (and waits); it is the operator's: no destroy deletes it. An existing one is used as it is."},
+		{Name: "log_analytics_customer_id", Type: sdk.TypeString, Default: "",
+			Description: "With create_environment: the customer (workspace) ID of the Log Analytics workspace the created environment sends its apps' logs to; empty: no log destination."},
+		{Name: "log_analytics_shared_key", Type: sdk.TypeString, Default: "", Sensitive: true,
+			Description: "With log_analytics_customer_id: the workspace's shared key, as an operator's credential(\"...\") gives it."},
 		{Name: "tenant_id", Type: sdk.TypeString, Default: "", Description: "Entra ID tenant of the service principal (not with managed_identity)."},
 		{Name: "client_id", Type: sdk.TypeString, Default: "",
 			Description: "Application (client) ID of the service principal; with managed_identity, of a user-assigned identity (empty: the system-assigned one)."},
@@ -133,6 +147,7 @@ func parseConfig(raw json.RawMessage, unknown sdk.Unknown) (config, error) {
 		checkHTTPS("endpoint", c.Endpoint, unknown),
 		checkHTTPS("authority_host", c.AuthorityHost, unknown),
 		checkCA(c, unknown),
+		checkEnvironmentCreation(c, unknown),
 	} {
 		if e != nil {
 			return c, e
@@ -172,6 +187,32 @@ func checkCredential(c config, unknown sdk.Unknown) error {
 		// Entra ID takes only a JWT as a client assertion; the message
 		// shows nothing of the value.
 		return sdk.InvalidConfig("federated_token", "not a JWT (three base64url parts joined by dots), as a federated identity provider issues")
+	}
+	return nil
+}
+
+// checkEnvironmentCreation checks the settings of an environment the
+// plugin creates: they are only for one it creates, and the Log Analytics
+// workspace comes with both its customer ID and its shared key, or not at
+// all. No message shows the key.
+func checkEnvironmentCreation(c config, unknown sdk.Unknown) error {
+	customer := c.LogAnalyticsCustomer != "" || unknown.Has("log_analytics_customer_id")
+	key := c.LogAnalyticsSharedKey != "" || unknown.Has("log_analytics_shared_key")
+	switch {
+	case !c.CreateEnvironment && customer:
+		return sdk.InvalidConfig("log_analytics_customer_id", "only for an environment the plugin creates: set create_environment = true, or leave it out")
+	case !c.CreateEnvironment && key:
+		return sdk.InvalidConfig("log_analytics_shared_key", "only for an environment the plugin creates: set create_environment = true, or leave it out")
+	case customer && !key:
+		return sdk.InvalidConfig("log_analytics_shared_key", "log_analytics_customer_id needs the workspace's shared key too")
+	case key && !customer:
+		return sdk.InvalidConfig("log_analytics_customer_id", "log_analytics_shared_key needs the workspace's customer ID too")
+	case c.LogAnalyticsCustomer != "" && !unknown.Has("log_analytics_customer_id") && !reGUID.MatchString(c.LogAnalyticsCustomer):
+		return sdk.InvalidConfig("log_analytics_customer_id", "%q is not a Log Analytics workspace customer ID (a GUID)", c.LogAnalyticsCustomer)
+	case c.LogAnalyticsSharedKey != "" && !unknown.Has("log_analytics_shared_key"):
+		if _, err := base64.StdEncoding.DecodeString(c.LogAnalyticsSharedKey); err != nil {
+			return sdk.InvalidConfig("log_analytics_shared_key", "not a workspace shared key (base64, as the workspace's agents page gives it)")
+		}
 	}
 	return nil
 }
@@ -256,7 +297,7 @@ func (b *Backend) ValidateConfig(_ context.Context, req *sdk.ValidateConfigReque
 func (b *Backend) Info(context.Context) (*sdk.InfoResponse, error) {
 	return &sdk.InfoResponse{
 		Name: "azure", Version: version, ConfigSchema: schema,
-		Description: "Runs deployments as Azure Container Apps in an existing managed environment.",
+		Description: "Runs deployments as Azure Container Apps in a managed environment (an existing one, or one it creates when the operator allows it).",
 	}, nil
 }
 
@@ -276,33 +317,17 @@ func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sd
 	if err != nil {
 		return nil, err
 	}
-	env, err := cl.envs.Get(ctx, c.ResourceGroup, c.Environment, nil)
+	resp, err := cl.envs.Get(ctx, c.ResourceGroup, c.Environment, nil)
+	env := resp.ManagedEnvironment
+	var re *azcore.ResponseError
+	if c.CreateEnvironment && errors.As(err, &re) && re.StatusCode == http.StatusNotFound {
+		env, err = createEnvironment(ctx, c, cl)
+	}
+	if err == nil {
+		env, err = awaitEnvironment(ctx, c, cl, env)
+	}
 	if err != nil {
-		var re *azcore.ResponseError
-		var authErr *azidentity.AuthenticationFailedError
-		switch {
-		case errors.As(err, &authErr):
-			path := "client_secret"
-			switch {
-			case c.ManagedID:
-				path = "managed_identity"
-			case c.ClientCert != "":
-				path = "client_certificate"
-			case c.FederatedToken != "":
-				path = "federated_token"
-			}
-			who := fmt.Sprintf("the service principal %s of tenant %s", c.ClientID, c.TenantID)
-			if c.ManagedID {
-				who = "the managed identity"
-			}
-			return nil, sdk.InvalidConfig(path, "%s could not sign in: %s", who, authFailure(authErr))
-		case errors.As(err, &re) && re.StatusCode == http.StatusNotFound:
-			return nil, sdk.InvalidConfig("environment", "managed environment %q not found in resource group %q of subscription %s", c.Environment, c.ResourceGroup, c.SubscriptionID)
-		case errors.As(err, &re) && (re.StatusCode == http.StatusForbidden || re.StatusCode == http.StatusUnauthorized):
-			return nil, sdk.InvalidConfig("client_id", "the service principal may not read managed environment %q: %s (it needs the Contributor role, or Container Apps Contributor, on resource group %q)",
-				c.Environment, azureMessage(err), c.ResourceGroup)
-		}
-		return nil, armError("read managed environment "+c.Environment, err)
+		return nil, configureError(c, err)
 	}
 	if env.ID == nil {
 		return nil, fmt.Errorf("read managed environment %s: the answer has no ID", c.Environment)
@@ -313,6 +338,132 @@ func (b *Backend) Configure(ctx context.Context, req *sdk.ConfigureRequest) (*sd
 	}
 	b.cfg, b.cl, b.http = c, cl, hc
 	return &sdk.ConfigureResponse{}, nil
+}
+
+// configureError names the attribute at fault when Configure cannot read
+// (or create) the managed environment.
+func configureError(c config, err error) error {
+	var re *azcore.ResponseError
+	var authErr *azidentity.AuthenticationFailedError
+	switch {
+	case errors.As(err, &authErr):
+		path := "client_secret"
+		switch {
+		case c.ManagedID:
+			path = "managed_identity"
+		case c.ClientCert != "":
+			path = "client_certificate"
+		case c.FederatedToken != "":
+			path = "federated_token"
+		}
+		who := fmt.Sprintf("the service principal %s of tenant %s", c.ClientID, c.TenantID)
+		if c.ManagedID {
+			who = "the managed identity"
+		}
+		return sdk.InvalidConfig(path, "%s could not sign in: %s", who, authFailure(authErr))
+	case errors.As(err, &re) && re.StatusCode == http.StatusNotFound && !c.CreateEnvironment:
+		return sdk.InvalidConfig("environment", "managed environment %q not found in resource group %q of subscription %s (create_environment = true lets the plugin create it)",
+			c.Environment, c.ResourceGroup, c.SubscriptionID)
+	case errors.As(err, &re) && (re.StatusCode == http.StatusForbidden || re.StatusCode == http.StatusUnauthorized):
+		what, role := "read", "Contributor role, or Container Apps Contributor,"
+		if c.CreateEnvironment {
+			what = "read or create"
+		}
+		return sdk.InvalidConfig("client_id", "the service principal may not %s managed environment %q: %s (it needs the %s on resource group %q)",
+			what, c.Environment, azureMessage(err), role, c.ResourceGroup)
+	}
+	var ce *createError
+	if errors.As(err, &ce) {
+		return armError("create managed environment "+c.Environment, ce.err)
+	}
+	return armError("read managed environment "+c.Environment, err)
+}
+
+// createError marks an error of the environment's creation.
+type createError struct{ err error }
+
+func (e *createError) Error() string { return e.err.Error() }
+func (e *createError) Unwrap() error { return e.err }
+
+// createEnvironment creates the managed environment (create_environment)
+// in the configured location and waits for it, at most apply_timeout. It
+// is sent only when the environment does not exist: one that does is the
+// operator's as it is. Its tag says the plugin made it; no destroy deletes
+// it, since destroy deletes container apps only.
+func createEnvironment(ctx context.Context, c config, cl *clients) (armappcontainers.ManagedEnvironment, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.applyTimeout)
+	defer cancel()
+	env := armappcontainers.ManagedEnvironment{
+		Location:   to.Ptr(c.Location),
+		Tags:       map[string]*string{"alphaswarm-managed-by": to.Ptr("swarm-backend-azure")},
+		Properties: &armappcontainers.ManagedEnvironmentProperties{},
+	}
+	if c.LogAnalyticsCustomer != "" {
+		env.Properties.AppLogsConfiguration = &armappcontainers.AppLogsConfiguration{
+			Destination: to.Ptr("log-analytics"),
+			LogAnalyticsConfiguration: &armappcontainers.LogAnalyticsConfiguration{
+				CustomerID: to.Ptr(c.LogAnalyticsCustomer), SharedKey: to.Ptr(c.LogAnalyticsSharedKey),
+			},
+		}
+	}
+	poller, err := cl.envs.BeginCreateOrUpdate(ctx, c.ResourceGroup, c.Environment, env, nil)
+	var re *azcore.ResponseError
+	if errors.As(err, &re) && re.StatusCode == http.StatusConflict {
+		// Another Configure (another host, or a killed one) is creating
+		// it: read it, and awaitEnvironment waits for that creation.
+		resp, gerr := cl.envs.Get(ctx, c.ResourceGroup, c.Environment, nil)
+		if gerr == nil {
+			return resp.ManagedEnvironment, nil
+		}
+	}
+	if err != nil {
+		return env, &createError{err}
+	}
+	resp, err := poller.PollUntilDone(ctx, &runtime.PollUntilDoneOptions{Frequency: c.pollInterval})
+	if err != nil {
+		return env, &createError{err}
+	}
+	if resp.Properties != nil && resp.Properties.ProvisioningState != nil &&
+		*resp.Properties.ProvisioningState != armappcontainers.EnvironmentProvisioningStateSucceeded {
+		return env, &createError{fmt.Errorf("provisioning state %s", *resp.Properties.ProvisioningState)}
+	}
+	return resp.ManagedEnvironment, nil
+}
+
+// awaitEnvironment waits, at most apply_timeout, while the environment is
+// still being created (by a Configure killed during its creation, or by
+// another host's): apps cannot join it before. Other states are left to
+// Azure to judge when apps are sent.
+func awaitEnvironment(ctx context.Context, c config, cl *clients, env armappcontainers.ManagedEnvironment) (armappcontainers.ManagedEnvironment, error) {
+	creating := func(e armappcontainers.ManagedEnvironment) bool {
+		if e.Properties == nil || e.Properties.ProvisioningState == nil {
+			return false
+		}
+		switch *e.Properties.ProvisioningState {
+		case armappcontainers.EnvironmentProvisioningStateWaiting, armappcontainers.EnvironmentProvisioningStateInitializationInProgress,
+			armappcontainers.EnvironmentProvisioningStateInfrastructureSetupInProgress:
+			return true
+		}
+		return false
+	}
+	if !creating(env) {
+		return env, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.applyTimeout)
+	defer cancel()
+	for creating(env) {
+		select {
+		case <-ctx.Done():
+			return env, fmt.Errorf("await managed environment %s, still %s: %w", c.Environment, *env.Properties.ProvisioningState, ctx.Err())
+		case <-time.After(c.pollInterval):
+		}
+		resp, err := cl.envs.Get(ctx, c.ResourceGroup, c.Environment, nil)
+		if err != nil {
+			return env, err
+		}
+		env = resp.ManagedEnvironment
+	}
+	return env, nil
 }
 
 // clients are the Azure SDK clients of one configured backend.

@@ -1,6 +1,7 @@
 // Package azure is the Azure backend of alphaswarm-controller: it runs a
-// deployment as Azure Container Apps in an existing managed environment,
-// through the Azure SDK for Go (azidentity, armappcontainers).
+// deployment as Azure Container Apps in a managed environment (existing, or
+// created by Configure when the operator sets create_environment), through
+// the Azure SDK for Go (azidentity, armappcontainers).
 //
 // Each service of a deployment becomes one container app in single-revision
 // mode, named from the operator's prefix, the deployment and the service

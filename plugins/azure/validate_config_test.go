@@ -50,6 +50,21 @@ func TestValidateConfigSharesConfiguresChecks(t *testing.T) {
 		{Name: "a CA that is not PEM", Config: with(map[string]any{"ca_certificate": "not PEM"}), Unknown: sdk.Unknown{"client_secret"}, ErrorPath: "ca_certificate"},
 		{Name: "a CA that is a key", Config: with(map[string]any{"ca_certificate": "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"}), ErrorPath: "ca_certificate"},
 		{Name: "a service principal without a tenant", Config: with(map[string]any{"tenant_id": ""}), Unknown: sdk.Unknown{"client_secret"}, ErrorPath: "tenant_id"},
+		{Name: "an environment to create", Config: with(map[string]any{"create_environment": true})},
+		{Name: "an environment to create with Log Analytics", Config: with(map[string]any{"create_environment": true,
+			"log_analytics_customer_id": laCustomer, "log_analytics_shared_key": laKey})},
+		{Name: "an unknown Log Analytics key", Config: with(map[string]any{"create_environment": true,
+			"log_analytics_customer_id": laCustomer, "log_analytics_shared_key": "(credential)"}), Unknown: sdk.Unknown{"log_analytics_shared_key"}},
+		{Name: "Log Analytics without create_environment", Config: with(map[string]any{
+			"log_analytics_customer_id": laCustomer, "log_analytics_shared_key": laKey}), ErrorPath: "log_analytics_customer_id"},
+		{Name: "a Log Analytics key alone", Config: with(map[string]any{"create_environment": true, "log_analytics_shared_key": laKey}),
+			ErrorPath: "log_analytics_customer_id"},
+		{Name: "a Log Analytics customer alone", Config: with(map[string]any{"create_environment": true, "log_analytics_customer_id": laCustomer}),
+			ErrorPath: "log_analytics_shared_key"},
+		{Name: "a Log Analytics customer that is not a GUID", Config: with(map[string]any{"create_environment": true,
+			"log_analytics_customer_id": "workspace-1", "log_analytics_shared_key": laKey}), ErrorPath: "log_analytics_customer_id"},
+		{Name: "a Log Analytics key that is not base64", Config: with(map[string]any{"create_environment": true,
+			"log_analytics_customer_id": laCustomer, "log_analytics_shared_key": "not base64!"}), ErrorPath: "log_analytics_shared_key"},
 		{Name: "an unknown client id", Config: with(map[string]any{"client_id": "(credential)"}), Unknown: sdk.Unknown{"client_id", "client_secret"}},
 	})
 }

@@ -92,6 +92,9 @@ type Server struct {
 
 type environment struct {
 	id, name, location string
+	state              armappcontainers.EnvironmentProvisioningState
+	model              armappcontainers.ManagedEnvironment // as PUT, shared key taken out
+	sharedKey          string
 }
 
 // app is one container app with what GET does not show: secret values,
@@ -189,8 +192,48 @@ func (s *Server) AddEnvironment(subscription, resourceGroup, name, location stri
 	id := fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.App/managedEnvironments/%s", subscription, resourceGroup, name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.envs[strings.ToLower(id)] = &environment{id: id, name: name, location: location}
+	s.envs[strings.ToLower(id)] = &environment{id: id, name: name, location: location, state: armappcontainers.EnvironmentProvisioningStateSucceeded}
 	return id
+}
+
+// AddEnvironmentCreating adds a managed environment whose creation is
+// under way, as a Configure killed while creating it leaves one: it is
+// InitializationInProgress for LRODelay, then Succeeded.
+func (s *Server) AddEnvironmentCreating(subscription, resourceGroup, name, location string) {
+	id := fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.App/managedEnvironments/%s", subscription, resourceGroup, name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := &environment{id: id, name: name, location: location, state: armappcontainers.EnvironmentProvisioningStateInitializationInProgress,
+		model: armappcontainers.ManagedEnvironment{Properties: &armappcontainers.ManagedEnvironmentProperties{}}}
+	s.envs[strings.ToLower(id)] = e
+	op := s.newOperation(strings.ToLower(id), "", "")
+	op.finish = func() { e.state = armappcontainers.EnvironmentProvisioningStateSucceeded }
+}
+
+// StoredEnvironment is what the fake keeps of a managed environment
+// created through ARM, the Log Analytics shared key included.
+type StoredEnvironment struct {
+	Model     armappcontainers.ManagedEnvironment
+	SharedKey string
+}
+
+// Environments returns the managed environments created through ARM (not
+// those of AddEnvironment), by name, once their creation is done.
+func (s *Server) Environments() map[string]StoredEnvironment {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.settle()
+	out := map[string]StoredEnvironment{}
+	for _, e := range s.envs {
+		if e.model.Properties == nil || e.state != armappcontainers.EnvironmentProvisioningStateSucceeded {
+			continue
+		}
+		raw, _ := json.Marshal(e.model)
+		var m armappcontainers.ManagedEnvironment
+		_ = json.Unmarshal(raw, &m)
+		out[e.name] = StoredEnvironment{Model: m, SharedKey: e.sharedKey}
+	}
+	return out
 }
 
 // MarkImageMissing makes every revision of image fail its provisioning.
@@ -284,7 +327,7 @@ var (
 	reMetrics  = regexp.MustCompile(`(?i)^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.App/containerApps/[^/]+)/providers/Microsoft\.Insights/metrics$`)
 	reReplicas = regexp.MustCompile(`(?i)^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.App/containerApps/[^/]+)/revisions/([^/]+)/replicas$`)
 	reRestart  = regexp.MustCompile(`(?i)^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.App/containerApps/[^/]+)/revisions/([^/]+)/restart$`)
-	reOpStatus = regexp.MustCompile(`(?i)^/subscriptions/[^/]+/providers/Microsoft\.App/locations/[^/]+/containerappOperationStatuses/([^/]+)$`)
+	reOpStatus = regexp.MustCompile(`(?i)^/subscriptions/[^/]+/providers/Microsoft\.App/locations/[^/]+/(?:containerapp|managedEnvironment)OperationStatuses/([^/]+)$`)
 	reOpResult = regexp.MustCompile(`(?i)^/subscriptions/[^/]+/providers/Microsoft\.App/locations/[^/]+/containerappOperationResults/([^/]+)$`)
 	reOIDC     = regexp.MustCompile(`^/([^/]+)/v2\.0/\.well-known/openid-configuration$`)
 	reToken    = regexp.MustCompile(`^/([^/]+)/oauth2/v2\.0/token$`)
@@ -346,6 +389,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	switch m := matcher(p); {
 	case m(reEnv) != nil && r.Method == http.MethodGet:
 		s.getEnvironment(w, p)
+	case m(reEnv) != nil && r.Method == http.MethodPut:
+		s.putEnvironment(w, r, m(reEnv))
 	case m(reApps) != nil && r.Method == http.MethodGet:
 		s.listApps(w, r, p)
 	case m(reApp) != nil && r.Method == http.MethodGet:
@@ -522,17 +567,78 @@ func (s *Server) authorized(r *http.Request) bool {
 }
 
 func (s *Server) getEnvironment(w http.ResponseWriter, p string) {
+	s.settle()
 	e, ok := s.envs[strings.ToLower(p)]
 	if !ok {
 		armError(w, http.StatusNotFound, "ResourceNotFound", "The Resource 'Microsoft.App/managedEnvironments' under the resource group was not found.")
 		return
 	}
-	writeJSON(w, http.StatusOK, armappcontainers.ManagedEnvironment{ID: &e.id, Name: &e.name, Location: &e.location,
-		Type: to.Ptr("Microsoft.App/managedEnvironments"),
-		Properties: &armappcontainers.ManagedEnvironmentProperties{
-			ProvisioningState: to.Ptr(armappcontainers.EnvironmentProvisioningStateSucceeded),
-			DefaultDomain:     to.Ptr("fake.azurecontainerapps.io"),
-		}})
+	writeJSON(w, http.StatusOK, e.view())
+}
+
+// view is the environment as GET shows it: no shared key.
+func (e *environment) view() armappcontainers.ManagedEnvironment {
+	m := e.model
+	props := armappcontainers.ManagedEnvironmentProperties{}
+	if m.Properties != nil {
+		props = *m.Properties
+	}
+	if props.AppLogsConfiguration != nil && props.AppLogsConfiguration.LogAnalyticsConfiguration != nil {
+		logs := *props.AppLogsConfiguration
+		la := *logs.LogAnalyticsConfiguration
+		la.SharedKey = nil
+		logs.LogAnalyticsConfiguration = &la
+		props.AppLogsConfiguration = &logs
+	}
+	props.ProvisioningState = to.Ptr(e.state)
+	props.DefaultDomain = to.Ptr("fake.azurecontainerapps.io")
+	m.ID, m.Name, m.Location, m.Type = &e.id, &e.name, &e.location, to.Ptr("Microsoft.App/managedEnvironments")
+	m.Properties = &props
+	return m
+}
+
+// putEnvironment creates a managed environment as a long-running
+// operation: InitializationInProgress until it is done. The fake does not
+// update an environment that exists: the plugin never sends one again.
+func (s *Server) putEnvironment(w http.ResponseWriter, r *http.Request, m []string) {
+	s.settle()
+	sub, rg, name := m[1], m[2], m[3]
+	id := fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.App/managedEnvironments/%s", sub, rg, name)
+	key := strings.ToLower(id)
+	var in armappcontainers.ManagedEnvironment
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		armError(w, http.StatusBadRequest, "InvalidRequestContent", "The request content was invalid and could not be deserialized.")
+		return
+	}
+	var sharedKey string
+	switch {
+	case in.Location == nil || *in.Location == "":
+		armError(w, http.StatusBadRequest, "LocationRequired", "The location property is required for this definition.")
+		return
+	case s.busy(key):
+		armError(w, http.StatusConflict, "ManagedEnvironmentOperationInProgress",
+			fmt.Sprintf("Cannot modify managed environment '%s' because there is a pending operation on the resource.", name))
+		return
+	case in.Properties != nil && in.Properties.AppLogsConfiguration != nil && deref(in.Properties.AppLogsConfiguration.Destination, "") == "log-analytics":
+		la := in.Properties.AppLogsConfiguration.LogAnalyticsConfiguration
+		if la == nil || deref(la.CustomerID, "") == "" || deref(la.SharedKey, "") == "" {
+			armError(w, http.StatusBadRequest, "ManagedEnvironmentInvalidLogAnalyticsConfiguration",
+				"The destination 'log-analytics' needs logAnalyticsConfiguration with customerId and sharedKey.")
+			return
+		}
+		sharedKey = *la.SharedKey
+	}
+	if e, ok := s.envs[key]; ok && e.state == armappcontainers.EnvironmentProvisioningStateSucceeded {
+		armError(w, http.StatusConflict, "ManagedEnvironmentExists", fmt.Sprintf("The managed environment '%s' exists; the fake does not update one.", name))
+		return
+	}
+	e := &environment{id: id, name: name, location: *in.Location, state: armappcontainers.EnvironmentProvisioningStateInitializationInProgress,
+		model: in, sharedKey: sharedKey}
+	s.envs[key] = e
+	op := s.newOperation(key, "", "")
+	op.finish = func() { e.state = armappcontainers.EnvironmentProvisioningStateSucceeded }
+	w.Header().Set("Azure-AsyncOperation", s.opURL(sub, "managedEnvironmentOperationStatuses", op.id))
+	writeJSON(w, http.StatusCreated, e.view())
 }
 
 // settle completes the operations whose time has come.
@@ -728,8 +834,10 @@ func (s *Server) checkApp(name string, in *armappcontainers.ContainerApp) string
 		return "The configuration is required."
 	}
 	envID := deref(in.Properties.ManagedEnvironmentID, deref(in.Properties.EnvironmentID, ""))
-	if _, ok := s.envs[strings.ToLower(envID)]; !ok {
+	if e, ok := s.envs[strings.ToLower(envID)]; !ok {
 		return fmt.Sprintf("ManagedEnvironment '%s' was not found.", envID)
+	} else if e.state != armappcontainers.EnvironmentProvisioningStateSucceeded {
+		return fmt.Sprintf("ManagedEnvironment '%s' is not ready: its provisioning state is %s.", envID, e.state)
 	}
 	secrets := map[string]bool{}
 	for _, sec := range in.Properties.Configuration.Secrets {
