@@ -32,9 +32,9 @@ func (b *Backend) Validate(_ context.Context, req *sdk.ValidateRequest) (*sdk.Va
 			diags = append(diags, sdk.Diagnostic{Severity: sdk.SeverityError, Path: path + ".resources",
 				Summary: "Container Apps runs at most 4 CPU and 8 GiB of memory per app (consumption profile)"})
 		}
-		if len(s.Volumes) > 0 {
-			diags = append(diags, sdk.Diagnostic{Severity: sdk.SeverityError, Path: path + ".volume",
-				Summary: "the azure backend does not mount volumes yet"})
+		for _, v := range s.Volumes {
+			diags = append(diags, sdk.Diagnostic{Severity: sdk.SeverityError, Path: path + ".volume." + v.Volume,
+				Summary: volumeUnsupported(v)})
 		}
 		for _, p := range s.Ports {
 			if p.Protocol == core.ProtocolUDP {
@@ -131,11 +131,22 @@ func (b *Backend) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResp
 		if len(s.Labels) > 0 {
 			note(s.Name, "labels", sdk.CompatDropped, "labels do not become Azure tags")
 		}
-		if len(s.Volumes) > 0 {
-			note(s.Name, "volume", sdk.CompatError, "volumes are not supported by the azure backend yet")
+		for _, v := range s.Volumes {
+			note(s.Name, "volume", sdk.CompatError, "%s", volumeUnsupported(v))
 		}
 	}
 	return resp, nil
+}
+
+// volumeUnsupported says why a topology volume cannot be mounted. Every
+// topology volume is named and outlives replicas and restarts (and the
+// deployment, unless destroy removes data); Container Apps' EmptyDir lives
+// and dies with one replica, so it is no stand-in: data would be lost
+// silently. Azure Files storage of the environment would be one, and is not
+// built.
+func volumeUnsupported(v core.VolumeMount) string {
+	return fmt.Sprintf("named volume %q (at %s) must persist across replicas and restarts: Container Apps' EmptyDir volumes are per replica and lost with it, "+
+		"and Azure Files storage is not supported by the azure backend yet", v.Volume, v.Path)
 }
 
 // cmpIndex is the position of service in services, or past the end.
