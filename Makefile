@@ -42,11 +42,13 @@ BENCH_PAIRS := \
 	azure_apply=AzureApply@azure_apply_p50_ns:AzureApply@sdk_direct_p50_ns \
 	gcp_apply=GCPApply@gcp_apply_p50_ns:GCPApply@run_direct_p50_ns
 
-.PHONY: help build images postgres test test-acc-aws test-acc-azure test-acc-gcp lint bench proto dev dev-stop k8s-bin k8s-up k8s-down clean
+.PHONY: help build images image admin-up admin-down postgres test test-acc-aws test-acc-azure test-acc-gcp lint bench proto dev dev-stop k8s-bin k8s-up k8s-down clean
 
 help:
 	@echo "make build   bin/swarmctl and every plugin in bin/plugins/"
 	@echo "make images  the echo workload as image alphaswarm/echo:dev, FROM scratch"
+	@echo "make image   the controller's image alphaswarm/controller:$(VERSION), FROM scratch"
+	@echo "make admin-up  the admin stack (deployments/compose/docker-compose.admin.yml); make admin-down stops it"
 	@echo "make test    lint, build, then every module's tests"
 	@echo "make lint    gofmt, go vet, import boundaries, GOWORK=off builds"
 	@echo "make bench   benchmarks, with ratio lines against same-run baselines"
@@ -65,6 +67,12 @@ images:
 	$(GO) build -trimpath -o bin/images/echo/echo ./examples/workloads/echo
 	printf 'FROM scratch\nCOPY echo /echo\nENTRYPOINT ["/echo"]\n' > bin/images/echo/Dockerfile
 	docker build -q -t alphaswarm/echo:dev bin/images/echo
+
+# The controller's image, FROM scratch: swarmctl, every plugin with its lock
+# file, a CA bundle, the user 65532 and /data. The end-to-end test builds it
+# with the same script.
+image:
+	VERSION=$(VERSION) GO=$(GO) ./scripts/image.sh
 
 # The store's tests run against PostgreSQL too: Debian's server package,
 # installed once when missing (throwaway clusters are started by the tests).
