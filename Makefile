@@ -74,6 +74,17 @@ images:
 image:
 	VERSION=$(VERSION) GO=$(GO) ./scripts/image.sh
 
+# The admin stack: the controller alone on the alphaswarm-admin network, the
+# API on 127.0.0.1:7373 (docs/admin-stack.md). PROFILE=docker runs the
+# controller with the Docker socket instead (root-equivalent on this host).
+ADMIN_COMPOSE := docker-compose -p alphaswarm -f deployments/compose/docker-compose.admin.yml
+PROFILE ?=
+admin-up: image
+	ALPHASWARM_VERSION=$(VERSION) $(if $(filter docker,$(PROFILE)),ALPHASWARM_DOCKER_GID=$$(stat -c %g /var/run/docker.sock) $(ADMIN_COMPOSE) --profile docker up -d controller-docker,$(ADMIN_COMPOSE) up -d controller)
+
+admin-down:
+	ALPHASWARM_VERSION=$(VERSION) $(ADMIN_COMPOSE) --profile docker down
+
 # The store's tests run against PostgreSQL too: Debian's server package,
 # installed once when missing (throwaway clusters are started by the tests).
 postgres:
