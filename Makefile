@@ -95,13 +95,15 @@ postgres:
 # The tests that start a Kubernetes control plane (the backend's and the
 # end-to-end ones) run after the others, one package at a time, so that it
 # does not compete with the Docker Engine's tests for the machine's two cores.
+# The end-to-end package also builds the controller's image and runs the
+# admin stack (about 50s), hence a timeout above go test's default 10m.
 SERIAL_TESTS := ./host/internal/e2e/ ./plugins/kubernetes/...
 # The concurrency tests run once more under the race detector (with cgo).
 RACE_TESTS := ./host/internal/pluginmgr/ ./host/internal/api/
 test: postgres k8s-bin lint build
 	$(GO) test -count=1 $$($(GO) list $(foreach m,$(filter-out plugins/kubernetes,$(MODULES)),./$(m)/...) | grep -v /host/internal/e2e$$)
 	CGO_ENABLED=1 $(GO) test -race -count=1 -run '^TestConcurrent' $(RACE_TESTS)
-	$(GO) test -count=1 -p 1 $(SERIAL_TESTS)
+	$(GO) test -count=1 -p 1 -timeout 30m $(SERIAL_TESTS)
 
 lint:
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
