@@ -42,11 +42,13 @@ BENCH_PAIRS := \
 	azure_apply=AzureApply@azure_apply_p50_ns:AzureApply@sdk_direct_p50_ns \
 	gcp_apply=GCPApply@gcp_apply_p50_ns:GCPApply@run_direct_p50_ns
 
-.PHONY: help build images postgres test test-acc-aws test-acc-azure test-acc-gcp lint bench proto dev dev-stop k8s-bin k8s-up k8s-down clean
+.PHONY: help build images image admin-up admin-down postgres test test-acc-aws test-acc-azure test-acc-gcp lint bench proto dev dev-stop k8s-bin k8s-up k8s-down clean
 
 help:
 	@echo "make build   bin/swarmctl and every plugin in bin/plugins/"
 	@echo "make images  the echo workload as image alphaswarm/echo:dev, FROM scratch"
+	@echo "make image   the controller's image alphaswarm/controller:$(VERSION), FROM scratch"
+	@echo "make admin-up  the admin stack (deployments/compose/docker-compose.admin.yml); make admin-down stops it"
 	@echo "make test    lint, build, then every module's tests"
 	@echo "make lint    gofmt, go vet, import boundaries, GOWORK=off builds"
 	@echo "make bench   benchmarks, with ratio lines against same-run baselines"
@@ -66,6 +68,23 @@ images:
 	printf 'FROM scratch\nCOPY echo /echo\nENTRYPOINT ["/echo"]\n' > bin/images/echo/Dockerfile
 	docker build -q -t alphaswarm/echo:dev bin/images/echo
 
+# The controller's image, FROM scratch: swarmctl, every plugin with its lock
+# file, a CA bundle, the user 65532 and /data. The end-to-end test builds it
+# with the same script.
+image:
+	VERSION=$(VERSION) GO=$(GO) ./scripts/image.sh
+
+# The admin stack: the controller alone on the alphaswarm-admin network, the
+# API on 127.0.0.1:7373 (docs/admin-stack.md). PROFILE=docker runs the
+# controller with the Docker socket instead (root-equivalent on this host).
+ADMIN_COMPOSE := docker-compose -p alphaswarm -f deployments/compose/docker-compose.admin.yml
+PROFILE ?=
+admin-up: image
+	ALPHASWARM_VERSION=$(VERSION) $(if $(filter docker,$(PROFILE)),ALPHASWARM_DOCKER_GID=$$(stat -c %g /var/run/docker.sock) $(ADMIN_COMPOSE) --profile docker up -d controller-docker,$(ADMIN_COMPOSE) up -d controller)
+
+admin-down:
+	ALPHASWARM_VERSION=$(VERSION) $(ADMIN_COMPOSE) --profile docker down
+
 # The store's tests run against PostgreSQL too: Debian's server package,
 # installed once when missing (throwaway clusters are started by the tests).
 postgres:
@@ -76,13 +95,15 @@ postgres:
 # The tests that start a Kubernetes control plane (the backend's and the
 # end-to-end ones) run after the others, one package at a time, so that it
 # does not compete with the Docker Engine's tests for the machine's two cores.
+# The end-to-end package also builds the controller's image and runs the
+# admin stack (about 50s), hence a timeout above go test's default 10m.
 SERIAL_TESTS := ./host/internal/e2e/ ./plugins/kubernetes/...
 # The concurrency tests run once more under the race detector (with cgo).
 RACE_TESTS := ./host/internal/pluginmgr/ ./host/internal/api/
 test: postgres k8s-bin lint build
 	$(GO) test -count=1 $$($(GO) list $(foreach m,$(filter-out plugins/kubernetes,$(MODULES)),./$(m)/...) | grep -v /host/internal/e2e$$)
 	CGO_ENABLED=1 $(GO) test -race -count=1 -run '^TestConcurrent' $(RACE_TESTS)
-	$(GO) test -count=1 -p 1 $(SERIAL_TESTS)
+	$(GO) test -count=1 -p 1 -timeout 30m $(SERIAL_TESTS)
 
 lint:
 	@out=$$(gofmt -l $(MODULES)); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

@@ -56,6 +56,7 @@ func commands() []command {
 		{"jobs", "Show a job, or follow its events (-f)", runJobs},
 		{"plugins", "List backend plugins, or lock their hashes", runPlugins},
 		{"server", "Run the host: the API, the job workers and health checks", runServer},
+		{"healthcheck", "Exit 0 when the host at an address is ready (GET /readyz), 1 when not", runHealthcheck},
 		{"config", "Print the effective settings, secrets redacted", runConfig},
 		{"dev", "Run the server for a laptop, with a local token issuer; dev token mints tokens", runDev},
 	}
