@@ -64,6 +64,10 @@ func (b *Backend) Plan(_ context.Context, req *sdk.PlanRequest) (*sdk.PlanRespon
 				Detail: "rounded up to the Fargate task size " + size.String()})
 		}
 		for _, p := range s.Ports {
+			if p.Protocol == core.ProtocolUDP {
+				resp.Compatibility = append(resp.Compatibility, sdk.CompatibilityNote{Service: s.Name, Field: "port." + p.Name, Level: sdk.CompatApproximated,
+					Detail: "ECS Service Connect carries TCP only: the UDP port is open inside the VPC but not reachable by the service's name"})
+			}
 			if p.Host != 0 {
 				resp.Compatibility = append(resp.Compatibility, sdk.CompatibilityNote{Service: s.Name, Field: "port." + p.Name + ".host", Level: sdk.CompatDropped,
 					Detail: "published ports need a load balancer listener, which this version does not configure; the port is open inside the VPC only"})
@@ -121,6 +125,10 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progressFn s
 	if err := b.ensureLogGroup(ctx, n); err != nil {
 		return fail(err)
 	}
+	nsARN, err := b.ensureNamespace(ctx, n, progress)
+	if err != nil {
+		return fail(err)
+	}
 	arns, err := b.putSecrets(ctx, n, spec, req.Secrets, st.Salt())
 	if err != nil {
 		return fail(err)
@@ -135,7 +143,7 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progressFn s
 	for _, name := range spec.StartOrder() {
 		svc := spec.Service(name)
 		wg.Go(func() {
-			td, replaced, err := b.applyService(ctx, n, svc, req.Secrets, arns, st.Salt(), progress)
+			td, replaced, err := b.applyService(ctx, n, svc, nsARN, req.Secrets, arns, st.Salt(), progress)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -410,7 +418,7 @@ func shellPath(p string) string {
 // or updates its ECS service.
 // It returns the task definition's ARN, and whether it replaced another
 // revision, which the caller deregisters once the rollout is done.
-func (b *Backend) applyService(ctx context.Context, n namer, svc *core.ServiceSpec, values sdk.SecretValues, arns map[string]string, salt sdk.Salt, progress *sdk.Progress) (string, bool, error) {
+func (b *Backend) applyService(ctx context.Context, n namer, svc *core.ServiceSpec, nsARN string, values sdk.SecretValues, arns map[string]string, salt sdk.Salt, progress *sdk.Progress) (string, bool, error) {
 	if err := b.waitDrained(ctx, n.service(svc.Name), svc.Name, progress); err != nil {
 		return "", false, err
 	}
@@ -418,11 +426,11 @@ func (b *Backend) applyService(ctx context.Context, n namer, svc *core.ServiceSp
 	if err != nil {
 		return "", false, err
 	}
-	tdArn, err := b.applyServiceTD(ctx, n, svc, current, values, arns, salt, progress)
+	tdArn, err := b.applyServiceTD(ctx, n, svc, current, serviceConnect(svc, nsARN), values, arns, salt, progress)
 	return tdArn, current != nil && tdArn != aws.ToString(current.TaskDefinition), err
 }
 
-func (b *Backend) applyServiceTD(ctx context.Context, n namer, svc *core.ServiceSpec, current *ecstypes.Service, values sdk.SecretValues, arns map[string]string, salt sdk.Salt, progress *sdk.Progress) (tdArn string, err error) {
+func (b *Backend) applyServiceTD(ctx context.Context, n namer, svc *core.ServiceSpec, current *ecstypes.Service, sc *ecstypes.ServiceConnectConfiguration, values sdk.SecretValues, arns map[string]string, salt sdk.Salt, progress *sdk.Progress) (tdArn string, err error) {
 	name := n.service(svc.Name)
 	td, hash, err := b.taskDefinition(n, svc, values, arns, salt)
 	if err != nil {
@@ -471,6 +479,7 @@ func (b *Backend) applyServiceTD(ctx context.Context, n namer, svc *core.Service
 				Subnets: b.cfg.Subnets, SecurityGroups: b.cfg.SecurityGroups, AssignPublicIp: assign,
 			}},
 			DeploymentConfiguration: deployCfg, PropagateTags: ecstypes.PropagateTagsService, EnableECSManagedTags: true, Tags: tags,
+			ServiceConnectConfiguration: sc,
 		})
 		// A service created a moment ago may not be visible yet (ECS is
 		// eventually consistent): update it instead.
@@ -487,14 +496,14 @@ func (b *Backend) applyServiceTD(ctx context.Context, n namer, svc *core.Service
 			return "", err
 		}
 	}
-	if tdArn == aws.ToString(current.TaskDefinition) && int(current.DesiredCount) == svc.Replicas {
+	if tdArn == aws.ToString(current.TaskDefinition) && int(current.DesiredCount) == svc.Replicas && sameServiceConnect(current, sc) {
 		progress.Infof(svc.Name, "", "service %s is up to date", name)
 		return tdArn, nil
 	}
 	progress.Infof(svc.Name, "", "updating ECS service %s: %d tasks", name, svc.Replicas)
 	_, err = b.clients.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{
 		Cluster: aws.String(b.cfg.Cluster), Service: aws.String(name), TaskDefinition: aws.String(tdArn),
-		DesiredCount: aws.Int32(int32(svc.Replicas)), DeploymentConfiguration: deployCfg,
+		DesiredCount: aws.Int32(int32(svc.Replicas)), DeploymentConfiguration: deployCfg, ServiceConnectConfiguration: sc,
 	})
 	if err != nil {
 		return "", b.awsError("update ECS service for "+svc.Name, err)

@@ -46,7 +46,7 @@ type config struct {
 var retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 // endpointServices are the keys the endpoints map accepts.
-var endpointServices = []string{"ecs", "logs", "secretsmanager", "cloudwatch", "sts"}
+var endpointServices = []string{"ecs", "logs", "secretsmanager", "cloudwatch", "sts", "servicediscovery"}
 
 var schema = sdk.Schema{
 	Attributes: []sdk.Attribute{
@@ -80,7 +80,7 @@ var schema = sdk.Schema{
 		{Name: "name_prefix", Type: sdk.TypeString, Default: "as",
 			Description: "Prefix of every name the plugin gives (services, task definition families, log groups, secrets): letters, digits and '-', at most 16."},
 		{Name: "endpoints", Type: sdk.MapOf(sdk.TypeString), Default: map[string]any{},
-			Description: "Endpoint URL per service (ecs, logs, secretsmanager, cloudwatch, sts), for VPC endpoints or an emulator; empty: AWS's."},
+			Description: "Endpoint URL per service (ecs, logs, secretsmanager, cloudwatch, sts, servicediscovery), for VPC endpoints or an emulator; empty: AWS's."},
 		{Name: "rollout_timeout", Type: sdk.TypeString, Default: "10m", TenantSettable: true,
 			Description: "How long apply waits for the services' rollouts to complete."},
 	},

@@ -18,7 +18,8 @@ import (
 )
 
 // Destroy deletes the deployment's services (scaled to 0 first), their
-// task definitions and secrets, and with RemoveData its log group. It finds
+// task definitions and secrets, then its Cloud Map namespace, and with
+// RemoveData its log group. It finds
 // them by the names in the state and by their tags, so it works with a
 // lost state, and what is already gone is no error.
 func (b *Backend) Destroy(ctx context.Context, req *sdk.DestroyRequest) (*sdk.DestroyResponse, error) {
@@ -46,6 +47,12 @@ func (b *Backend) Destroy(ctx context.Context, req *sdk.DestroyRequest) (*sdk.De
 	}
 	if err := b.deleteSecrets(ctx, n); err != nil {
 		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		// After the services: their Service Connect names are in it.
+		if err := b.deleteNamespace(ctx, n); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if req.RemoveData {
 		_, err := b.clients.logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(n.logGroup())})

@@ -3,6 +3,7 @@ package awsemu
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -79,6 +80,8 @@ type Deployment struct {
 	LaunchType         string  `json:"launchType,omitempty"`
 	CreatedAt          float64 `json:"createdAt"`
 	UpdatedAt          float64 `json:"updatedAt"`
+
+	ServiceConnectConfiguration *ServiceConnect `json:"serviceConnectConfiguration,omitempty"`
 }
 
 // ServiceEvent is one line of a service's event log.
@@ -106,6 +109,9 @@ type Service struct {
 	CreatedAt               float64        `json:"createdAt"`
 	PropagateTags           string         `json:"propagateTags,omitempty"`
 	Tags                    []Tag          `json:"tags,omitempty"`
+	// ServiceConnectConfiguration is the configuration of the service's
+	// primary deployment (ECS answers it per deployment; here on both).
+	ServiceConnectConfiguration *ServiceConnect `json:"-"`
 
 	cluster   string
 	visibleAt time.Time
@@ -489,6 +495,8 @@ type serviceInput struct {
 	Tags                    []Tag          `json:"tags"`
 	ForceNewDeployment      bool           `json:"forceNewDeployment"`
 	Force                   bool           `json:"force"`
+
+	ServiceConnectConfiguration *ServiceConnect `json:"serviceConnectConfiguration"`
 }
 
 func (e *ecsState) newDeployment(svc *Service, td string, now time.Time) {
@@ -498,7 +506,7 @@ func (e *ecsState) newDeployment(svc *Service, td string, now time.Time) {
 	e.seq++
 	d := &Deployment{ID: fmt.Sprintf("ecs-svc/%019d", e.seq), Status: "PRIMARY", TaskDefinition: td, DesiredCount: svc.DesiredCount,
 		RolloutState: "IN_PROGRESS", RolloutStateReason: "ECS deployment ecs-svc in progress.", LaunchType: "FARGATE",
-		CreatedAt: epoch(now), UpdatedAt: epoch(now)}
+		CreatedAt: epoch(now), UpdatedAt: epoch(now), ServiceConnectConfiguration: svc.ServiceConnectConfiguration}
 	svc.Deployments = append([]*Deployment{d}, svc.Deployments...)
 }
 
@@ -539,11 +547,14 @@ func (e *ecsState) createService(body []byte) (any, *apiError) {
 		}
 		return nil, errorf(400, "InvalidParameterException", "Creation of service was not idempotent.")
 	}
+	if err := e.serviceConnect(key, in.ServiceConnectConfiguration, td); err != nil {
+		return nil, err
+	}
 	now := time.Now()
 	svc := &Service{ServiceArn: e.arn("service", cluster+"/"+in.ServiceName), ServiceName: in.ServiceName, ClusterArn: e.arn("cluster", cluster),
 		Status: "ACTIVE", LaunchType: in.LaunchType, TaskDefinition: td.TaskDefinitionArn, NetworkConfiguration: in.NetworkConfiguration,
 		DeploymentConfiguration: in.DeploymentConfiguration, CreatedAt: epoch(now), PropagateTags: in.PropagateTags, Tags: in.Tags,
-		Events: []ServiceEvent{}, cluster: cluster}
+		Events: []ServiceEvent{}, cluster: cluster, ServiceConnectConfiguration: in.ServiceConnectConfiguration}
 	if in.DesiredCount != nil {
 		svc.DesiredCount = *in.DesiredCount
 	}
@@ -603,6 +614,24 @@ func (e *ecsState) updateService(body []byte) (any, *apiError) {
 	if in.DesiredCount != nil {
 		svc.DesiredCount = *in.DesiredCount
 		svc.Deployments[0].DesiredCount = *in.DesiredCount
+	}
+	if in.ServiceConnectConfiguration != nil {
+		ref := in.TaskDefinition
+		if ref == "" {
+			ref = svc.TaskDefinition
+		}
+		td := e.taskDefinition(ref)
+		if td == nil || td.Status != "ACTIVE" {
+			return nil, errorf(400, "InvalidParameterException", "TaskDefinition not found.")
+		}
+		if err := e.serviceConnect(svc.cluster+"/"+svc.ServiceName, in.ServiceConnectConfiguration, td); err != nil {
+			return nil, err
+		}
+		// A changed Service Connect configuration is a new deployment.
+		if !reflect.DeepEqual(svc.ServiceConnectConfiguration, in.ServiceConnectConfiguration) {
+			svc.ServiceConnectConfiguration = in.ServiceConnectConfiguration
+			in.ForceNewDeployment = true
+		}
 	}
 	if in.TaskDefinition != "" {
 		td := e.taskDefinition(in.TaskDefinition)
@@ -1078,6 +1107,9 @@ type Snapshot struct {
 	// AssumedCalls counts, per role, the calls signed with a session STS
 	// issued for it.
 	AssumedCalls map[string]int
+	// Namespaces are the Cloud Map namespaces, by name, whose creation
+	// has completed.
+	Namespaces map[string]NamespaceSnapshot
 }
 
 // SecretSnapshot is one stored secret.
@@ -1111,6 +1143,20 @@ func (s *Server) Snapshot() Snapshot {
 	}
 	for name, sec := range s.sm.secrets {
 		snap.Secrets[name] = SecretSnapshot{ARN: sec.arn, Value: sec.value, Tags: maps.Clone(sec.tags)}
+	}
+	snap.Namespaces = map[string]NamespaceSnapshot{}
+	for _, ns := range s.sd.namespaces {
+		if time.Now().Before(ns.readyAt) {
+			continue
+		}
+		n := NamespaceSnapshot{ID: ns.id, ARN: ns.arn, Tags: maps.Clone(ns.tags), Services: []string{}}
+		for _, svc := range s.sd.services {
+			if svc.namespaceID == ns.id {
+				n.Services = append(n.Services, svc.name)
+			}
+		}
+		slices.Sort(n.Services)
+		snap.Namespaces[ns.name] = n
 	}
 	return snap
 }
