@@ -18,7 +18,8 @@ import (
 )
 
 // Destroy deletes the deployment's services (scaled to 0 first), their
-// task definitions and secrets, then its Cloud Map namespace, and with
+// task definitions, secrets, listener rules and target groups, then its
+// Cloud Map namespace, and with
 // RemoveData its log group. It finds
 // them by the names in the state and by their tags, so it works with a
 // lost state, and what is already gone is no error.
@@ -40,8 +41,20 @@ func (b *Backend) Destroy(ctx context.Context, req *sdk.DestroyRequest) (*sdk.De
 		names[s] = true
 	}
 	var errs []error
+	var tgs []string
+	if b.cfg.ListenerARN != "" {
+		// First, so the load balancer stops sending to the tasks.
+		if tgs, err = b.unpublishRules(ctx, n); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, s := range slices.Sorted(maps.Keys(names)) {
 		if err := b.deleteService(ctx, n, s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if b.cfg.ListenerARN != "" && len(errs) == 0 {
+		if err := b.deleteTargetGroups(ctx, n, tgs, st.Services); err != nil {
 			errs = append(errs, err)
 		}
 	}

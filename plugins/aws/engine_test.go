@@ -419,6 +419,16 @@ func leftovers(spec core.DeploymentSpec) []string {
 			left = append(left, "Cloud Map namespace "+name)
 		}
 	}
+	for name, tg := range snap.TargetGroups {
+		if owned(tg.Tags, spec) {
+			left = append(left, "target group "+name)
+		}
+	}
+	for _, r := range snap.Rules {
+		if owned(r.Tags, spec) {
+			left = append(left, fmt.Sprintf("listener rule %v", r.Paths))
+		}
+	}
 	return left
 }
 

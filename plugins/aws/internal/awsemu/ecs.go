@@ -112,6 +112,7 @@ type Service struct {
 	// ServiceConnectConfiguration is the configuration of the service's
 	// primary deployment (ECS answers it per deployment; here on both).
 	ServiceConnectConfiguration *ServiceConnect `json:"-"`
+	LoadBalancers               []LoadBalancer  `json:"loadBalancers,omitempty"`
 
 	cluster   string
 	visibleAt time.Time
@@ -497,6 +498,39 @@ type serviceInput struct {
 	Force                   bool           `json:"force"`
 
 	ServiceConnectConfiguration *ServiceConnect `json:"serviceConnectConfiguration"`
+	LoadBalancers               *[]LoadBalancer `json:"loadBalancers"`
+}
+
+// LoadBalancer is a target group an ECS service registers its tasks in.
+type LoadBalancer struct {
+	TargetGroupArn string `json:"targetGroupArn"`
+	ContainerName  string `json:"containerName"`
+	ContainerPort  int    `json:"containerPort"`
+}
+
+// checkLoadBalancers refuses target groups that do not exist or are not of
+// the ip type awsvpc tasks need, and containers the task definition lacks.
+func (e *ecsState) checkLoadBalancers(lbs []LoadBalancer, td *TaskDefinition) *apiError {
+	for _, lb := range lbs {
+		tg, ok := e.s.elb.targetGroups[lb.TargetGroupArn]
+		if !ok {
+			return errorf(400, "InvalidParameterException", "The target group %s does not exist.", lb.TargetGroupArn)
+		}
+		if tg.targetType != "ip" {
+			return errorf(400, "InvalidParameterException", "The provided target group %s has target type %s, which is incompatible with the awsvpc network mode.", tg.arn, tg.targetType)
+		}
+		found := false
+		for _, c := range td.ContainerDefinitions {
+			for _, pm := range c.PortMappings {
+				port, _ := pm["containerPort"].(float64)
+				found = found || (c.Name == lb.ContainerName && int(port) == lb.ContainerPort)
+			}
+		}
+		if !found {
+			return errorf(400, "InvalidParameterException", "The container %s does not have a container port %d in the task definition.", lb.ContainerName, lb.ContainerPort)
+		}
+	}
+	return nil
 }
 
 func (e *ecsState) newDeployment(svc *Service, td string, now time.Time) {
@@ -550,11 +584,18 @@ func (e *ecsState) createService(body []byte) (any, *apiError) {
 	if err := e.serviceConnect(key, in.ServiceConnectConfiguration, td); err != nil {
 		return nil, err
 	}
+	var lbs []LoadBalancer
+	if in.LoadBalancers != nil {
+		lbs = *in.LoadBalancers
+	}
+	if err := e.checkLoadBalancers(lbs, td); err != nil {
+		return nil, err
+	}
 	now := time.Now()
 	svc := &Service{ServiceArn: e.arn("service", cluster+"/"+in.ServiceName), ServiceName: in.ServiceName, ClusterArn: e.arn("cluster", cluster),
 		Status: "ACTIVE", LaunchType: in.LaunchType, TaskDefinition: td.TaskDefinitionArn, NetworkConfiguration: in.NetworkConfiguration,
 		DeploymentConfiguration: in.DeploymentConfiguration, CreatedAt: epoch(now), PropagateTags: in.PropagateTags, Tags: in.Tags,
-		Events: []ServiceEvent{}, cluster: cluster, ServiceConnectConfiguration: in.ServiceConnectConfiguration}
+		Events: []ServiceEvent{}, cluster: cluster, ServiceConnectConfiguration: in.ServiceConnectConfiguration, LoadBalancers: lbs}
 	if in.DesiredCount != nil {
 		svc.DesiredCount = *in.DesiredCount
 	}
@@ -630,6 +671,24 @@ func (e *ecsState) updateService(body []byte) (any, *apiError) {
 		// A changed Service Connect configuration is a new deployment.
 		if !reflect.DeepEqual(svc.ServiceConnectConfiguration, in.ServiceConnectConfiguration) {
 			svc.ServiceConnectConfiguration = in.ServiceConnectConfiguration
+			in.ForceNewDeployment = true
+		}
+	}
+	if in.LoadBalancers != nil {
+		ref := in.TaskDefinition
+		if ref == "" {
+			ref = svc.TaskDefinition
+		}
+		td := e.taskDefinition(ref)
+		if td == nil || td.Status != "ACTIVE" {
+			return nil, errorf(400, "InvalidParameterException", "TaskDefinition not found.")
+		}
+		if err := e.checkLoadBalancers(*in.LoadBalancers, td); err != nil {
+			return nil, err
+		}
+		// Changed load balancers are a new deployment.
+		if !reflect.DeepEqual(svc.LoadBalancers, *in.LoadBalancers) && (len(svc.LoadBalancers) > 0 || len(*in.LoadBalancers) > 0) {
+			svc.LoadBalancers = *in.LoadBalancers
 			in.ForceNewDeployment = true
 		}
 	}
@@ -1110,6 +1169,10 @@ type Snapshot struct {
 	// Namespaces are the Cloud Map namespaces, by name, whose creation
 	// has completed.
 	Namespaces map[string]NamespaceSnapshot
+	// TargetGroups are the load balancer target groups by name, Rules the
+	// listener rules.
+	TargetGroups map[string]TargetGroupSnapshot
+	Rules        []RuleSnapshot
 }
 
 // SecretSnapshot is one stored secret.
@@ -1157,6 +1220,18 @@ func (s *Server) Snapshot() Snapshot {
 		}
 		slices.Sort(n.Services)
 		snap.Namespaces[ns.name] = n
+	}
+	snap.TargetGroups = map[string]TargetGroupSnapshot{}
+	for _, tg := range s.elb.targetGroups {
+		snap.TargetGroups[tg.name] = TargetGroupSnapshot{ARN: tg.arn, TargetType: tg.targetType, Protocol: tg.protocol, Port: tg.port, Tags: maps.Clone(tg.tags)}
+	}
+	for _, arn := range slices.Sorted(maps.Keys(s.elb.rules)) {
+		r := s.elb.rules[arn]
+		rs := RuleSnapshot{Priority: r.priority, Paths: slices.Clone(r.paths), Tags: maps.Clone(r.tags)}
+		if tg, ok := s.elb.targetGroups[r.targetGroup]; ok {
+			rs.TargetGroup, rs.Port = tg.name, tg.port
+		}
+		snap.Rules = append(snap.Rules, rs)
 	}
 	return snap
 }

@@ -1,6 +1,7 @@
 // Package awsemu is an emulator of the parts of AWS that the aws backend
 // calls: Amazon ECS, CloudWatch Logs, Secrets Manager, Cloud Map
-// (servicediscovery) HTTP namespaces and CloudWatch's GetMetricData. It is test
+// (servicediscovery) HTTP namespaces, Elastic Load Balancing's target
+// groups and listener rules, and CloudWatch's GetMetricData. It is test
 // support, not a product: tests start it on loopback and point the real
 // aws-sdk-go-v2 clients at it through their BaseEndpoint.
 //
@@ -85,6 +86,7 @@ type Server struct {
 	logs          *logsState
 	sm            *smState
 	sd            *sdState
+	elb           *elbState
 }
 
 // Start serves the emulator on a loopback port until Close.
@@ -111,6 +113,7 @@ func Start(opts Options) (*Server, error) {
 	s.logs = &logsState{groups: map[string]*logGroup{}}
 	s.sm = &smState{secrets: map[string]*secret{}}
 	s.sd = newSD()
+	s.elb = newELB()
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go s.srv.Serve(ln) //nolint:errcheck // ends with Close
 	return s, nil
