@@ -82,6 +82,7 @@ func TestPublishedPorts(t *testing.T) {
 		}
 	}
 
+	// Only this test creates rules, so the calls count.
 	creates := emu.Calls("elasticloadbalancing.CreateRule")
 	if _, _, err := apply(ctx, c, spec, state, nil); err != nil {
 		t.Fatalf("apply again: %v", err)
