@@ -383,9 +383,12 @@ func decode(body []byte, v any) *apiError {
 func page[T any](items []T, token string, max, pageSize int) ([]T, string, *apiError) {
 	start := 0
 	if token != "" {
-		if _, err := fmt.Sscanf(token, "emu-%d", &start); err != nil || start < 0 || start > len(items) {
+		if _, err := fmt.Sscanf(token, "emu-%d", &start); err != nil || start < 0 {
 			return nil, "", errorf(400, "InvalidParameterException", "invalid nextToken")
 		}
+		// A token AWS issued stays valid while the list shrinks (tasks
+		// stop between two pages): past the end is the last, empty page.
+		start = min(start, len(items))
 	}
 	size := pageSize
 	if max > 0 && max < size {
