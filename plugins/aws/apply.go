@@ -64,9 +64,24 @@ func (b *Backend) Plan(_ context.Context, req *sdk.PlanRequest) (*sdk.PlanRespon
 				Detail: "rounded up to the Fargate task size " + size.String()})
 		}
 		for _, p := range s.Ports {
-			if p.Host != 0 {
+			if p.Protocol == core.ProtocolUDP {
+				resp.Compatibility = append(resp.Compatibility, sdk.CompatibilityNote{Service: s.Name, Field: "port." + p.Name, Level: sdk.CompatApproximated,
+					Detail: "ECS Service Connect carries TCP only: the UDP port is open inside the VPC but not reachable by the service's name"})
+			}
+			switch n := b.namer(req.Deployment.Ref()); {
+			case p.Host == 0:
+			case b.cfg.ListenerARN == "":
 				resp.Compatibility = append(resp.Compatibility, sdk.CompatibilityNote{Service: s.Name, Field: "port." + p.Name + ".host", Level: sdk.CompatDropped,
-					Detail: "published ports need a load balancer listener, which this version does not configure; the port is open inside the VPC only"})
+					Detail: "published ports need a load balancer listener (listener_arn), which this backend has not been given; the port is open inside the VPC only"})
+			case p.Protocol == core.ProtocolUDP:
+				resp.Compatibility = append(resp.Compatibility, sdk.CompatibilityNote{Service: s.Name, Field: "port." + p.Name + ".host", Level: sdk.CompatDropped,
+					Detail: "the load balancer listener forwards HTTP only: a UDP port is not published"})
+			case len(n.publishedPath(s.Name, p.Name))+2 > maxPathPattern:
+				resp.Compatibility = append(resp.Compatibility, sdk.CompatibilityNote{Service: s.Name, Field: "port." + p.Name + ".host", Level: sdk.CompatError,
+					Detail: fmt.Sprintf("the path %s is longer than a listener rule allows (%d): shorten the names", n.publishedPath(s.Name, p.Name), maxPathPattern)})
+			default:
+				resp.Compatibility = append(resp.Compatibility, sdk.CompatibilityNote{Service: s.Name, Field: "port." + p.Name + ".host", Level: sdk.CompatApproximated,
+					Detail: fmt.Sprintf("published through the load balancer listener at the path %s (and under it), over HTTP; host port %d is not used", n.publishedPath(s.Name, p.Name), p.Host)})
 			}
 		}
 		if len(s.Volumes) > 0 {
@@ -121,6 +136,16 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progressFn s
 	if err := b.ensureLogGroup(ctx, n); err != nil {
 		return fail(err)
 	}
+	nsARN, err := b.ensureNamespace(ctx, n, progress)
+	if err != nil {
+		return fail(err)
+	}
+	var lst *listener
+	if b.cfg.ListenerARN != "" {
+		if lst, err = b.describeListener(ctx); err != nil {
+			return fail(err)
+		}
+	}
 	arns, err := b.putSecrets(ctx, n, spec, req.Secrets, st.Salt())
 	if err != nil {
 		return fail(err)
@@ -135,7 +160,7 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progressFn s
 	for _, name := range spec.StartOrder() {
 		svc := spec.Service(name)
 		wg.Go(func() {
-			td, replaced, err := b.applyService(ctx, n, svc, req.Secrets, arns, st.Salt(), progress)
+			td, replaced, err := b.applyService(ctx, n, svc, nsARN, lst, req.Secrets, arns, st.Salt(), progress)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -410,7 +435,7 @@ func shellPath(p string) string {
 // or updates its ECS service.
 // It returns the task definition's ARN, and whether it replaced another
 // revision, which the caller deregisters once the rollout is done.
-func (b *Backend) applyService(ctx context.Context, n namer, svc *core.ServiceSpec, values sdk.SecretValues, arns map[string]string, salt sdk.Salt, progress *sdk.Progress) (string, bool, error) {
+func (b *Backend) applyService(ctx context.Context, n namer, svc *core.ServiceSpec, nsARN string, lst *listener, values sdk.SecretValues, arns map[string]string, salt sdk.Salt, progress *sdk.Progress) (string, bool, error) {
 	if err := b.waitDrained(ctx, n.service(svc.Name), svc.Name, progress); err != nil {
 		return "", false, err
 	}
@@ -418,11 +443,17 @@ func (b *Backend) applyService(ctx context.Context, n namer, svc *core.ServiceSp
 	if err != nil {
 		return "", false, err
 	}
-	tdArn, err := b.applyServiceTD(ctx, n, svc, current, values, arns, salt, progress)
+	var lbs []ecstypes.LoadBalancer // nil: no listener, the service's are left alone
+	if lst != nil {
+		if lbs, err = b.publish(ctx, n, svc, lst, progress); err != nil {
+			return "", false, err
+		}
+	}
+	tdArn, err := b.applyServiceTD(ctx, n, svc, current, serviceConnect(svc, nsARN), lbs, values, arns, salt, progress)
 	return tdArn, current != nil && tdArn != aws.ToString(current.TaskDefinition), err
 }
 
-func (b *Backend) applyServiceTD(ctx context.Context, n namer, svc *core.ServiceSpec, current *ecstypes.Service, values sdk.SecretValues, arns map[string]string, salt sdk.Salt, progress *sdk.Progress) (tdArn string, err error) {
+func (b *Backend) applyServiceTD(ctx context.Context, n namer, svc *core.ServiceSpec, current *ecstypes.Service, sc *ecstypes.ServiceConnectConfiguration, lbs []ecstypes.LoadBalancer, values sdk.SecretValues, arns map[string]string, salt sdk.Salt, progress *sdk.Progress) (tdArn string, err error) {
 	name := n.service(svc.Name)
 	td, hash, err := b.taskDefinition(n, svc, values, arns, salt)
 	if err != nil {
@@ -471,6 +502,7 @@ func (b *Backend) applyServiceTD(ctx context.Context, n namer, svc *core.Service
 				Subnets: b.cfg.Subnets, SecurityGroups: b.cfg.SecurityGroups, AssignPublicIp: assign,
 			}},
 			DeploymentConfiguration: deployCfg, PropagateTags: ecstypes.PropagateTagsService, EnableECSManagedTags: true, Tags: tags,
+			ServiceConnectConfiguration: sc, LoadBalancers: lbs,
 		})
 		// A service created a moment ago may not be visible yet (ECS is
 		// eventually consistent): update it instead.
@@ -487,14 +519,16 @@ func (b *Backend) applyServiceTD(ctx context.Context, n namer, svc *core.Service
 			return "", err
 		}
 	}
-	if tdArn == aws.ToString(current.TaskDefinition) && int(current.DesiredCount) == svc.Replicas {
+	if tdArn == aws.ToString(current.TaskDefinition) && int(current.DesiredCount) == svc.Replicas && sameServiceConnect(current, sc) &&
+		(lbs == nil || sameLoadBalancers(current, lbs)) {
 		progress.Infof(svc.Name, "", "service %s is up to date", name)
 		return tdArn, nil
 	}
 	progress.Infof(svc.Name, "", "updating ECS service %s: %d tasks", name, svc.Replicas)
 	_, err = b.clients.ecs.UpdateService(ctx, &ecs.UpdateServiceInput{
 		Cluster: aws.String(b.cfg.Cluster), Service: aws.String(name), TaskDefinition: aws.String(tdArn),
-		DesiredCount: aws.Int32(int32(svc.Replicas)), DeploymentConfiguration: deployCfg,
+		DesiredCount: aws.Int32(int32(svc.Replicas)), DeploymentConfiguration: deployCfg, ServiceConnectConfiguration: sc,
+		LoadBalancers: lbs,
 	})
 	if err != nil {
 		return "", b.awsError("update ECS service for "+svc.Name, err)

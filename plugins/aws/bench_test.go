@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/aws/aws-sdk-go-v2/service/servicediscovery"
+	sdtypes "github.com/aws/aws-sdk-go-v2/service/servicediscovery/types"
 
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/plugins/aws/internal/awsemu"
@@ -42,6 +44,8 @@ func BenchmarkAWSApply(b *testing.B) {
 		Credentials: credentials.NewStaticCredentialsProvider(awsemu.AccessKeyID, awsemu.SecretAccessKey, "")})
 	logs := cloudwatchlogs.New(cloudwatchlogs.Options{Region: "eu-west-1", BaseEndpoint: aws.String(emu.URL),
 		Credentials: credentials.NewStaticCredentialsProvider(awsemu.AccessKeyID, awsemu.SecretAccessKey, "")})
+	sd := servicediscovery.New(servicediscovery.Options{Region: "eu-west-1", BaseEndpoint: aws.String(emu.URL),
+		Credentials: credentials.NewStaticCredentialsProvider(awsemu.AccessKeyID, awsemu.SecretAccessKey, "")})
 	var plugin, sdkDirect []time.Duration
 	for i := 0; b.Loop(); i++ {
 		spec := core.DeploymentSpec{Tenant: "bench", Environment: "bench", Name: fmt.Sprintf("b%d-%d", time.Now().Unix()%100000, i)}
@@ -62,7 +66,7 @@ func BenchmarkAWSApply(b *testing.B) {
 
 		prefix := fmt.Sprintf("direct-%d-%d", time.Now().Unix()%100000, i)
 		t0 = time.Now()
-		applyDirectly(b, direct, logs, prefix)
+		applyDirectly(b, direct, logs, sd, prefix)
 		sdkDirect = append(sdkDirect, time.Since(t0))
 		for j := range 10 {
 			direct.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(testCluster), Service: aws.String(fmt.Sprintf("%s-%d", prefix, j)), Force: aws.Bool(true)}) //nolint:errcheck
@@ -72,10 +76,27 @@ func BenchmarkAWSApply(b *testing.B) {
 	report(b, "sdk_direct", sdkDirect)
 }
 
-func applyDirectly(b *testing.B, c *ecs.Client, logs *cloudwatchlogs.Client, prefix string) {
+func applyDirectly(b *testing.B, c *ecs.Client, logs *cloudwatchlogs.Client, sd *servicediscovery.Client, prefix string) {
 	ctx := context.Background()
 	if _, err := logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("/" + prefix)}); err != nil {
 		b.Fatal(err)
+	}
+	// The deployment's Cloud Map namespace, as the plugin makes it.
+	sd.ListNamespaces(ctx, &servicediscovery.ListNamespacesInput{}) //nolint:errcheck
+	op, err := sd.CreateHttpNamespace(ctx, &servicediscovery.CreateHttpNamespaceInput{Name: aws.String(prefix)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		out, err := sd.GetOperation(ctx, &servicediscovery.GetOperationInput{OperationId: op.OperationId})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if out.Operation.Status == sdtypes.OperationStatusSuccess {
+			sd.GetNamespace(ctx, &servicediscovery.GetNamespaceInput{Id: aws.String(out.Operation.Targets["NAMESPACE"])}) //nolint:errcheck
+			break
+		}
+		time.Sleep(wait)
 	}
 	var wg sync.WaitGroup
 	names := make([]string, 10)

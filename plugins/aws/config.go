@@ -36,6 +36,7 @@ type config struct {
 	ExecutionRoleARN string            `json:"execution_role_arn"`
 	TaskRoleARN      string            `json:"task_role_arn"`
 	NamePrefix       string            `json:"name_prefix"`
+	ListenerARN      string            `json:"listener_arn"`
 	Endpoints        map[string]string `json:"endpoints"`
 	RolloutTimeout   string            `json:"rollout_timeout"`
 
@@ -46,7 +47,7 @@ type config struct {
 var retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 // endpointServices are the keys the endpoints map accepts.
-var endpointServices = []string{"ecs", "logs", "secretsmanager", "cloudwatch", "sts"}
+var endpointServices = []string{"ecs", "logs", "secretsmanager", "cloudwatch", "sts", "servicediscovery", "elasticloadbalancing"}
 
 var schema = sdk.Schema{
 	Attributes: []sdk.Attribute{
@@ -79,8 +80,10 @@ var schema = sdk.Schema{
 		{Name: "task_role_arn", Type: sdk.TypeString, Default: "", Description: "Role the containers act as; empty: none."},
 		{Name: "name_prefix", Type: sdk.TypeString, Default: "as",
 			Description: "Prefix of every name the plugin gives (services, task definition families, log groups, secrets): letters, digits and '-', at most 16."},
+		{Name: "listener_arn", Type: sdk.TypeString, Default: "",
+			Description: "ARN of an application load balancer listener that published ports go through (a target group and a path rule per port); empty: published ports are dropped."},
 		{Name: "endpoints", Type: sdk.MapOf(sdk.TypeString), Default: map[string]any{},
-			Description: "Endpoint URL per service (ecs, logs, secretsmanager, cloudwatch, sts), for VPC endpoints or an emulator; empty: AWS's."},
+			Description: "Endpoint URL per service (ecs, logs, secretsmanager, cloudwatch, sts, servicediscovery, elasticloadbalancing), for VPC endpoints or an emulator; empty: AWS's."},
 		{Name: "rollout_timeout", Type: sdk.TypeString, Default: "10m", TenantSettable: true,
 			Description: "How long apply waits for the services' rollouts to complete."},
 	},
@@ -94,6 +97,7 @@ var (
 	roleRE    = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
 	nameRE    = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
 	sessionRE = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	listenRE  = regexp.MustCompile(`^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:listener/app/[\w-]+/[0-9a-f]+/[0-9a-f]+$`)
 )
 
 // checkCredentialKind checks that the configuration gives exactly one kind
@@ -186,6 +190,9 @@ func parseConfig(raw json.RawMessage, unknown sdk.Unknown) (config, error) {
 	}
 	if known("task_role_arn") && c.TaskRoleARN != "" && !roleRE.MatchString(c.TaskRoleARN) {
 		return c, sdk.InvalidConfig("task_role_arn", "%q is not an IAM role ARN", c.TaskRoleARN)
+	}
+	if known("listener_arn") && c.ListenerARN != "" && !listenRE.MatchString(c.ListenerARN) {
+		return c, sdk.InvalidConfig("listener_arn", "%q is not the ARN of an application load balancer listener", c.ListenerARN)
 	}
 	if known("name_prefix") && !prefixRE.MatchString(c.NamePrefix) {
 		return c, sdk.InvalidConfig("name_prefix", "%q must start with a lower-case letter and be lower-case letters, digits and '-', at most 16", c.NamePrefix)

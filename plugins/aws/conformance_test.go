@@ -44,7 +44,7 @@ func configWith(kv ...any) json.RawMessage {
 		"region": "eu-west-1", "access_key_id": awsemu.AccessKeyID, "secret_access_key": awsemu.SecretAccessKey,
 		"cluster": testCluster, "subnets": []string{"subnet-0a1b2c3d"}, "security_groups": []string{"sg-0a1b2c3d"},
 		"execution_role_arn": "arn:aws:iam::" + awsemu.AccountID + ":role/ecsTaskExecutionRole",
-		"endpoints":          map[string]string{"ecs": emu.URL, "logs": emu.URL, "secretsmanager": emu.URL, "cloudwatch": emu.URL, "sts": emu.URL},
+		"endpoints":          map[string]string{"ecs": emu.URL, "logs": emu.URL, "secretsmanager": emu.URL, "cloudwatch": emu.URL, "sts": emu.URL, "servicediscovery": emu.URL, "elasticloadbalancing": emu.URL},
 		"rollout_timeout":    "60s",
 	}
 	for i := 0; i+1 < len(kv); i += 2 {

@@ -18,7 +18,9 @@ import (
 )
 
 // Destroy deletes the deployment's services (scaled to 0 first), their
-// task definitions and secrets, and with RemoveData its log group. It finds
+// task definitions, secrets, listener rules and target groups, then its
+// Cloud Map namespace, and with
+// RemoveData its log group. It finds
 // them by the names in the state and by their tags, so it works with a
 // lost state, and what is already gone is no error.
 func (b *Backend) Destroy(ctx context.Context, req *sdk.DestroyRequest) (*sdk.DestroyResponse, error) {
@@ -39,13 +41,31 @@ func (b *Backend) Destroy(ctx context.Context, req *sdk.DestroyRequest) (*sdk.De
 		names[s] = true
 	}
 	var errs []error
+	var tgs []string
+	if b.cfg.ListenerARN != "" {
+		// First, so the load balancer stops sending to the tasks.
+		if tgs, err = b.unpublishRules(ctx, n); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, s := range slices.Sorted(maps.Keys(names)) {
 		if err := b.deleteService(ctx, n, s); err != nil {
 			errs = append(errs, err)
 		}
 	}
+	if b.cfg.ListenerARN != "" && len(errs) == 0 {
+		if err := b.deleteTargetGroups(ctx, n, tgs, st.Services); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := b.deleteSecrets(ctx, n); err != nil {
 		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		// After the services: their Service Connect names are in it.
+		if err := b.deleteNamespace(ctx, n); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if req.RemoveData {
 		_, err := b.clients.logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: aws.String(n.logGroup())})

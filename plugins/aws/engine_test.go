@@ -250,6 +250,8 @@ func TestFaults(t *testing.T) {
 		{name: "throttled twice", op: "ecs.RegisterTaskDefinition", kind: awsemu.FaultThrottle, count: 2, wantCalls: 3},
 		{name: "server error once", op: "ecs.CreateService", kind: awsemu.Fault5xx, count: 1, wantCalls: 2},
 		{name: "throttled secrets", op: "secretsmanager.CreateSecret", kind: awsemu.FaultThrottle, count: 1, wantCalls: 2},
+		{name: "throttled namespace", op: "servicediscovery.CreateHttpNamespace", kind: awsemu.FaultThrottle, count: 1, wantCalls: 2},
+		{name: "server error polling the namespace", op: "servicediscovery.GetOperation", kind: awsemu.Fault5xx, count: 1, wantCalls: 2},
 		{name: "slow answers", op: "ecs.DescribeServices", kind: awsemu.FaultSlow, count: 2, wantCalls: 2},
 		{name: "server errors past the retries", op: "ecs.RegisterTaskDefinition", kind: awsemu.Fault5xx, count: 20,
 			wantError: []string{"unavailable", "register task definition of service api", "ServerException"}, wantCalls: 6},
@@ -410,6 +412,21 @@ func leftovers(spec core.DeploymentSpec) []string {
 	for name, tags := range snap.LogGroups {
 		if owned(tags, spec) {
 			left = append(left, "log group "+name)
+		}
+	}
+	for name, ns := range snap.Namespaces {
+		if owned(ns.Tags, spec) {
+			left = append(left, "Cloud Map namespace "+name)
+		}
+	}
+	for name, tg := range snap.TargetGroups {
+		if owned(tg.Tags, spec) {
+			left = append(left, "target group "+name)
+		}
+	}
+	for _, r := range snap.Rules {
+		if owned(r.Tags, spec) {
+			left = append(left, fmt.Sprintf("listener rule %v", r.Paths))
 		}
 	}
 	return left

@@ -18,3 +18,7 @@ func LogGroupName(prefix string, ref core.DeploymentRef) string {
 func SecretName(prefix string, ref core.DeploymentRef, secretRef string) string {
 	return namer{prefix: prefix, ref: ref}.secret(secretRef)
 }
+
+func NamespaceName(prefix string, ref core.DeploymentRef) string {
+	return namer{prefix: prefix, ref: ref}.namespace()
+}

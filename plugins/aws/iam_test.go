@@ -52,7 +52,7 @@ func checkIAMPolicy(ops []string) error {
 			missing = append(missing, action)
 		}
 	}
-	for _, tagged := range []string{"ecs:TagResource", "logs:TagResource", "secretsmanager:TagResource"} {
+	for _, tagged := range []string{"ecs:TagResource", "logs:TagResource", "secretsmanager:TagResource", "servicediscovery:TagResource", "elasticloadbalancing:AddTags"} {
 		if !slices.Contains(allowed, tagged) {
 			missing = append(missing, tagged+" (creating tagged resources needs it)")
 		}

@@ -28,6 +28,7 @@ const (
 	maxServiceName = 255 // ECS service names and task definition families
 	maxLogGroup    = 512
 	maxSecretName  = 512
+	maxNamespace   = 1024 // Cloud Map HTTP namespaces
 )
 
 // namer names the objects of one deployment. Every name holds the prefix,
@@ -79,6 +80,13 @@ func (n namer) service(svc string) string {
 func (n namer) logGroup() string {
 	base := "/" + clean(n.prefix) + "/" + clean(n.ref.Tenant) + "/" + clean(n.ref.Environment) + "/" + clean(n.ref.Name)
 	return fit(base, hash8(n.prefix, n.ref.Tenant, n.ref.Environment, n.ref.Name), maxLogGroup)
+}
+
+// namespace is the deployment's Cloud Map HTTP namespace, which Service
+// Connect resolves its services' names in.
+func (n namer) namespace() string {
+	base := clean(n.prefix + "-" + n.ref.Tenant + "-" + n.ref.Environment + "-" + n.ref.Name)
+	return fit(base, hash8(n.prefix, n.ref.Tenant, n.ref.Environment, n.ref.Name), maxNamespace)
 }
 
 // secretPrefix starts the names of every secret of the deployment, and

@@ -25,6 +25,7 @@ func TestValidateConfigSharesConfiguresChecks(t *testing.T) {
 		{Name: "a bad security group", Config: configWith("security_groups", []string{"default"}), ErrorPath: "security_groups[0]"},
 		{Name: "a bad role", Config: configWith("execution_role_arn", "ecsTaskExecutionRole"), ErrorPath: "execution_role_arn"},
 		{Name: "a bad prefix", Config: configWith("name_prefix", "Has Spaces"), ErrorPath: "name_prefix"},
+		{Name: "a listener ARN that is no listener's", Config: configWith("listener_arn", "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/ops/0123abcd"), ErrorPath: "listener_arn"},
 		{Name: "an endpoint of an unknown service", Config: configWith("endpoints", map[string]string{"s3": "http://127.0.0.1:1"}), ErrorPath: "endpoints.s3"},
 		{Name: "an endpoint that is no URL", Config: configWith("endpoints", map[string]string{"ecs": "file:///etc/passwd"}), ErrorPath: "endpoints.ecs"},
 		{Name: "an external id without a role", Config: configWith("external_id", "x"), ErrorPath: "external_id"},

@@ -104,7 +104,11 @@ type awsEmuState struct {
 	}
 	AssumedCalls map[string]int
 	LogGroups    map[string]map[string]string
-	Secrets      map[string]struct {
+	Namespaces   map[string]struct {
+		Tags     map[string]string
+		Services []string
+	}
+	Secrets map[string]struct {
 		ARN   string
 		Value string
 		Tags  map[string]string
@@ -184,6 +188,7 @@ func awsBackend(url, creds string) string {
       secretsmanager = %[1]q
       cloudwatch     = %[1]q
       sts            = %[1]q
+      servicediscovery = %[1]q
     }
   }
   grant {
@@ -294,6 +299,16 @@ deployment "shop" {
 			t.Errorf("secret %s: tags %v, value as applied: %v", name, sec.Tags, sec.Value == dbSecret)
 		}
 	}
+	// Service Connect: one Cloud Map namespace for the deployment, in
+	// which db and api are found by name.
+	if len(st.Namespaces) != 1 {
+		t.Errorf("after apply: %d Cloud Map namespaces, want 1", len(st.Namespaces))
+	}
+	for name, ns := range st.Namespaces {
+		if ns.Tags["alphaswarm:deployment"] != "shop" || !slices.Equal(ns.Services, []string{"api", "db"}) {
+			t.Errorf("namespace %s: tags %v, discovery names %v, want the deployment's and [api db]", name, ns.Tags, ns.Services)
+		}
+	}
 	raw, _ := json.Marshal(st.TaskDefinitions)
 	if strings.Contains(string(raw), dbSecret) {
 		t.Error("a task definition holds the secret's value")
@@ -346,7 +361,7 @@ deployment "shop" {
 				return false
 			}
 		}
-		return len(st.Services) == 0 && len(st.Secrets) == 0 && len(st.LogGroups) == 0
+		return len(st.Services) == 0 && len(st.Secrets) == 0 && len(st.LogGroups) == 0 && len(st.Namespaces) == 0
 	})
 	if code, out, errOut := swarmctl(t, "status", "-json", "acme/shop"); code == 0 || !strings.Contains(errOut, "not found") {
 		t.Errorf("status after destroy: exit %d, want the deployment not found\n%s%s", code, out, errOut)

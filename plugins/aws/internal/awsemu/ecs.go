@@ -3,6 +3,7 @@ package awsemu
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -79,6 +80,8 @@ type Deployment struct {
 	LaunchType         string  `json:"launchType,omitempty"`
 	CreatedAt          float64 `json:"createdAt"`
 	UpdatedAt          float64 `json:"updatedAt"`
+
+	ServiceConnectConfiguration *ServiceConnect `json:"serviceConnectConfiguration,omitempty"`
 }
 
 // ServiceEvent is one line of a service's event log.
@@ -106,6 +109,10 @@ type Service struct {
 	CreatedAt               float64        `json:"createdAt"`
 	PropagateTags           string         `json:"propagateTags,omitempty"`
 	Tags                    []Tag          `json:"tags,omitempty"`
+	// ServiceConnectConfiguration is the configuration of the service's
+	// primary deployment (ECS answers it per deployment; here on both).
+	ServiceConnectConfiguration *ServiceConnect `json:"-"`
+	LoadBalancers               []LoadBalancer  `json:"loadBalancers,omitempty"`
 
 	cluster   string
 	visibleAt time.Time
@@ -489,6 +496,41 @@ type serviceInput struct {
 	Tags                    []Tag          `json:"tags"`
 	ForceNewDeployment      bool           `json:"forceNewDeployment"`
 	Force                   bool           `json:"force"`
+
+	ServiceConnectConfiguration *ServiceConnect `json:"serviceConnectConfiguration"`
+	LoadBalancers               *[]LoadBalancer `json:"loadBalancers"`
+}
+
+// LoadBalancer is a target group an ECS service registers its tasks in.
+type LoadBalancer struct {
+	TargetGroupArn string `json:"targetGroupArn"`
+	ContainerName  string `json:"containerName"`
+	ContainerPort  int    `json:"containerPort"`
+}
+
+// checkLoadBalancers refuses target groups that do not exist or are not of
+// the ip type awsvpc tasks need, and containers the task definition lacks.
+func (e *ecsState) checkLoadBalancers(lbs []LoadBalancer, td *TaskDefinition) *apiError {
+	for _, lb := range lbs {
+		tg, ok := e.s.elb.targetGroups[lb.TargetGroupArn]
+		if !ok {
+			return errorf(400, "InvalidParameterException", "The target group %s does not exist.", lb.TargetGroupArn)
+		}
+		if tg.targetType != "ip" {
+			return errorf(400, "InvalidParameterException", "The provided target group %s has target type %s, which is incompatible with the awsvpc network mode.", tg.arn, tg.targetType)
+		}
+		found := false
+		for _, c := range td.ContainerDefinitions {
+			for _, pm := range c.PortMappings {
+				port, _ := pm["containerPort"].(float64)
+				found = found || (c.Name == lb.ContainerName && int(port) == lb.ContainerPort)
+			}
+		}
+		if !found {
+			return errorf(400, "InvalidParameterException", "The container %s does not have a container port %d in the task definition.", lb.ContainerName, lb.ContainerPort)
+		}
+	}
+	return nil
 }
 
 func (e *ecsState) newDeployment(svc *Service, td string, now time.Time) {
@@ -498,7 +540,7 @@ func (e *ecsState) newDeployment(svc *Service, td string, now time.Time) {
 	e.seq++
 	d := &Deployment{ID: fmt.Sprintf("ecs-svc/%019d", e.seq), Status: "PRIMARY", TaskDefinition: td, DesiredCount: svc.DesiredCount,
 		RolloutState: "IN_PROGRESS", RolloutStateReason: "ECS deployment ecs-svc in progress.", LaunchType: "FARGATE",
-		CreatedAt: epoch(now), UpdatedAt: epoch(now)}
+		CreatedAt: epoch(now), UpdatedAt: epoch(now), ServiceConnectConfiguration: svc.ServiceConnectConfiguration}
 	svc.Deployments = append([]*Deployment{d}, svc.Deployments...)
 }
 
@@ -539,11 +581,21 @@ func (e *ecsState) createService(body []byte) (any, *apiError) {
 		}
 		return nil, errorf(400, "InvalidParameterException", "Creation of service was not idempotent.")
 	}
+	if err := e.serviceConnect(key, in.ServiceConnectConfiguration, td); err != nil {
+		return nil, err
+	}
+	var lbs []LoadBalancer
+	if in.LoadBalancers != nil {
+		lbs = *in.LoadBalancers
+	}
+	if err := e.checkLoadBalancers(lbs, td); err != nil {
+		return nil, err
+	}
 	now := time.Now()
 	svc := &Service{ServiceArn: e.arn("service", cluster+"/"+in.ServiceName), ServiceName: in.ServiceName, ClusterArn: e.arn("cluster", cluster),
 		Status: "ACTIVE", LaunchType: in.LaunchType, TaskDefinition: td.TaskDefinitionArn, NetworkConfiguration: in.NetworkConfiguration,
 		DeploymentConfiguration: in.DeploymentConfiguration, CreatedAt: epoch(now), PropagateTags: in.PropagateTags, Tags: in.Tags,
-		Events: []ServiceEvent{}, cluster: cluster}
+		Events: []ServiceEvent{}, cluster: cluster, ServiceConnectConfiguration: in.ServiceConnectConfiguration, LoadBalancers: lbs}
 	if in.DesiredCount != nil {
 		svc.DesiredCount = *in.DesiredCount
 	}
@@ -603,6 +655,42 @@ func (e *ecsState) updateService(body []byte) (any, *apiError) {
 	if in.DesiredCount != nil {
 		svc.DesiredCount = *in.DesiredCount
 		svc.Deployments[0].DesiredCount = *in.DesiredCount
+	}
+	if in.ServiceConnectConfiguration != nil {
+		ref := in.TaskDefinition
+		if ref == "" {
+			ref = svc.TaskDefinition
+		}
+		td := e.taskDefinition(ref)
+		if td == nil || td.Status != "ACTIVE" {
+			return nil, errorf(400, "InvalidParameterException", "TaskDefinition not found.")
+		}
+		if err := e.serviceConnect(svc.cluster+"/"+svc.ServiceName, in.ServiceConnectConfiguration, td); err != nil {
+			return nil, err
+		}
+		// A changed Service Connect configuration is a new deployment.
+		if !reflect.DeepEqual(svc.ServiceConnectConfiguration, in.ServiceConnectConfiguration) {
+			svc.ServiceConnectConfiguration = in.ServiceConnectConfiguration
+			in.ForceNewDeployment = true
+		}
+	}
+	if in.LoadBalancers != nil {
+		ref := in.TaskDefinition
+		if ref == "" {
+			ref = svc.TaskDefinition
+		}
+		td := e.taskDefinition(ref)
+		if td == nil || td.Status != "ACTIVE" {
+			return nil, errorf(400, "InvalidParameterException", "TaskDefinition not found.")
+		}
+		if err := e.checkLoadBalancers(*in.LoadBalancers, td); err != nil {
+			return nil, err
+		}
+		// Changed load balancers are a new deployment.
+		if !reflect.DeepEqual(svc.LoadBalancers, *in.LoadBalancers) && (len(svc.LoadBalancers) > 0 || len(*in.LoadBalancers) > 0) {
+			svc.LoadBalancers = *in.LoadBalancers
+			in.ForceNewDeployment = true
+		}
 	}
 	if in.TaskDefinition != "" {
 		td := e.taskDefinition(in.TaskDefinition)
@@ -1078,6 +1166,13 @@ type Snapshot struct {
 	// AssumedCalls counts, per role, the calls signed with a session STS
 	// issued for it.
 	AssumedCalls map[string]int
+	// Namespaces are the Cloud Map namespaces, by name, whose creation
+	// has completed.
+	Namespaces map[string]NamespaceSnapshot
+	// TargetGroups are the load balancer target groups by name, Rules the
+	// listener rules.
+	TargetGroups map[string]TargetGroupSnapshot
+	Rules        []RuleSnapshot
 }
 
 // SecretSnapshot is one stored secret.
@@ -1111,6 +1206,32 @@ func (s *Server) Snapshot() Snapshot {
 	}
 	for name, sec := range s.sm.secrets {
 		snap.Secrets[name] = SecretSnapshot{ARN: sec.arn, Value: sec.value, Tags: maps.Clone(sec.tags)}
+	}
+	snap.Namespaces = map[string]NamespaceSnapshot{}
+	for _, ns := range s.sd.namespaces {
+		if time.Now().Before(ns.readyAt) {
+			continue
+		}
+		n := NamespaceSnapshot{ID: ns.id, ARN: ns.arn, Tags: maps.Clone(ns.tags), Services: []string{}}
+		for _, svc := range s.sd.services {
+			if svc.namespaceID == ns.id {
+				n.Services = append(n.Services, svc.name)
+			}
+		}
+		slices.Sort(n.Services)
+		snap.Namespaces[ns.name] = n
+	}
+	snap.TargetGroups = map[string]TargetGroupSnapshot{}
+	for _, tg := range s.elb.targetGroups {
+		snap.TargetGroups[tg.name] = TargetGroupSnapshot{ARN: tg.arn, TargetType: tg.targetType, Protocol: tg.protocol, Port: tg.port, Tags: maps.Clone(tg.tags)}
+	}
+	for _, arn := range slices.Sorted(maps.Keys(s.elb.rules)) {
+		r := s.elb.rules[arn]
+		rs := RuleSnapshot{Priority: r.priority, Paths: slices.Clone(r.paths), Tags: maps.Clone(r.tags)}
+		if tg, ok := s.elb.targetGroups[r.targetGroup]; ok {
+			rs.TargetGroup, rs.Port = tg.name, tg.port
+		}
+		snap.Rules = append(snap.Rules, rs)
 	}
 	return snap
 }

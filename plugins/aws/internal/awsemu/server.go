@@ -1,6 +1,7 @@
 // Package awsemu is an emulator of the parts of AWS that the aws backend
-// calls: Amazon ECS, CloudWatch Logs, Secrets Manager and CloudWatch's
-// GetMetricData. It is test
+// calls: Amazon ECS, CloudWatch Logs, Secrets Manager, Cloud Map
+// (servicediscovery) HTTP namespaces, Elastic Load Balancing's target
+// groups and listener rules, and CloudWatch's GetMetricData. It is test
 // support, not a product: tests start it on loopback and point the real
 // aws-sdk-go-v2 clients at it through their BaseEndpoint.
 //
@@ -84,6 +85,8 @@ type Server struct {
 	ecs           *ecsState
 	logs          *logsState
 	sm            *smState
+	sd            *sdState
+	elb           *elbState
 }
 
 // Start serves the emulator on a loopback port until Close.
@@ -109,6 +112,8 @@ func Start(opts Options) (*Server, error) {
 	s.ecs = newECS(s)
 	s.logs = &logsState{groups: map[string]*logGroup{}}
 	s.sm = &smState{secrets: map[string]*secret{}}
+	s.sd = newSD()
+	s.elb = newELB()
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go s.srv.Serve(ln) //nolint:errcheck // ends with Close
 	return s, nil
@@ -189,6 +194,7 @@ var services = map[string]struct{ name, signing string }{
 	"AmazonEC2ContainerServiceV20141113": {"ecs", "ecs"},
 	"Logs_20140328":                      {"logs", "logs"},
 	"secretsmanager":                     {"secretsmanager", "secretsmanager"},
+	"Route53AutoNaming_v20170314":        {"servicediscovery", "servicediscovery"},
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -241,6 +247,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	case "secretsmanager":
 		out, aerr = s.sm.handle(s, opName, body)
+	case "servicediscovery":
+		out, aerr = s.handleSD(opName, body)
 	}
 	if aerr != nil {
 		writeError(w, aerr)
@@ -375,9 +383,12 @@ func decode(body []byte, v any) *apiError {
 func page[T any](items []T, token string, max, pageSize int) ([]T, string, *apiError) {
 	start := 0
 	if token != "" {
-		if _, err := fmt.Sscanf(token, "emu-%d", &start); err != nil || start < 0 || start > len(items) {
+		if _, err := fmt.Sscanf(token, "emu-%d", &start); err != nil || start < 0 {
 			return nil, "", errorf(400, "InvalidParameterException", "invalid nextToken")
 		}
+		// A token AWS issued stays valid while the list shrinks (tasks
+		// stop between two pages): past the end is the last, empty page.
+		start = min(start, len(items))
 	}
 	size := pageSize
 	if max > 0 && max < size {

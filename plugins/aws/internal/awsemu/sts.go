@@ -39,7 +39,8 @@ func isQuery(r *http.Request) bool {
 	return r.Header.Get("X-Amz-Target") == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded")
 }
 
-// serveQuery answers STS in the awsQuery protocol: form-encoded Action and
+// serveQuery answers STS (and, by its Version, Elastic Load Balancing) in
+// the awsQuery protocol: form-encoded Action and
 // parameters in, XML out, errors as an ErrorResponse document.
 func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte) {
 	fail := func(e *apiError) {
@@ -55,6 +56,10 @@ func (s *Server) serveQuery(w http.ResponseWriter, r *http.Request, body []byte)
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		fail(errorf(400, "MalformedQueryString", "%v", err))
+		return
+	}
+	if form.Get("Version") == elbVersion {
+		s.serveELB(w, r, body, form, fail)
 		return
 	}
 	action := form.Get("Action")
