@@ -1,12 +1,10 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -47,30 +45,8 @@ type awsEmu struct{ url string }
 // flags in args, and returns its base URL.
 func startAWSEmu(t *testing.T, region string, args ...string) *awsEmu {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "awsemu")
-	if err := testbin.Build(testbin.AWSEmu, bin); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, append([]string{"-region", region, "-cluster", "apps"}, args...)...)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
-	if err != nil || !ok {
-		t.Fatalf("awsemu said %q: %v", line, err)
-	}
-	return &awsEmu{url: "http://" + addr}
+	f := startFakeCloud(t, testbin.AWSEmu, append([]string{"-region", region, "-cluster", "apps"}, args...)...)
+	return &awsEmu{url: "http://" + f.announced("listening on ")}
 }
 
 // awsEmuState is the part of the emulator's read-only state answer

@@ -1,14 +1,12 @@
 package e2e
 
 import (
-	"bufio"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,35 +26,9 @@ type fakeAzure struct {
 // secret is secret, and one managed environment.
 func startFakeAzure(t *testing.T, secret string) *fakeAzure {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "fakearm")
-	if err := testbin.Build(testbin.FakeAzure, bin); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, "-client-secret", secret, "-resource-group", "rg-e2e", "-environment", "cae-e2e")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
-	r := bufio.NewReader(out)
-	line, err := r.ReadString('\n')
-	url, ok := strings.CutPrefix(strings.TrimSpace(line), "listening on ")
-	if err != nil || !ok {
-		t.Fatalf("fakearm said %q: %v", line, err)
-	}
-	line, err = r.ReadString('\n')
-	caFile, ok := strings.CutPrefix(strings.TrimSpace(line), "ca_file ")
-	if err != nil || !ok {
-		t.Fatalf("fakearm said %q: %v", line, err)
-	}
-	ca, err := os.ReadFile(caFile)
+	f := startFakeCloud(t, testbin.FakeAzure, "-client-secret", secret, "-resource-group", "rg-e2e", "-environment", "cae-e2e")
+	url := f.announced("listening on ")
+	ca, err := os.ReadFile(f.announced("ca_file "))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,10 @@
 package e2e
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -34,38 +32,12 @@ type fakeGCPObject struct {
 // every revision as Cloud Run fails one it cannot pull.
 func startFakeGCP(t *testing.T, missingImages ...string) *fakeGCP {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "fakegcp")
-	if err := testbin.Build(testbin.FakeGCP, bin); err != nil {
-		t.Fatal(err)
-	}
 	var args []string
 	for _, image := range missingImages {
 		args = append(args, "-missing-image", image)
 	}
-	cmd := exec.Command(bin, args...)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { stdin.Close(); cmd.Wait() })
-	r := bufio.NewReader(out)
-	read := func(prefix string) string {
-		line, err := r.ReadString('\n')
-		v, ok := strings.CutPrefix(strings.TrimSpace(line), prefix)
-		if err != nil || !ok {
-			t.Fatalf("fakegcp said %q, want %q...: %v", line, prefix, err)
-		}
-		return v
-	}
-	return &fakeGCP{addr: read("listening on "), inspect: read("inspect on ")}
+	f := startFakeCloud(t, testbin.FakeGCP, args...)
+	return &fakeGCP{addr: f.announced("listening on "), inspect: f.announced("inspect on ")}
 }
 
 // state reads the services and secrets the fake holds.
