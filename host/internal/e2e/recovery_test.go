@@ -124,10 +124,15 @@ func TestHostKilledBeforeTheRecordAdoptsWhatRuns(t *testing.T) {
 	}
 }
 
-// removeContainers removes a project's containers, whatever is left.
+// removeContainers removes what a test left of a compose project: its
+// containers and then its networks, so that runs on one engine do not use
+// up its address pools.
 func removeContainers(t *testing.T, project string) {
 	if ids := containerIDs(t, project); len(ids) > 0 {
 		dockerCLI(append([]string{"rm", "-f", "-v"}, ids...)...)
+	}
+	if out, err := dockerCLI("network", "ls", "-q", "--filter", "label=com.docker.compose.project="+project); err == nil && strings.TrimSpace(out) != "" {
+		dockerCLI(append([]string{"network", "rm"}, strings.Fields(out)...)...)
 	}
 }
 
