@@ -238,14 +238,7 @@ deployment "shop" {
   }
 }
 `)
-	run := func(args ...string) string {
-		t.Helper()
-		code, out, errOut := swarmctl(t, args...)
-		if code != 0 {
-			t.Fatalf("swarmctl %s: exit %d\n%s%s\n%s", strings.Join(args, " "), code, out, errOut, d.log)
-		}
-		return out + errOut
-	}
+	run := d.runner(t)
 
 	// Plan: what Fargate approximates and drops, and nothing made yet.
 	if out := run("plan", dir); !strings.Contains(out, "approximated") || !strings.Contains(out, "dropped") {

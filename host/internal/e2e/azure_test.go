@@ -149,14 +149,7 @@ deployment "shop" {
   }
 }
 `)
-	run := func(args ...string) string {
-		t.Helper()
-		code, out, errOut := swarmctl(t, args...)
-		if code != 0 {
-			t.Fatalf("swarmctl %s: exit %d\n%s%s\n%s", strings.Join(args, " "), code, out, errOut, d.log)
-		}
-		return out + errOut
-	}
+	run := d.runner(t)
 	// status polls until the api service satisfies ok.
 	status := func(what string, ok func(api []replicaView) bool) {
 		t.Helper()

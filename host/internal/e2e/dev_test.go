@@ -138,6 +138,19 @@ func swarmctl(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
+// runner returns a function that runs a CLI command against d and returns
+// what it printed, failing the test with the server's log when it fails.
+func (d *devServer) runner(t *testing.T) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		code, out, errOut := swarmctl(t, args...)
+		if code != 0 {
+			t.Fatalf("swarmctl %s: exit %d\n%s%s\nserver log:\n%s", strings.Join(args, " "), code, out, errOut, d.log)
+		}
+		return out + errOut
+	}
+}
+
 func writeTopology(t *testing.T, src string) string {
 	t.Helper()
 	dir := t.TempDir()

@@ -118,14 +118,7 @@ deployment "shop" {
   }
 }
 `)
-	run := func(args ...string) string {
-		t.Helper()
-		code, out, errOut := swarmctl(t, args...)
-		if code != 0 {
-			t.Fatalf("swarmctl %s: exit %d\n%s%s\n%s", strings.Join(args, " "), code, out, errOut, d.log)
-		}
-		return out + errOut
-	}
+	run := d.runner(t)
 	if out := run("plan", dir); !strings.Contains(out, "approximated") || !strings.Contains(out, "DB_URL") {
 		t.Errorf("plan does not say what Cloud Run approximates:\n%s", out)
 	}

@@ -62,14 +62,7 @@ func TestKubernetesExample(t *testing.T) {
 	_, token, _ := swarmctl(t, "dev", "token", "-dir", d.dir, "-tenant", "acme", "-permissions", "all")
 	t.Setenv("ALPHASWARM_CONTROLLER_URL", d.url)
 	t.Setenv("ALPHASWARM_TOKEN", strings.TrimSpace(token))
-	run := func(args ...string) string {
-		t.Helper()
-		code, out, errOut := swarmctl(t, args...)
-		if code != 0 {
-			t.Fatalf("swarmctl %s: exit %d\n%s%s\nserver log:\n%s", strings.Join(args, " "), code, out, errOut, d.log)
-		}
-		return out
-	}
+	run := d.runner(t)
 	waitKubectl := func(want string, args ...string) {
 		t.Helper()
 		var got string
