@@ -15,14 +15,14 @@ type Backend struct {
 // which alone gives task metrics.
 var (
 	_ sdk.UnsupportedReasoner = (*Backend)(nil)
-	_ sdk.Backend            = (*Backend)(nil)
-	_ sdk.ConfigValidator    = (*Backend)(nil)
-	_ sdk.Restarter          = (*Backend)(nil)
-	_ sdk.StartStopper       = (*Backend)(nil)
-	_ sdk.Scaler             = (*Backend)(nil)
-	_ sdk.LogStreamer        = (*Backend)(nil)
-	_ sdk.NodeHealthReporter = (*Backend)(nil)
-	_ sdk.MetricsReader      = (*Backend)(nil)
+	_ sdk.Backend             = (*Backend)(nil)
+	_ sdk.ConfigValidator     = (*Backend)(nil)
+	_ sdk.Restarter           = (*Backend)(nil)
+	_ sdk.StartStopper        = (*Backend)(nil)
+	_ sdk.Scaler              = (*Backend)(nil)
+	_ sdk.LogStreamer         = (*Backend)(nil)
+	_ sdk.NodeHealthReporter  = (*Backend)(nil)
+	_ sdk.MetricsReader       = (*Backend)(nil)
 )
 
 // New returns an unconfigured backend.
