@@ -650,7 +650,7 @@ func (b *Backend) waitStable(ctx context.Context, n namer, tds map[string]string
 						}
 					}
 					if d == nil {
-						return false, fmt.Errorf("roll out service %s: ECS rolled the deployment back%s", name, b.stoppedReasons(ctx, svc, tds[name]))
+						return false, fmt.Errorf("roll out service %s: ECS rolled the deployment back%s", name, b.failureReasons(ctx, svc, tds[name]))
 					}
 					line := fmt.Sprintf("rollout %s: %d running, %d pending of %d", strings.ToLower(string(d.RolloutState)), d.RunningCount, d.PendingCount, d.DesiredCount)
 					if d.FailedTasks > 0 {
@@ -662,7 +662,7 @@ func (b *Backend) waitStable(ctx context.Context, n namer, tds map[string]string
 					}
 					switch d.RolloutState {
 					case ecstypes.DeploymentRolloutStateFailed:
-						return false, fmt.Errorf("roll out service %s: %s%s", name, aws.ToString(d.RolloutStateReason), b.stoppedReasons(ctx, svc, tds[name]))
+						return false, fmt.Errorf("roll out service %s: %s%s", name, strings.TrimSuffix(aws.ToString(d.RolloutStateReason), "."), b.failureReasons(ctx, svc, tds[name]))
 					case ecstypes.DeploymentRolloutStateCompleted:
 						if len(svc.Deployments) == 1 && d.RunningCount == d.DesiredCount {
 							delete(pending, name)
@@ -676,6 +676,22 @@ func (b *Backend) waitStable(ctx context.Context, n namer, tds map[string]string
 		return fmt.Errorf("wait for rollout of %v: %w", slices.Sorted(maps.Keys(pending)), err)
 	}
 	return err
+}
+
+// failureReasons quotes why the tasks of task definition td of svc did not
+// run: the stopped tasks' reasons or, when no task stopped, ECS's newest
+// event saying it could not place a task (a task the Fargate vCPU quota
+// keeps out is never created, so only the service's events say why).
+func (b *Backend) failureReasons(ctx context.Context, svc ecstypes.Service, td string) string {
+	if reasons := b.stoppedReasons(ctx, svc, td); reasons != "" {
+		return reasons
+	}
+	for _, ev := range svc.Events {
+		if msg := aws.ToString(ev.Message); strings.Contains(msg, "unable to place a task") {
+			return ": ECS says " + msg
+		}
+	}
+	return ""
 }
 
 // stoppedReasons quotes why the stopped tasks of task definition td of svc
