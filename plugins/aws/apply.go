@@ -190,14 +190,8 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progressFn s
 	if err := b.pruneSecrets(ctx, n, spec); err != nil {
 		return fail(err)
 	}
-	// Services the spec dropped.
-	for _, p := range prior {
-		if spec.Service(p.Name) == nil {
-			progress.Infof(p.Name, "", "deleting service %s", n.service(p.Name))
-			if err := b.deleteService(ctx, n, p.Name); err != nil {
-				return fail(err)
-			}
-		}
+	if err := b.pruneDropped(ctx, n, prior, spec, lst != nil, progress); err != nil {
+		return fail(err)
 	}
 	st.Services = spec.Services
 	for name := range st.Stopped {
@@ -209,6 +203,26 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progressFn s
 	}
 	progress.Infof("", "", "deployment %s is running on ECS cluster %s", spec.Ref(), b.cfg.Cluster)
 	return &sdk.ApplyResponse{State: blob}, nil
+}
+
+// pruneDropped deletes what the services and ports of prior that spec no
+// longer has leave behind: the ECS services, their listener rules and
+// target groups (with a listener), and their Cloud Map services.
+func (b *Backend) pruneDropped(ctx context.Context, n namer, prior []core.ServiceSpec, spec core.DeploymentSpec, listener bool, progress *sdk.Progress) error {
+	for _, p := range prior {
+		if spec.Service(p.Name) == nil {
+			progress.Infof(p.Name, "", "deleting service %s", n.service(p.Name))
+			if err := b.deleteService(ctx, n, p.Name); err != nil {
+				return err
+			}
+		}
+	}
+	if listener {
+		if err := b.unpublishDropped(ctx, n, prior, spec.Services); err != nil {
+			return err
+		}
+	}
+	return b.pruneDiscovery(ctx, n, prior, spec.Services)
 }
 
 // ensureLogGroup creates the deployment's log group unless it exists.

@@ -44,7 +44,7 @@ func (b *Backend) Destroy(ctx context.Context, req *sdk.DestroyRequest) (*sdk.De
 	var tgs []string
 	if b.cfg.ListenerARN != "" {
 		// First, so the load balancer stops sending to the tasks.
-		if tgs, err = b.unpublishRules(ctx, n); err != nil {
+		if tgs, err = b.unpublishRules(ctx, n, nil); err != nil {
 			errs = append(errs, err)
 		}
 	}
