@@ -47,7 +47,8 @@ type Backend interface {
 // The optional capabilities. A backend declares one by implementing its
 // interface; the SDK reads the set when the plugin starts and reports it in
 // Info. Calls to a capability that is not declared fail with an
-// UnsupportedError before they reach the plugin.
+// UnsupportedError before they reach the backend's code; a backend that
+// implements UnsupportedReasoner gives the error its reason.
 
 // Restarter restarts the replicas of one service, or of every service.
 type Restarter interface {

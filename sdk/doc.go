@@ -18,8 +18,11 @@
 //	NodeHealthReporter  node health
 //
 // An operation the backend does not declare fails with an UnsupportedError
-// naming the backend and the operation, before any call reaches the plugin.
-// Do not implement an interface only to return Unsupported from it.
+// naming the backend and the operation, before any call reaches the
+// backend's code. Do not implement an interface only to return Unsupported
+// from it: implement UnsupportedReasoner instead to say why a capability is
+// missing and what would bring it, and the error carries that reason to the
+// host and to swarmctl.
 //
 // Implement ConfigValidator too, so that swarmctl validate and the host's
 // start can check a configuration (and Validate a deployment against it)

@@ -29,6 +29,18 @@ func (e *UnsupportedError) Error() string {
 	return msg
 }
 
+// UnsupportedReasoner is an optional interface for a backend that leaves
+// a capability undeclared on purpose and can say why: the SDK's server
+// asks it when it answers Unsupported for an operation of a capability
+// the backend does not implement, and puts the answer in the error's
+// Reason, which reaches the host (swarmctl exec prints "backend "aws" does
+// not support exec: <reason>"). Return "" to add nothing. It is called for
+// undeclared capabilities only, possibly before Configure, so the reason
+// must not depend on the configuration; it must not name secrets.
+type UnsupportedReasoner interface {
+	UnsupportedReason(c Capability) string
+}
+
 // Unsupported returns an UnsupportedError for backend and op.
 func Unsupported(backend, op string) error {
 	return &UnsupportedError{Backend: backend, Op: op}

@@ -59,8 +59,22 @@ func newServer(ctx context.Context, impl Backend) (*server, error) {
 	return &server{impl: impl, info: info, caps: CapabilitiesOf(impl)}, nil
 }
 
+// unsupported answers that the backend does not offer op, with the reason
+// the backend gives for the capability op belongs to (UnsupportedReasoner).
 func (s *server) unsupported(op string) error {
-	return errorToStatus(Unsupported(s.info.Name, op))
+	err := &UnsupportedError{Backend: s.info.Name, Op: op}
+	if r, ok := s.impl.(UnsupportedReasoner); ok {
+		if c, ok := opCapabilities[op]; ok {
+			err.Reason = r.UnsupportedReason(c)
+		}
+	}
+	return errorToStatus(err)
+}
+
+// opCapabilities maps the operations of the optional capabilities to them.
+var opCapabilities = map[string]Capability{
+	"restart": CapRestart, "start": CapStartStop, "stop": CapStartStop, "scale": CapScale, "logs": CapLogs,
+	"exec": CapExec, "metrics": CapMetrics, "node_health": CapNodeHealth,
 }
 
 func (s *server) GetInfo(ctx context.Context, _ *pb.GetInfo_Request) (*pb.GetInfo_Response, error) {

@@ -190,14 +190,8 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progressFn s
 	if err := b.pruneSecrets(ctx, n, spec); err != nil {
 		return fail(err)
 	}
-	// Services the spec dropped.
-	for _, p := range prior {
-		if spec.Service(p.Name) == nil {
-			progress.Infof(p.Name, "", "deleting service %s", n.service(p.Name))
-			if err := b.deleteService(ctx, n, p.Name); err != nil {
-				return fail(err)
-			}
-		}
+	if err := b.pruneDropped(ctx, n, prior, spec, lst != nil, progress); err != nil {
+		return fail(err)
 	}
 	st.Services = spec.Services
 	for name := range st.Stopped {
@@ -209,6 +203,26 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progressFn s
 	}
 	progress.Infof("", "", "deployment %s is running on ECS cluster %s", spec.Ref(), b.cfg.Cluster)
 	return &sdk.ApplyResponse{State: blob}, nil
+}
+
+// pruneDropped deletes what the services and ports of prior that spec no
+// longer has leave behind: the ECS services, their listener rules and
+// target groups (with a listener), and their Cloud Map services.
+func (b *Backend) pruneDropped(ctx context.Context, n namer, prior []core.ServiceSpec, spec core.DeploymentSpec, listener bool, progress *sdk.Progress) error {
+	for _, p := range prior {
+		if spec.Service(p.Name) == nil {
+			progress.Infof(p.Name, "", "deleting service %s", n.service(p.Name))
+			if err := b.deleteService(ctx, n, p.Name); err != nil {
+				return err
+			}
+		}
+	}
+	if listener {
+		if err := b.unpublishDropped(ctx, n, prior, spec.Services); err != nil {
+			return err
+		}
+	}
+	return b.pruneDiscovery(ctx, n, prior, spec.Services)
 }
 
 // ensureLogGroup creates the deployment's log group unless it exists.
@@ -650,7 +664,7 @@ func (b *Backend) waitStable(ctx context.Context, n namer, tds map[string]string
 						}
 					}
 					if d == nil {
-						return false, fmt.Errorf("roll out service %s: ECS rolled the deployment back%s", name, b.stoppedReasons(ctx, svc, tds[name]))
+						return false, fmt.Errorf("roll out service %s: ECS rolled the deployment back%s", name, b.failureReasons(ctx, svc, tds[name]))
 					}
 					line := fmt.Sprintf("rollout %s: %d running, %d pending of %d", strings.ToLower(string(d.RolloutState)), d.RunningCount, d.PendingCount, d.DesiredCount)
 					if d.FailedTasks > 0 {
@@ -662,7 +676,7 @@ func (b *Backend) waitStable(ctx context.Context, n namer, tds map[string]string
 					}
 					switch d.RolloutState {
 					case ecstypes.DeploymentRolloutStateFailed:
-						return false, fmt.Errorf("roll out service %s: %s%s", name, aws.ToString(d.RolloutStateReason), b.stoppedReasons(ctx, svc, tds[name]))
+						return false, fmt.Errorf("roll out service %s: %s%s", name, strings.TrimSuffix(aws.ToString(d.RolloutStateReason), "."), b.failureReasons(ctx, svc, tds[name]))
 					case ecstypes.DeploymentRolloutStateCompleted:
 						if len(svc.Deployments) == 1 && d.RunningCount == d.DesiredCount {
 							delete(pending, name)
@@ -676,6 +690,22 @@ func (b *Backend) waitStable(ctx context.Context, n namer, tds map[string]string
 		return fmt.Errorf("wait for rollout of %v: %w", slices.Sorted(maps.Keys(pending)), err)
 	}
 	return err
+}
+
+// failureReasons quotes why the tasks of task definition td of svc did not
+// run: the stopped tasks' reasons or, when no task stopped, ECS's newest
+// event saying it could not place a task (a task the Fargate vCPU quota
+// keeps out is never created, so only the service's events say why).
+func (b *Backend) failureReasons(ctx context.Context, svc ecstypes.Service, td string) string {
+	if reasons := b.stoppedReasons(ctx, svc, td); reasons != "" {
+		return reasons
+	}
+	for _, ev := range svc.Events {
+		if msg := aws.ToString(ev.Message); strings.Contains(msg, "unable to place a task") {
+			return ": ECS says " + msg
+		}
+	}
+	return ""
 }
 
 // stoppedReasons quotes why the stopped tasks of task definition td of svc

@@ -115,6 +115,9 @@ func (b *Backend) awsError(what string, err error) error {
 		return fmt.Errorf("%s: the AWS credentials of backend instance in %s have expired; the operator must renew the credential they come from (access keys or web identity token): %w", what, b.cfg.Region, err)
 	case "UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException", "SignatureDoesNotMatch", "AccessDeniedException", "AccessDenied":
 		return fmt.Errorf("%s: AWS refused the backend's credentials (%s): %w", what, code, err)
+	case "ClusterNotFoundException":
+		return fmt.Errorf("%s: ECS cluster %q does not exist in %s (deleted since the backend was registered?); the operator must create it or register the backend again: %w",
+			what, b.cfg.Cluster, b.cfg.Region, err)
 	case "ThrottlingException", "ServerException", "InternalFailure", "ServiceUnavailable", "InternalServiceError":
 		return &sdk.UnavailableError{Message: fmt.Sprintf("%s: %v", what, err)}
 	}

@@ -44,7 +44,7 @@ func (b *Backend) Destroy(ctx context.Context, req *sdk.DestroyRequest) (*sdk.De
 	var tgs []string
 	if b.cfg.ListenerARN != "" {
 		// First, so the load balancer stops sending to the tasks.
-		if tgs, err = b.unpublishRules(ctx, n); err != nil {
+		if tgs, err = b.unpublishRules(ctx, n, nil); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -85,7 +85,8 @@ func (b *Backend) deleteService(ctx context.Context, n namer, svc string) error 
 	name := n.service(svc)
 	_, err := b.clients.ecs.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String(b.cfg.Cluster), Service: aws.String(name), Force: aws.Bool(true)})
 	switch errorCode(err) {
-	case "", "ServiceNotFoundException", "ServiceNotActiveException":
+	case "", "ServiceNotFoundException", "ServiceNotActiveException", "ClusterNotFoundException":
+		// Gone, with the cluster too: its task definitions may remain.
 	default:
 		return b.awsError("delete ECS service "+name, err)
 	}
@@ -168,6 +169,9 @@ func (b *Backend) findServices(ctx context.Context, n namer) (map[string]ecstype
 	p := ecs.NewListServicesPaginator(b.clients.ecs, &ecs.ListServicesInput{Cluster: aws.String(b.cfg.Cluster)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
+		if errorCode(err) == "ClusterNotFoundException" {
+			return nil, nil // no cluster, no services
+		}
 		if err != nil {
 			return nil, b.awsError("list ECS services of cluster "+b.cfg.Cluster, err)
 		}

@@ -10,7 +10,11 @@
 // within AWS's limits, with a hash suffix rather than truncation.
 //
 // Apply is idempotent: a service whose task definition (compared by a hash
-// tag) and desired count are as asked is left alone. It waits, through
+// tag) and desired count are as asked is left alone; a service or published
+// port the spec no longer has is deleted with its target group, listener
+// rule and Cloud Map service. It waits, through
 // sdk.Poll, for every rollout to complete. Tests run against the emulator in
-// internal/awsemu, which speaks the same wire protocol as AWS.
+// internal/awsemu, which speaks the same wire protocol as AWS. Exec is not
+// declared (ECS Exec needs the SSM Session Manager data channel); the
+// plugin gives that reason through sdk.UnsupportedReasoner.
 package aws

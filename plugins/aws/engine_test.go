@@ -236,16 +236,21 @@ func serviceOf(t *testing.T, spec core.DeploymentSpec) awsemu.Service {
 
 // TestFaults runs an apply per fault the emulator injects: what AWS says
 // may be retried is retried by the SDK and the apply succeeds; the rest
-// fails with a clear error naming the operation and the cause.
+// fails with one clear error naming the AWS service, the operation and the
+// cause. Destroy afterwards leaves nothing tagged with the deployment.
 func TestFaults(t *testing.T) {
 	// Not parallel: faults are injected for every caller of the emulator.
 	cases := []struct {
-		name      string
-		op, kind  string
-		count     int
-		config    json.RawMessage
-		wantError []string // none: apply succeeds
-		wantCalls int      // calls of op at least, retries included
+		name     string
+		op, kind string
+		count    int
+		// setup prepares the emulator and the spec, and returns the
+		// configuration (nil: configWith()).
+		setup func(t *testing.T, spec *core.DeploymentSpec) json.RawMessage
+		// configured changes the emulator once the plugin is configured.
+		configured func(spec core.DeploymentSpec)
+		wantError  []string // none: apply succeeds
+		wantCalls  int      // calls of op at least, retries included
 	}{
 		{name: "throttled twice", op: "ecs.RegisterTaskDefinition", kind: awsemu.FaultThrottle, count: 2, wantCalls: 3},
 		{name: "server error once", op: "ecs.CreateService", kind: awsemu.Fault5xx, count: 1, wantCalls: 2},
@@ -253,24 +258,53 @@ func TestFaults(t *testing.T) {
 		{name: "throttled namespace", op: "servicediscovery.CreateHttpNamespace", kind: awsemu.FaultThrottle, count: 1, wantCalls: 2},
 		{name: "server error polling the namespace", op: "servicediscovery.GetOperation", kind: awsemu.Fault5xx, count: 1, wantCalls: 2},
 		{name: "slow answers", op: "ecs.DescribeServices", kind: awsemu.FaultSlow, count: 2, wantCalls: 2},
+		{name: "throttled past the retries", op: "ecs.CreateService", kind: awsemu.FaultThrottle, count: 20,
+			wantError: []string{"unavailable", "create ECS service for api", "ECS: CreateService", "ThrottlingException", "Rate exceeded"}, wantCalls: 6},
 		{name: "server errors past the retries", op: "ecs.RegisterTaskDefinition", kind: awsemu.Fault5xx, count: 20,
-			wantError: []string{"unavailable", "register task definition of service api", "ServerException"}, wantCalls: 6},
+			wantError: []string{"unavailable", "register task definition of service api", "ECS: RegisterTaskDefinition", "ServerException"}, wantCalls: 6},
 		{name: "expired credentials", op: "logs.CreateLogGroup", kind: awsemu.FaultExpired, count: 1,
-			wantError: []string{"create log group", "credentials", "expired", "ExpiredTokenException"}},
-		{name: "unknown subnet", config: configWith("subnets", []string{"subnet-missing0"}),
-			wantError: []string{"create ECS service for api", "subnet-missing0", "does not exist"}},
+			wantError: []string{"create log group", "CloudWatch Logs: CreateLogGroup", "credentials", "expired", "ExpiredTokenException"}},
+		{name: "unknown subnet", setup: func(*testing.T, *core.DeploymentSpec) json.RawMessage {
+			// ECS answers CreateService with an InvalidParameterException
+			// naming the subnet it could not find.
+			return configWith("subnets", []string{"subnet-missing0"})
+		}, wantError: []string{"create ECS service for api", "ECS: CreateService", "InvalidParameterException", "subnet-missing0", "does not exist"}},
+		{name: "missing image", setup: func(_ *testing.T, spec *core.DeploymentSpec) json.RawMessage {
+			image := "registry.example/missing-" + spec.Name + ":1"
+			emu.MissingImage(image)
+			spec.Services[0].Image = image
+			return nil
+		}, wantError: []string{"roll out service api", "ECS deployment circuit breaker", "CannotPullContainerError", "registry.example/missing-"}},
+		{name: "cluster deleted since configure", setup: func(t *testing.T, spec *core.DeploymentSpec) json.RawMessage {
+			emu.CreateCluster("deleted-"+spec.Name, "enhanced")
+			return configWith("cluster", "deleted-"+spec.Name)
+		}, configured: func(spec core.DeploymentSpec) { emu.DeleteCluster("deleted-" + spec.Name) }, wantError: []string{"describe ECS service", "ECS: DescribeServices", "ClusterNotFoundException", `ECS cluster "deleted-`, "does not exist"}},
+		{name: "Fargate vCPU quota exceeded", setup: func(t *testing.T, spec *core.DeploymentSpec) json.RawMessage {
+			// Less than the one task needs (0.25 vCPU): ECS cannot place
+			// it, says so in the service's events, and the circuit
+			// breaker stops the deployment.
+			emu.FargateVCPUQuota(0.125)
+			t.Cleanup(func() { emu.FargateVCPUQuota(0) })
+			return nil
+		}, wantError: []string{"roll out service api", "ECS deployment circuit breaker", "unable to place a task", "limit on the number of vCPUs"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			config := tc.config
+			spec := newSpec("faults", "api")
+			spec.Services[0].SecretEnv = []core.SecretRef{{Env: "TOKEN", Ref: "token"}}
+			var config json.RawMessage
+			if tc.setup != nil {
+				config = tc.setup(t, &spec)
+			}
 			if config == nil {
 				config = configWith()
 			}
 			c := configured(t, config)
-			spec := newSpec("faults", "api")
-			spec.Services[0].SecretEnv = []core.SecretRef{{Env: "TOKEN", Ref: "token"}}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			if tc.configured != nil {
+				tc.configured(spec)
+			}
 			calls := emu.Calls(tc.op)
 			if tc.op != "" {
 				emu.InjectFault(tc.op, tc.kind, tc.count)
@@ -280,6 +314,8 @@ func TestFaults(t *testing.T) {
 			defer func() {
 				// Destroy, through a throttled call too, leaves nothing
 				// tagged with the deployment behind.
+				emu.ClearFaults()
+				emu.FargateVCPUQuota(0)
 				emu.InjectFault("ecs.DeleteService", awsemu.FaultThrottle, 1)
 				if _, err := c.Destroy(ctx, &sdk.DestroyRequest{Deployment: spec.Ref(), State: state, RemoveData: true}); err != nil {
 					t.Errorf("destroy after the fault: %v", err)
@@ -295,13 +331,16 @@ func TestFaults(t *testing.T) {
 			case len(tc.wantError) > 0 && err == nil:
 				t.Fatalf("apply succeeded, want an error with %q", tc.wantError)
 			}
+			if err != nil {
+				t.Logf("apply: %v", err)
+			}
 			for _, w := range tc.wantError {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not say %q", err, w)
 				}
 			}
-			if tc.kind == awsemu.Fault5xx && tc.count > 6 && !sdk.IsRetriable(err) {
-				t.Errorf("server errors past the retries: %T %v, want a retriable UnavailableError", err, err)
+			if tc.count > 6 && !sdk.IsRetriable(err) {
+				t.Errorf("faults past the retries: %T %v, want a retriable UnavailableError", err, err)
 			}
 			if err != nil && strings.Contains(err.Error(), "t0ken-value") {
 				t.Errorf("the error shows the secret value: %v", err)

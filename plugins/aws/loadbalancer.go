@@ -208,20 +208,22 @@ func sameLoadBalancers(cur *ecstypes.Service, want []ecstypes.LoadBalancer) bool
 	return slices.Equal(have, wants)
 }
 
-// unpublishRules deletes the deployment's rules from the listener and
-// returns the target groups they forwarded to.
-func (b *Backend) unpublishRules(ctx context.Context, n namer) ([]string, error) {
+// unpublishRules deletes the deployment's rules from the listener, but
+// those forwarding a path in keep, and returns the target groups they
+// forwarded to.
+func (b *Backend) unpublishRules(ctx context.Context, n namer, keep map[string]bool) ([]string, error) {
 	rules, err := b.listenerRules(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var tgs []string
 	for _, r := range rules {
-		ours := false
+		ours, kept := false, false
 		for _, p := range rulePaths(r) {
 			ours = ours || strings.HasPrefix(p, n.publishedPrefix())
+			kept = kept || keep[p]
 		}
-		if !ours || aws.ToBool(r.IsDefault) {
+		if !ours || kept || aws.ToBool(r.IsDefault) {
 			continue
 		}
 		if t := ruleTarget(r); t != "" {
@@ -276,4 +278,37 @@ func (b *Backend) deleteTargetGroups(ctx context.Context, n namer, arns []string
 		}
 	}
 	return nil
+}
+
+// unpublishDropped deletes the listener rules and target groups of the
+// ports that prior published and spec no longer does (a service removed,
+// a port dropped or no longer published), once the services no longer
+// register tasks in them.
+func (b *Backend) unpublishDropped(ctx context.Context, n namer, prior, spec []core.ServiceSpec) error {
+	keep := map[string]bool{}
+	for i := range spec {
+		for _, p := range published(&spec[i]) {
+			keep[n.publishedPath(spec[i].Name, p.Name)] = true
+		}
+	}
+	var dropped []core.ServiceSpec // the prior services, with their dropped ports only
+	for i := range prior {
+		gone := core.ServiceSpec{Name: prior[i].Name}
+		for _, p := range published(&prior[i]) {
+			if !keep[n.publishedPath(prior[i].Name, p.Name)] {
+				gone.Ports = append(gone.Ports, p)
+			}
+		}
+		if len(gone.Ports) > 0 {
+			dropped = append(dropped, gone)
+		}
+	}
+	if len(dropped) == 0 {
+		return nil
+	}
+	tgs, err := b.unpublishRules(ctx, n, keep)
+	if err != nil {
+		return err
+	}
+	return b.deleteTargetGroups(ctx, n, tgs, dropped)
 }

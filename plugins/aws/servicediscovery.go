@@ -129,32 +129,9 @@ func (b *Backend) deleteNamespace(ctx context.Context, n namer) error {
 	}
 	err = sdk.Poll(ctx, sdk.PollOptions{Interval: 200 * time.Millisecond, MaxInterval: 3 * time.Second, Timeout: b.cfg.rolloutTimeout},
 		func(ctx context.Context) (bool, error) {
-			p := servicediscovery.NewListServicesPaginator(b.clients.sd, &servicediscovery.ListServicesInput{
-				Filters: []sdtypes.ServiceFilter{{Name: sdtypes.ServiceFilterNameNamespaceId, Values: []string{aws.ToString(ns.Id)}, Condition: sdtypes.FilterConditionEq}},
-			})
-			// List them all first: deleting while paginating would move
-			// the pages.
-			var services []sdtypes.ServiceSummary
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					return false, b.awsError("list Cloud Map services of namespace "+name, err)
-				}
-				services = append(services, page.Services...)
-			}
-			busy := false
-			for _, s := range services {
-				_, err := b.clients.sd.DeleteService(ctx, &servicediscovery.DeleteServiceInput{Id: s.Id})
-				switch errorCode(err) {
-				case "", "ServiceNotFound":
-				case "ResourceInUse":
-					busy = true // its ECS service still drains
-				default:
-					return false, b.awsError("delete Cloud Map service "+aws.ToString(s.Name)+" of namespace "+name, err)
-				}
-			}
-			if busy {
-				return false, nil
+			busy, err := b.deleteDiscoveryServices(ctx, aws.ToString(ns.Id), name, func(string) bool { return true })
+			if err != nil || busy {
+				return false, err
 			}
 			out, err := b.clients.sd.DeleteNamespace(ctx, &servicediscovery.DeleteNamespaceInput{Id: ns.Id})
 			switch errorCode(err) {
@@ -219,4 +196,78 @@ func sameServiceConnect(cur *ecstypes.Service, want *ecstypes.ServiceConnectConf
 		}
 	}
 	return true
+}
+
+// deleteDiscoveryServices deletes the Cloud Map services of the namespace
+// id (called name) whose names drop says, and reports whether one was still
+// in use (its ECS service's tasks are registered under it until they have
+// drained).
+func (b *Backend) deleteDiscoveryServices(ctx context.Context, id, name string, drop func(string) bool) (busy bool, err error) {
+	p := servicediscovery.NewListServicesPaginator(b.clients.sd, &servicediscovery.ListServicesInput{
+		Filters: []sdtypes.ServiceFilter{{Name: sdtypes.ServiceFilterNameNamespaceId, Values: []string{id}, Condition: sdtypes.FilterConditionEq}},
+	})
+	// List them all first: deleting while paginating would move the pages.
+	var services []sdtypes.ServiceSummary
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return false, b.awsError("list Cloud Map services of namespace "+name, err)
+		}
+		services = append(services, page.Services...)
+	}
+	for _, s := range services {
+		if !drop(aws.ToString(s.Name)) {
+			continue
+		}
+		_, err := b.clients.sd.DeleteService(ctx, &servicediscovery.DeleteServiceInput{Id: s.Id})
+		switch errorCode(err) {
+		case "", "ServiceNotFound":
+		case "ResourceInUse":
+			busy = true
+		default:
+			return false, b.awsError("delete Cloud Map service "+aws.ToString(s.Name)+" of namespace "+name, err)
+		}
+	}
+	return busy, nil
+}
+
+// discoveryNames are the Cloud Map service names Service Connect serves
+// for services.
+func discoveryNames(services []core.ServiceSpec) map[string]bool {
+	names := map[string]bool{}
+	for i := range services {
+		for _, s := range serviceConnect(&services[i], "").Services {
+			names[aws.ToString(s.DiscoveryName)] = true
+		}
+	}
+	return names
+}
+
+// pruneDiscovery deletes the Cloud Map services of the discovery names that
+// prior served and spec no longer does (a service removed, a port dropped):
+// ECS leaves them in the namespace. It waits while the tasks of the
+// deployments that served them drain.
+func (b *Backend) pruneDiscovery(ctx context.Context, n namer, prior, spec []core.ServiceSpec) error {
+	keep := discoveryNames(spec)
+	gone := false
+	for name := range discoveryNames(prior) {
+		gone = gone || !keep[name]
+	}
+	if !gone {
+		return nil
+	}
+	name := n.namespace()
+	ns, err := b.findNamespace(ctx, name)
+	if err != nil || ns == nil {
+		return err
+	}
+	err = sdk.Poll(ctx, sdk.PollOptions{Interval: 200 * time.Millisecond, MaxInterval: 3 * time.Second, Timeout: b.cfg.rolloutTimeout},
+		func(ctx context.Context) (bool, error) {
+			busy, err := b.deleteDiscoveryServices(ctx, aws.ToString(ns.Id), name, func(s string) bool { return !keep[s] })
+			return !busy, err
+		})
+	if err != nil && ctx.Err() == nil {
+		return fmt.Errorf("delete the Cloud Map services no service uses in namespace %s: %w", name, err)
+	}
+	return err
 }

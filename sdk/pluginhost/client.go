@@ -17,7 +17,9 @@ import (
 
 // Client is the host's handle on one running backend plugin. It offers every
 // operation of the protocol; an optional one the plugin did not declare fails
-// with an sdk.UnsupportedError without a round trip. Errors keep their sdk type
+// with an sdk.UnsupportedError, which the plugin's SDK gives (with the
+// backend's reason, sdk.UnsupportedReasoner) before the backend sees the
+// request, once: the client remembers it. Errors keep their sdk type
 // (errors.As) and otherwise name the plugin and the operation.
 //
 // A Client is safe for concurrent use.
@@ -28,6 +30,10 @@ type Client struct {
 	proc     *plugin.Client        // nil when not launched by Launch
 	protocol plugin.ClientProtocol // nil when not launched by Launch
 	closeFn  func()
+
+	// unsupported holds the plugin's answer to each operation of an
+	// undeclared capability, once it has given one.
+	unsupported sync.Map // op -> *sdk.UnsupportedError
 }
 
 // Info returns what the plugin said of itself when it started.
@@ -80,6 +86,9 @@ func (c *Client) fail(op string, err error) error {
 	err = errorFromStatus(err)
 	var unsupported *sdk.UnsupportedError
 	if errors.As(err, &unsupported) {
+		if capability, ok := opCapability[op]; ok && !c.info.Capabilities.Has(capability) {
+			c.unsupported.Store(op, unsupported)
+		}
 		return err
 	}
 	return fmt.Errorf("plugin %q: %s: %w", c.name, op, err)
@@ -97,11 +106,14 @@ var opCapability = map[string]sdk.Capability{
 	"node_health": sdk.CapNodeHealth,
 }
 
-// require fails with sdk.UnsupportedError when op needs a capability the plugin
-// did not declare.
+// require fails with the plugin's sdk.UnsupportedError when op needs a
+// capability the plugin did not declare and the plugin has answered it
+// once. Until then the call goes to the plugin, whose SDK answers
+// Unsupported, with the backend's reason, before the backend sees it: the
+// reason a plugin gives is not in its Info, which protocol 1 fixed.
 func (c *Client) require(op string) error {
-	if capability, ok := opCapability[op]; ok && !c.info.Capabilities.Has(capability) {
-		return sdk.Unsupported(c.info.Name, op)
+	if u, ok := c.unsupported.Load(op); ok {
+		return u.(*sdk.UnsupportedError)
 	}
 	return nil
 }
@@ -328,6 +340,11 @@ func (c *Client) Exec(ctx context.Context, req *sdk.ExecRequest, streams sdk.Exe
 		Command: req.Command, Tty: req.TTY, Stdin: req.Stdin,
 		Size: &pb.TermSize{Rows: uint32(req.Size.Rows), Cols: uint32(req.Size.Cols)},
 	}}})
+	if errors.Is(err, io.EOF) {
+		// The plugin ended the stream already (Unsupported): its status
+		// says why.
+		return c.execOutput(stream, streams)
+	}
 	if err != nil {
 		return nil, c.fail("exec", err)
 	}

@@ -1,7 +1,8 @@
 // Command testplugin is a minimal backend for the SDK's own tests: it
 // implements only the required operations, so every optional capability must
-// answer Unsupported. TESTPLUGIN_BROKEN=replace makes every apply replace all
-// replicas, a conformance violation the kit must catch.
+// answer Unsupported; it gives a reason (sdk.UnsupportedReasoner) for exec
+// alone. TESTPLUGIN_BROKEN=replace makes every apply replace all replicas, a
+// conformance violation the kit must catch.
 package main
 
 import (
@@ -19,6 +20,8 @@ func main() { sdk.Serve(&minimal{broken: os.Getenv("TESTPLUGIN_BROKEN")}) }
 
 type minimal struct{ broken string }
 
+var _ sdk.UnsupportedReasoner = (*minimal)(nil)
+
 // state is the whole deployment: its spec and a generation per apply.
 type state struct {
 	Spec       core.DeploymentSpec `json:"spec"`
@@ -29,6 +32,17 @@ func (m *minimal) Info(context.Context) (*sdk.InfoResponse, error) {
 	return &sdk.InfoResponse{Name: "minimal", Version: "0.0.1", ConfigSchema: sdk.Schema{
 		Attributes: []sdk.Attribute{{Name: "region", Type: sdk.TypeString, Required: true}},
 	}}, nil
+}
+
+// ExecReason is the reason the plugin gives for not offering exec.
+const ExecReason = "the minimal backend runs no process to exec into"
+
+// UnsupportedReason says why exec is missing, and nothing of the others.
+func (m *minimal) UnsupportedReason(c sdk.Capability) string {
+	if c == sdk.CapExec {
+		return ExecReason
+	}
+	return ""
 }
 
 func (m *minimal) Configure(_ context.Context, req *sdk.ConfigureRequest) (*sdk.ConfigureResponse, error) {

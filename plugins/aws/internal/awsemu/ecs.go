@@ -5,6 +5,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -82,6 +83,8 @@ type Deployment struct {
 	UpdatedAt          float64 `json:"updatedAt"`
 
 	ServiceConnectConfiguration *ServiceConnect `json:"serviceConnectConfiguration,omitempty"`
+
+	placeAt time.Time // no placement is tried before, after one failed
 }
 
 // ServiceEvent is one line of a service's event log.
@@ -162,6 +165,9 @@ type ecsState struct {
 	gone     map[string]*Service // INACTIVE, by cluster/name
 	tasks    []*Task
 	seq      int
+	// vcpuQuota is the account's Fargate On-Demand vCPU quota in the
+	// region; 0 is none.
+	vcpuQuota float64
 }
 
 func newECS(s *Server) *ecsState {
@@ -177,6 +183,70 @@ func (s *Server) CreateCluster(name, insights string) {
 	defer s.mu.Unlock()
 	s.ecs.clusters[name] = true
 	s.ecs.insights[name] = insights
+}
+
+// DeleteCluster makes a cluster disappear, as an operator deleting it
+// behind the backend's back would: calls naming it answer
+// ClusterNotFoundException. Use it on a cluster without services.
+func (s *Server) DeleteCluster(name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.ecs.clusters, name)
+	delete(s.ecs.insights, name)
+}
+
+// FargateVCPUQuota sets the account's "Fargate On-Demand vCPU resource
+// count" quota in the region (0: none). A task whose vCPUs would take the
+// tasks not yet stopped past it is not placed: as ECS does, the service
+// gets the event "was unable to place a task. Reason: You've reached the
+// limit on the number of vCPUs you can run concurrently", the failure
+// counts towards the deployment circuit breaker, and no task exists to
+// carry a stopped reason. (The quota and its vCPU accounting: ECS
+// Developer Guide, "Amazon ECS service quotas", Fargate; the event text as
+// ECS writes it: AWS re:Post, "service was unable to place a task. Reason:
+// You've reached the limit on the number of vCPUs you can run
+// concurrently".)
+func (s *Server) FargateVCPUQuota(vcpus float64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ecs.vcpuQuota = vcpus
+}
+
+// vcpuLimitReason is ECS's reason for a task the vCPU quota keeps out.
+const vcpuLimitReason = "You've reached the limit on the number of vCPUs you can run concurrently. " +
+	"For more information, see the Troubleshooting section of the Amazon ECS Developer Guide."
+
+// place starts a task of deployment d of svc, unless the vCPU quota keeps
+// it out; it reports whether it started one.
+func (e *ecsState) place(svc *Service, d *Deployment, now time.Time) bool {
+	if e.vcpuQuota > 0 {
+		if now.Before(d.placeAt) {
+			return false
+		}
+		var inUse, units int
+		for _, t := range e.tasks {
+			if t.LastStatus != "STOPPED" {
+				inUse += atoi(t.Cpu)
+			}
+		}
+		if td := e.taskDefinition(d.TaskDefinition); td != nil {
+			units = atoi(td.Cpu)
+		}
+		if float64(inUse+units) > e.vcpuQuota*1024 {
+			d.placeAt = now.Add(e.s.opts.Step)
+			d.FailedTasks++
+			e.event(svc, now, "was unable to place a task. Reason: %s", vcpuLimitReason)
+			return false
+		}
+	}
+	e.startTask(svc, d, now)
+	return true
+}
+
+// atoi reads CPU units, 0 when absent.
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
 }
 
 func (e *ecsState) arn(kind, name string) string {
@@ -1033,7 +1103,9 @@ func (e *ecsState) reconcile(svc *Service, now time.Time) {
 	}
 	tasks := e.tasksOf(svc, primary.ID)
 	for n := len(tasks); n < primary.DesiredCount && primary.RolloutState != "FAILED"; n++ {
-		e.startTask(svc, primary, now)
+		if !e.place(svc, primary, now) {
+			break
+		}
 	}
 	if extra := len(tasks) - primary.DesiredCount; extra > 0 {
 		for _, t := range tasks[len(tasks)-extra:] {

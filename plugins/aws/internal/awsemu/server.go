@@ -13,7 +13,9 @@
 // calls with nextToken, and runs ECS deployments asynchronously: tasks go
 // PROVISIONING, PENDING, RUNNING over time, a new deployment stays
 // IN_PROGRESS until its tasks run and the old ones have stopped. Faults
-// (throttling, 5xx, expired credentials) are injected on request.
+// (throttling, 5xx, slow answers, expired credentials) are injected on
+// request; MissingImage, FargateVCPUQuota and DeleteCluster make the
+// failures ECS reports asynchronously or for a cluster gone.
 package awsemu
 
 import (

@@ -232,9 +232,9 @@ func (s *Server) handleSD(op string, body []byte) (any, *apiError) {
 		if !ok {
 			return nil, errorf(400, "ServiceNotFound", "Service not found.")
 		}
-		// Instances stay registered while the ECS service's tasks run or
-		// drain.
-		if _, active := s.ecs.services[svc.ecsService]; active {
+		// Instances stay registered while tasks of a deployment serving
+		// the name run or drain.
+		if ecsSvc, active := s.ecs.services[svc.ecsService]; active && servesName(ecsSvc, svc.name) {
 			return nil, errorf(400, "ResourceInUse", "Service %s has registered instances.", svc.id)
 		}
 		delete(d.services, svc.id)
@@ -279,6 +279,24 @@ type ServiceConnectAlias struct {
 // (namespace created, port names in the task definition, discovery names
 // free in the namespace) and registers its Cloud Map services. Called with
 // s.mu held.
+// servesName says whether a deployment of svc, or svc draining, has
+// tasks registered under the discovery name.
+func servesName(svc *Service, name string) bool {
+	if svc.Status != "ACTIVE" {
+		return true
+	}
+	for _, d := range svc.Deployments {
+		if sc := d.ServiceConnectConfiguration; sc != nil && sc.Enabled {
+			for _, scs := range sc.Services {
+				if scs.DiscoveryName == name || (scs.DiscoveryName == "" && scs.PortName == name) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 func (e *ecsState) serviceConnect(key string, sc *ServiceConnect, td *TaskDefinition) *apiError {
 	if sc == nil || !sc.Enabled {
 		return nil
