@@ -12,7 +12,8 @@
 // an image marked missing ends with a failed terminal condition and a failed
 // operation; list calls page. Faults are injected per method: a number of
 // calls answering a gRPC code (UNAVAILABLE, RESOURCE_EXHAUSTED,
-// UNAUTHENTICATED for expired credentials), and slower revisions.
+// UNAUTHENTICATED for expired credentials), operations that fail, slower
+// revisions, and concurrent changes of a service's IAM policy.
 package fakegcp
 
 import (
@@ -30,6 +31,7 @@ import (
 	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
 	"cloud.google.com/go/run/apiv2/runpb"
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
+	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -52,15 +54,22 @@ type Server struct {
 	calls      map[string]int    // method -> calls
 	delay      time.Duration
 	seq        int
+	// conflicts is how many SetIamPolicy calls on services still find a
+	// concurrent change (ConcurrentPolicyChanges).
+	conflicts int
+	// failedOps are the next operations that end with an error
+	// (FailOperations).
+	failedOps []*rpcstatus.Status
 	// PageSize is the largest page a list call answers with, whatever the
 	// caller asks for, so that callers must follow page tokens.
 	pageSize int
 }
 
 type fault struct {
-	method string
-	code   codes.Code
-	left   int
+	method  string
+	code    codes.Code
+	message string
+	left    int
 }
 
 // Start serves the fakes on a free loopback port until Stop.
@@ -92,9 +101,28 @@ func (s *Server) Stop() { s.grpc.Stop() }
 // Fail makes the next times calls of method (its short name, such as
 // "CreateService" or "GetOperation") answer code.
 func (s *Server) Fail(method string, code codes.Code, times int) {
+	s.FailWith(method, code, fmt.Sprintf("fakegcp: injected %s on %s", code, method), times)
+}
+
+// FailWith is Fail with the message Google would send, such as the one of
+// an expired access token.
+func (s *Server) FailWith(method string, code codes.Code, message string, times int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &fault{method: method, code: code, left: times})
+	s.faults = append(s.faults, &fault{method: method, code: code, message: message, left: times})
+}
+
+// FailOperations makes the next times long-running operations of Run
+// (create, update or delete of a service) end with code and message once
+// their change is due, as an operation Google could not complete does: the
+// service's terminal condition fails with the message, and a deletion
+// leaves the service in place.
+func (s *Server) FailOperations(code codes.Code, message string, times int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range times {
+		s.failedOps = append(s.failedOps, &rpcstatus.Status{Code: int32(code), Message: message})
+	}
 }
 
 // MissingImage makes every revision of image fail, as Cloud Run does when
@@ -142,7 +170,7 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 				s.faults = append(s.faults[:i], s.faults[i+1:]...)
 			}
 			s.mu.Unlock()
-			return nil, status.Errorf(f.code, "fakegcp: injected %s on %s", f.code, method)
+			return nil, status.Error(f.code, f.message)
 		}
 	}
 	s.mu.Unlock()
