@@ -137,29 +137,21 @@ func (b *Backend) grantInvoker(ctx context.Context, inv *invokers, service, name
 
 // editPolicy reads the IAM policy of the Cloud Run service name, lets
 // edit change it, and writes it back with the etag it read, so that it
-// never overwrites a change made in between: a write refused as ABORTED
-// (the policy changed) or UNAVAILABLE is read and edited again, with
-// backoff, up to policyRetry.attempts times. edit returns false when the
-// policy needs no change, and then nothing is written. It says whether it
-// wrote.
+// never overwrites a change made in between. A write refused as ABORTED
+// (the policy changed since the read) and a read or write refused as
+// UNAVAILABLE start again from the read, with backoff, up to
+// policyRetry.attempts times; the Run client retries neither call. edit
+// returns false when the policy needs no change, and then nothing is
+// written. It says whether it wrote.
 func (b *Backend) editPolicy(ctx context.Context, what, name string, edit func(*iampb.Policy) bool) (bool, error) {
 	wait := policyRetry.initial
 	for attempt := 1; ; attempt++ {
-		p, err := b.run.GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: name,
-			Options: &iampb.GetPolicyOptions{RequestedPolicyVersion: policyVersion}})
-		if err != nil {
-			return false, b.apiError(ctx, what+": read the policy", err)
-		}
-		if !edit(p) {
-			return false, nil
-		}
-		p.Version = max(p.Version, policyVersion)
-		_, err = b.run.SetIamPolicy(ctx, &iampb.SetIamPolicyRequest{Resource: name, Policy: p})
+		wrote, step, err := b.editOnce(ctx, name, edit)
 		if err == nil {
-			return true, nil
+			return wrote, nil
 		}
 		if c := status.Code(err); (c != codes.Aborted && c != codes.Unavailable) || attempt == policyRetry.attempts {
-			return false, b.apiError(ctx, fmt.Sprintf("%s: write the policy (attempt %d)", what, attempt), err)
+			return false, b.apiError(ctx, fmt.Sprintf("%s: %s (attempt %d of %d)", what, step, attempt, policyRetry.attempts), err)
 		}
 		select {
 		case <-ctx.Done():
@@ -168,6 +160,24 @@ func (b *Backend) editPolicy(ctx context.Context, what, name string, edit func(*
 		}
 		wait *= 2
 	}
+}
+
+// editOnce is one read-modify-write of editPolicy; step says which call
+// failed.
+func (b *Backend) editOnce(ctx context.Context, name string, edit func(*iampb.Policy) bool) (wrote bool, step string, err error) {
+	p, err := b.run.GetIamPolicy(ctx, &iampb.GetIamPolicyRequest{Resource: name,
+		Options: &iampb.GetPolicyOptions{RequestedPolicyVersion: policyVersion}})
+	if err != nil {
+		return false, "read the policy", err
+	}
+	if !edit(p) {
+		return false, "", nil
+	}
+	p.Version = max(p.Version, policyVersion)
+	if _, err := b.run.SetIamPolicy(ctx, &iampb.SetIamPolicyRequest{Resource: name, Policy: p}); err != nil {
+		return false, "write the policy", err
+	}
+	return true, "", nil
 }
 
 // addMember adds member to the unconditional binding of role, and says

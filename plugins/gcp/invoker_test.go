@@ -169,11 +169,11 @@ func TestInvokerWithoutServiceAccount(t *testing.T) {
 	if diff := cmp.Diff([]string{"web depends_on " + string(sdk.CompatApproximated)}, got); diff != "" {
 		t.Errorf("invoker notes (-want +got):\n%s", diff)
 	}
-	gets, sets := fake.Calls("GetIamPolicy"), fake.Calls("SetIamPolicy")
+	gets, sets := fake.Calls("Services/GetIamPolicy"), fake.Calls("Services/SetIamPolicy")
 	if _, err := b.Apply(ctx(t), &sdk.ApplyRequest{Deployment: spec}, func(core.Event) {}); err != nil {
 		t.Fatalf("apply: %v", err)
 	}
-	if g, s := fake.Calls("GetIamPolicy")-gets, fake.Calls("SetIamPolicy")-sets; g != 0 || s != 0 {
+	if g, s := fake.Calls("Services/GetIamPolicy")-gets, fake.Calls("Services/SetIamPolicy")-sets; g != 0 || s != 0 {
 		t.Errorf("apply without service_account read %d and wrote %d policies, want none", g, s)
 	}
 	if diff := cmp.Diff(map[string][]string{"web": nil, "api": nil}, policiesOf(spec.Ref())); diff != "" {

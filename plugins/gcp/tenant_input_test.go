@@ -143,7 +143,7 @@ func TestTenantInputCannotGrantOnOthersServices(t *testing.T) {
 	web.Env = map[string]string{"DB_URL": victimDB.Uri, "INVOKER": victimDB.Name, "ALPHASWARM_SERVICE_ACCOUNT": "attacker@evil.iam.gserviceaccount.com"}
 	web.Labels = map[string]string{"alphaswarm-tenant": "victim", "alphaswarm-deployment": "billing"}
 	t.Cleanup(func() { b.Destroy(context.Background(), &sdk.DestroyRequest{Deployment: spec.Ref()}) })
-	sets := fake.Calls("SetIamPolicy")
+	sets := fake.Calls("Services/SetIamPolicy")
 	if _, err := b.Apply(ctx(t), &sdk.ApplyRequest{Deployment: spec}, func(core.Event) {}); err != nil {
 		t.Fatalf("apply: %v", err)
 	}
@@ -156,7 +156,7 @@ func TestTenantInputCannotGrantOnOthersServices(t *testing.T) {
 	if diff := cmp.Diff(map[string][]string{"api": {invoker}, "web": nil}, policiesOf(spec.Ref())); diff != "" {
 		t.Errorf("the tenant's own policies (-want +got):\n%s", diff)
 	}
-	if n := fake.Calls("SetIamPolicy") - sets; n != 1 {
+	if n := fake.Calls("Services/SetIamPolicy") - sets; n != 1 {
 		t.Errorf("apply wrote %d policies, want 1 (its own api's)", n)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
+	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -99,7 +100,8 @@ func (s *Server) Addr() string { return s.lis.Addr().String() }
 func (s *Server) Stop() { s.grpc.Stop() }
 
 // Fail makes the next times calls of method (its short name, such as
-// "CreateService" or "GetOperation") answer code.
+// "CreateService" or "GetOperation", or a qualified one such as
+// "Services/SetIamPolicy") answer code.
 func (s *Server) Fail(method string, code codes.Code, times int) {
 	s.FailWith(method, code, fmt.Sprintf("fakegcp: injected %s on %s", code, method), times)
 }
@@ -141,7 +143,7 @@ func (s *Server) SetRevisionDelay(d time.Duration) {
 	s.delay = d
 }
 
-// Calls says how many times method was called.
+// Calls says how many times method (named as in Fail) was called.
 func (s *Server) Calls(method string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -153,19 +155,27 @@ func (s *Server) AllCalls() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for _, c := range s.calls {
-		n += c
+	for m, c := range s.calls {
+		if !strings.Contains(m, "/") {
+			n += c
+		}
 	}
 	return n
 }
 
 // intercept counts calls and answers injected faults.
+// A method is named by its short name ("SetIamPolicy"), which counts and
+// fails it in every API, or qualified by its service's last name
+// ("Services/SetIamPolicy" for Run's, "SecretManagerService/SetIamPolicy").
 func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	method := info.FullMethod[strings.LastIndex(info.FullMethod, "/")+1:]
+	svc, method := path.Split(info.FullMethod)
+	svc = strings.TrimSuffix(svc, "/")
+	qualified := svc[strings.LastIndex(svc, ".")+1:] + "/" + method
 	s.mu.Lock()
 	s.calls[method]++
+	s.calls[qualified]++
 	for i, f := range s.faults {
-		if f.method == method && f.left > 0 {
+		if (f.method == method || f.method == qualified) && f.left > 0 {
 			if f.left--; f.left == 0 {
 				s.faults = append(s.faults[:i], s.faults[i+1:]...)
 			}
