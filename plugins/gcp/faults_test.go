@@ -224,17 +224,20 @@ func TestDestroyFaults(t *testing.T) {
 }
 
 // TestOperationTimeout: a revision slower than operation_timeout fails
-// apply, naming the operation and the setting.
+// apply, naming the operation and the setting, and is not retriable; a
+// destroy (with the default timeout) still leaves nothing.
 func TestOperationTimeout(t *testing.T) {
 	b := configured(t, map[string]any{"operation_timeout": "300ms"})
 	fake.SetRevisionDelay(2 * time.Second)
 	defer fake.SetRevisionDelay(150 * time.Millisecond)
 	spec := oneService("slow", "registry.example/echo:1")
 	t.Cleanup(func() { configured(t, nil).Destroy(context.Background(), &sdk.DestroyRequest{Deployment: spec.Ref()}) })
-	_, err := b.Apply(ctx(t), &sdk.ApplyRequest{Deployment: spec}, func(core.Event) {})
-	if err == nil || !strings.Contains(err.Error(), "operation_timeout") {
-		t.Fatalf("apply of a slow revision: %v, want a timeout naming operation_timeout", err)
+	resp, err := b.Apply(ctx(t), &sdk.ApplyRequest{Deployment: spec}, func(core.Event) {})
+	checkError(t, "apply of a slow revision", err, []string{"apply service api: operation ", "not done after 300ms (operation_timeout)"}, false)
+	if _, err := configured(t, nil).Destroy(ctx(t), &sdk.DestroyRequest{Deployment: spec.Ref(), State: resp.State}); err != nil {
+		t.Fatalf("destroy: %v", err)
 	}
+	checkGone(t, spec.Ref())
 }
 
 // TestApplyRefusesWhatCloudRunCannotRun: two ports, a UDP port, a volume and
