@@ -68,11 +68,14 @@ func TestInvokerGrants(t *testing.T) {
 		deps   map[string][]string
 		before func(t *testing.T)
 		want   map[string][]string
+		// writes is how many policies apply writes.
+		writes int
 	}{
 		{
-			name: "each called service grants the account",
-			deps: map[string][]string{"web": {"api"}, "api": {"db"}, "db": nil, "worker": nil},
-			want: map[string][]string{"web": nil, "api": {invoker}, "db": {invoker}, "worker": nil},
+			name:   "each called service grants the account",
+			deps:   map[string][]string{"web": {"api"}, "api": {"db"}, "db": nil, "worker": nil},
+			want:   map[string][]string{"web": nil, "api": {invoker}, "db": {invoker}, "worker": nil},
+			writes: 2,
 		},
 		{
 			name: "the operator's bindings stay when a dependency goes away",
@@ -87,17 +90,20 @@ func TestInvokerGrants(t *testing.T) {
 					p.Bindings = append(p.Bindings, &iampb.Binding{Role: "roles/run.invoker", Members: []string{"serviceAccount:" + runner}})
 				})
 			},
-			want: map[string][]string{"web": nil, "api": {"roles/run.viewer group:readers@example.com", ops}, "db": {invoker}, "worker": {invoker}},
+			want:   map[string][]string{"web": nil, "api": {"roles/run.viewer group:readers@example.com", ops}, "db": {invoker}, "worker": {invoker}},
+			writes: 1,
 		},
 		{
-			name: "a binding that was there before apply managed it is kept",
-			deps: map[string][]string{"web": {"worker"}, "api": {"worker"}, "db": nil, "worker": nil},
-			want: map[string][]string{"web": nil, "api": {"roles/run.viewer group:readers@example.com", ops}, "db": nil, "worker": {invoker}},
+			name:   "a binding that was there before apply managed it is kept",
+			deps:   map[string][]string{"web": {"worker"}, "api": {"worker"}, "db": nil, "worker": nil},
+			want:   map[string][]string{"web": nil, "api": {"roles/run.viewer group:readers@example.com", ops}, "db": nil, "worker": {invoker}},
+			writes: 1,
 		},
 		{
-			name: "and stays when no service calls it any more",
-			deps: map[string][]string{"web": nil, "api": nil, "db": nil, "worker": nil},
-			want: map[string][]string{"web": nil, "api": {"roles/run.viewer group:readers@example.com", ops}, "db": nil, "worker": {invoker}},
+			name:   "and stays when no service calls it any more",
+			deps:   map[string][]string{"web": nil, "api": nil, "db": nil, "worker": nil},
+			want:   map[string][]string{"web": nil, "api": {"roles/run.viewer group:readers@example.com", ops}, "db": nil, "worker": {invoker}},
+			writes: 0,
 		},
 		{
 			name:   "a write that races another writer is made again",
@@ -105,6 +111,23 @@ func TestInvokerGrants(t *testing.T) {
 			before: func(*testing.T) { fake.ConcurrentPolicyChanges(2) },
 			want: map[string][]string{"web": nil, "db": nil, "worker": {invoker}, "api": {"roles/run.viewer group:readers@example.com",
 				"roles/run.viewer user:concurrent-4@example.com", "roles/run.viewer user:concurrent-5@example.com", ops, invoker}},
+			writes: 3,
+		},
+		{
+			name: "an unchanged apply writes no policy",
+			deps: map[string][]string{"web": {"api"}, "api": nil, "db": nil, "worker": nil},
+			want: map[string][]string{"web": nil, "db": nil, "worker": {invoker}, "api": {"roles/run.viewer group:readers@example.com",
+				"roles/run.viewer user:concurrent-4@example.com", "roles/run.viewer user:concurrent-5@example.com", ops, invoker}},
+			writes: 0,
+		},
+		{
+			name: "a grant removed by hand is made again",
+			deps: map[string][]string{"web": {"api"}, "api": nil, "db": nil, "worker": nil},
+			before: func(t *testing.T) {
+				edit(t, ref, "api", func(p *iampb.Policy) { p.Bindings = nil })
+			},
+			want:   map[string][]string{"web": nil, "db": nil, "worker": {invoker}, "api": {invoker}},
+			writes: 1,
 		},
 	}
 	var state []byte
@@ -114,9 +137,13 @@ func TestInvokerGrants(t *testing.T) {
 		if step.before != nil {
 			step.before(t)
 		}
+		writes := fake.Calls("Services/SetIamPolicy")
 		resp, err := b.Apply(ctx(t), &sdk.ApplyRequest{Deployment: spec, PriorState: state}, func(core.Event) {})
 		if err != nil {
 			t.Fatalf("%s: apply: %v", step.name, err)
+		}
+		if n := fake.Calls("Services/SetIamPolicy") - writes; n != step.writes {
+			t.Errorf("%s: apply wrote %d policies, want %d", step.name, n, step.writes)
 		}
 		state = resp.State
 		if diff := cmp.Diff(step.want, policiesOf(ref), cmpopts.SortSlices(strings.Compare)); diff != "" {
