@@ -58,6 +58,7 @@ func (b *Backend) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResp
 	for i := range req.Deployment.Services {
 		resp.Compatibility = append(resp.Compatibility, compatibility(&req.Deployment.Services[i])...)
 	}
+	resp.Compatibility = append(resp.Compatibility, b.invokerNotes(t, &req.Deployment)...)
 	return resp, nil
 }
 
@@ -134,6 +135,14 @@ func (b *Backend) converge(ctx context.Context, t target, spec *core.DeploymentS
 	if err != nil {
 		return err
 	}
+	inv := &invokers{account: b.cfg.ServiceAccount, kept: map[string]string{}}
+	for svc, account := range st.InvokersKept {
+		if spec.Service(svc) != nil {
+			inv.kept[svc] = account
+		}
+	}
+	defer func() { st.InvokersKept = inv.kept }()
+	called := invoked(spec)
 	urls := map[string]string{}
 	var mu sync.Mutex
 	for _, level := range spec.StartLevels() {
@@ -148,7 +157,7 @@ func (b *Backend) converge(ctx context.Context, t target, spec *core.DeploymentS
 					deps[d] = urls[d]
 				}
 				mu.Unlock()
-				uri, err := b.applyService(ctx, t, svc, versions, deps, report)
+				uri, err := b.applyService(ctx, t, svc, versions, deps, inv, called[name], report)
 				mu.Lock()
 				urls[name] = uri
 				mu.Unlock()
@@ -178,22 +187,49 @@ func (b *Backend) converge(ctx context.Context, t target, spec *core.DeploymentS
 // applyService creates or updates the service's Cloud Run service and
 // waits for it, and returns its URL. A service already as asked (same spec
 // hash, settled) is left alone, so it keeps its revision; one still
-// reconciling from an apply that was cut short is waited for.
-func (b *Backend) applyService(ctx context.Context, t target, svc *core.ServiceSpec, versions, urls map[string]string, report *sdk.Progress) (string, error) {
-	want, err := b.desired(t, svc, svc.Replicas, versions, urls)
+// reconciling from an apply that was cut short is waited for. When called
+// is set (another service depends on it), the invoker account is granted
+// roles/run.invoker on it once it is ready; a grant the spec no longer
+// wants is removed before the update.
+func (b *Backend) applyService(ctx context.Context, t target, svc *core.ServiceSpec, versions, urls map[string]string, inv *invokers, called bool, report *sdk.Progress) (string, error) {
+	account := ""
+	if called {
+		account = inv.account
+	}
+	want, err := b.desired(t, svc, svc.Replicas, versions, urls, account)
 	if err != nil {
 		return "", err
 	}
-	return b.put(ctx, t, svc.Name, want, false, report)
-}
-
-// put makes the service's Cloud Run service want, forcing a new revision
-// when force is set.
-func (b *Backend) put(ctx context.Context, t target, service string, want *runpb.Service, force bool, report *sdk.Progress) (string, error) {
-	what := "apply service " + service
 	cur, err := b.run.GetService(ctx, &runpb.GetServiceRequest{Name: want.Name})
 	switch {
 	case isNotFound(err):
+		cur = nil
+	case err != nil:
+		return "", b.apiError(ctx, "read Cloud Run service "+short(want.Name), err)
+	case !t.owns(cur.Labels) || cur.Labels[labelService] != svc.Name:
+		return "", fmt.Errorf("apply service %s: Cloud Run service %s exists and is not this deployment's (it lacks its labels)", svc.Name, short(want.Name))
+	}
+	prev := cur.GetAnnotations()[annotationInvoker]
+	if err := b.revokeInvoker(ctx, inv, svc.Name, want.Name, prev, account); err != nil {
+		return "", err
+	}
+	uri, err := b.put(ctx, t, svc.Name, want, cur, false, report)
+	if err != nil || account == "" {
+		return uri, err
+	}
+	if err := b.grantInvoker(ctx, inv, svc.Name, want.Name, prev); err != nil {
+		return "", err
+	}
+	return uri, nil
+}
+
+// put makes the service's Cloud Run service want, from cur as it runs (nil
+// when there is none, else the deployment's), forcing a new revision when
+// force is set.
+func (b *Backend) put(ctx context.Context, t target, service string, want, cur *runpb.Service, force bool, report *sdk.Progress) (string, error) {
+	what := "apply service " + service
+	switch {
+	case cur == nil:
 		op, err := b.run.CreateService(ctx, &runpb.CreateServiceRequest{Parent: t.parent, ServiceId: short(want.Name), Service: want})
 		if err != nil {
 			return "", b.apiError(ctx, "create Cloud Run service "+short(want.Name), err)
@@ -201,10 +237,6 @@ func (b *Backend) put(ctx context.Context, t target, service string, want *runpb
 		report.Infof(service, "", "creating Cloud Run service %s, %d instances", short(want.Name), want.Scaling.GetManualInstanceCount())
 		got, err := b.wait(ctx, what, service, op, report)
 		return got.GetUri(), err
-	case err != nil:
-		return "", b.apiError(ctx, "read Cloud Run service "+short(want.Name), err)
-	case !t.owns(cur.Labels) || cur.Labels[labelService] != service:
-		return "", fmt.Errorf("%s: Cloud Run service %s exists and is not this deployment's (it lacks its labels)", what, short(want.Name))
 	case !force && cur.Annotations[annotationHash] == want.Annotations[annotationHash] && cur.DeleteTime == nil &&
 		cur.GetScaling().GetManualInstanceCount() == want.Scaling.GetManualInstanceCount() && cur.Annotations[annotationStopped] == "":
 		// As apply left it, and not scaled or stopped since.

@@ -109,9 +109,11 @@ func errorsOf(notes []sdk.CompatibilityNote) error {
 
 // desired is the Cloud Run service for svc. secretVersions maps each
 // secret reference to the version its env pins; urls maps each
-// dependency to its URL. Its annotations carry the spec and a hash of the
-// rest, which apply compares to leave an unchanged service alone.
-func (b *Backend) desired(t target, svc *core.ServiceSpec, replicas int, secretVersions, urls map[string]string) (*runpb.Service, error) {
+// dependency to its URL; invoker is the account apply grants
+// roles/run.invoker on it ("" none), recorded in annotationInvoker. Its
+// annotations carry the spec and a hash of the rest, which apply compares
+// to leave an unchanged service alone.
+func (b *Backend) desired(t target, svc *core.ServiceSpec, replicas int, secretVersions, urls map[string]string, invoker string) (*runpb.Service, error) {
 	sz := sizeOf(svc.Resources)
 	c := &runpb.Container{
 		Name: "main", Image: svc.Image, Command: svc.Command, Args: svc.Args,
@@ -157,7 +159,11 @@ func (b *Backend) desired(t target, svc *core.ServiceSpec, replicas int, secretV
 			ServiceAccount: b.cfg.ServiceAccount,
 			Containers:     []*runpb.Container{c},
 		},
-		Scaling: &runpb.ServiceScaling{ScalingMode: runpb.ServiceScaling_MANUAL, ManualInstanceCount: &count},
+		Scaling:     &runpb.ServiceScaling{ScalingMode: runpb.ServiceScaling_MANUAL, ManualInstanceCount: &count},
+		Annotations: map[string]string{},
+	}
+	if invoker != "" {
+		out.Annotations[annotationInvoker] = invoker
 	}
 	spec, err := json.Marshal(svc)
 	if err != nil {
@@ -168,6 +174,6 @@ func (b *Backend) desired(t target, svc *core.ServiceSpec, replicas int, secretV
 		return nil, fmt.Errorf("encode Cloud Run service %s: %w", svc.Name, err)
 	}
 	sum := sha256.Sum256(wire)
-	out.Annotations = map[string]string{annotationSpec: string(spec), annotationHash: hex.EncodeToString(sum[:12])}
+	out.Annotations[annotationSpec], out.Annotations[annotationHash] = string(spec), hex.EncodeToString(sum[:12])
 	return out, nil
 }

@@ -8,7 +8,11 @@
 // are mapped to values Cloud Run accepts; its health block becomes the
 // container's startup and liveness probes; the services it depends on are
 // given to it as URLs in its environment, since Cloud Run services do not
-// reach each other by name.
+// reach each other by name. With the operator's service_account, each
+// service another depends on grants that account roles/run.invoker in its
+// own IAM policy (an etag read-modify-write that keeps every other
+// binding), recorded in an annotation, and removed when no service
+// depends on it any more.
 //
 // Secret references become Secret Manager secrets, one per deployment and
 // reference, whose versions hold the values; the container reads them with

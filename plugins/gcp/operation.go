@@ -56,10 +56,13 @@ func (b *Backend) waitDone(ctx context.Context, what, service string, op service
 			if ctx.Err() != nil {
 				return false, ctx.Err()
 			}
-			if s, ok := status.FromError(err); ok && retriable(s.Code()) && !op.Done() {
+			if op.Done() {
+				return false, failure(what, op.Name(), err) // the operation failed
+			}
+			if s, ok := status.FromError(err); ok && retriable(s.Code()) {
 				return false, nil // the poll failed, not the operation: ask again
 			}
-			return false, failure(what, err)
+			return false, b.apiError(ctx, fmt.Sprintf("%s: poll Cloud Run operation %s", what, short(op.Name())), err)
 		}
 		if md, mdErr := op.Metadata(); mdErr == nil && md != nil {
 			if p := progressOf(md); p != last {
@@ -84,11 +87,11 @@ func (b *Backend) waitDone(ctx context.Context, what, service string, op service
 
 // failure words a failed operation: Cloud Run puts the failed revision's
 // condition message in it.
-func failure(what string, err error) error {
+func failure(what, op string, err error) error {
 	if s, ok := status.FromError(err); ok {
-		return fmt.Errorf("%s: Cloud Run: %s (%s)", what, s.Message(), s.Code())
+		return fmt.Errorf("%s: Cloud Run operation %s failed: %s (%s)", what, short(op), s.Message(), s.Code())
 	}
-	return fmt.Errorf("%s: %w", what, err)
+	return fmt.Errorf("%s: Cloud Run operation %s failed: %w", what, short(op), err)
 }
 
 // progressOf says how far a service is, from its metadata.

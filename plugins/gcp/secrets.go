@@ -71,11 +71,11 @@ func (b *Backend) ensureSecret(ctx context.Context, t target, ref, value string,
 			},
 		})
 		if err != nil {
-			return "", b.apiError(ctx, fmt.Sprintf("create the secret of %q", ref), err)
+			return "", b.apiError(ctx, fmt.Sprintf("create the Secret Manager secret of %q", ref), err)
 		}
 		report.Infof("", "", "created secret %s for %q", short(name), ref)
 	case err != nil:
-		return "", b.apiError(ctx, fmt.Sprintf("read the secret of %q", ref), err)
+		return "", b.apiError(ctx, fmt.Sprintf("read the Secret Manager secret of %q", ref), err)
 	case !t.owns(sec.Labels):
 		return "", fmt.Errorf("store secret %q: secret %s exists and is not this deployment's (it lacks its labels)", ref, short(name))
 	}
@@ -86,7 +86,7 @@ func (b *Backend) ensureSecret(ctx context.Context, t target, ref, value string,
 			Parent: name, Payload: &secretmanagerpb.SecretPayload{Data: []byte(value)},
 		})
 		if err != nil {
-			return "", b.apiError(ctx, fmt.Sprintf("add a version to the secret of %q", ref), err)
+			return "", b.apiError(ctx, fmt.Sprintf("add a version to the Secret Manager secret of %q", ref), err)
 		}
 		version = short(v.Name)
 		report.Infof("", "", "secret %s: version %s", short(name), version)
@@ -99,7 +99,7 @@ func (b *Backend) ensureSecret(ctx context.Context, t target, ref, value string,
 			Bindings: []*iampb.Binding{{Role: "roles/secretmanager.secretAccessor", Members: []string{"serviceAccount:" + accessor}}},
 		}})
 		if err != nil {
-			return "", b.apiError(ctx, fmt.Sprintf("let %s read the secret of %q", accessor, ref), err)
+			return "", b.apiError(ctx, fmt.Sprintf("let %s read the Secret Manager secret of %q", accessor, ref), err)
 		}
 	}
 	want := map[string]string{annotationValue: h, annotationVersion: version}
@@ -112,7 +112,7 @@ func (b *Backend) ensureSecret(ctx context.Context, t target, ref, value string,
 			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"annotations"}},
 		})
 		if err != nil {
-			return "", b.apiError(ctx, fmt.Sprintf("annotate the secret of %q", ref), err)
+			return "", b.apiError(ctx, fmt.Sprintf("annotate the Secret Manager secret of %q", ref), err)
 		}
 	}
 	return version, nil
@@ -128,7 +128,7 @@ func (b *Backend) listSecrets(ctx context.Context, t target) ([]*secretmanagerpb
 			return out, nil
 		}
 		if err != nil {
-			return nil, b.apiError(ctx, "list secrets", err)
+			return nil, b.apiError(ctx, "list Secret Manager secrets", err)
 		}
 		if t.owns(s.Labels) && strings.HasPrefix(s.Name, t.secret+"/secrets/") {
 			out = append(out, s)
@@ -148,7 +148,7 @@ func (b *Backend) deleteSecrets(ctx context.Context, t target, keep map[string]b
 			continue
 		}
 		if err := b.secrets.DeleteSecret(ctx, &secretmanagerpb.DeleteSecretRequest{Name: s.Name}); err != nil && !isNotFound(err) {
-			return b.apiError(ctx, "delete secret "+short(s.Name), err)
+			return b.apiError(ctx, "delete Secret Manager secret "+short(s.Name), err)
 		}
 	}
 	return nil
@@ -177,7 +177,7 @@ func (b *Backend) pruneVersions(ctx context.Context, t target, versions map[stri
 				break
 			}
 			if err != nil {
-				return b.apiError(ctx, fmt.Sprintf("list the versions of the secret of %q", ref), err)
+				return b.apiError(ctx, fmt.Sprintf("list the versions of the Secret Manager secret of %q", ref), err)
 			}
 			if v.Name != keep && v.State != secretmanagerpb.SecretVersion_DESTROYED {
 				old = append(old, v.Name)
@@ -186,7 +186,7 @@ func (b *Backend) pruneVersions(ctx context.Context, t target, versions map[stri
 		for _, v := range old {
 			_, err := b.secrets.DestroySecretVersion(ctx, &secretmanagerpb.DestroySecretVersionRequest{Name: v})
 			if err != nil && !isNotFound(err) && status.Code(err) != codes.FailedPrecondition { // gone, or destroyed meanwhile
-				return b.apiError(ctx, fmt.Sprintf("destroy version %s of the secret of %q", short(v), ref), err)
+				return b.apiError(ctx, fmt.Sprintf("destroy version %s of the Secret Manager secret of %q", short(v), ref), err)
 			}
 			report.Infof("", "", "secret %s: destroyed version %s, now pinned to %s", short(name), short(v), versions[ref])
 		}

@@ -4,12 +4,16 @@ import "github.com/alphaswarm/controller/sdk"
 
 // state is what the plugin keeps in the host's blob: the services as last
 // applied (secret references only), the instance counts stop remembers,
-// and the salt of the secrets' hashes. The services' labels and
-// annotations hold the rest, so a lost state still lets plan, status and
-// destroy work.
+// the salt of the secrets' hashes, and the invoker bindings apply found and
+// keeps. The services' labels and annotations hold the rest, so a lost
+// state still lets plan, status and destroy work.
 type state struct {
 	sdk.Salted
 	sdk.AppliedServices
+	// InvokersKept are the services on which an account held
+	// roles/run.invoker before apply managed that grant (an operator's
+	// binding), by service: apply never removes those.
+	InvokersKept map[string]string `json:"invokers_kept,omitempty"`
 }
 
 var stateFormat = sdk.StateFormat[state]{Version: 1}

@@ -7,6 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"cloud.google.com/go/iam/apiv1/iampb"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/plugins/gcp"
 	"github.com/alphaswarm/controller/plugins/gcp/internal/fakegcp"
@@ -99,5 +103,60 @@ func TestTenantInputCannotChooseEndpointOrCredentials(t *testing.T) {
 		if strings.Contains(name, "projects/"+otherProject) {
 			t.Errorf("a secret reference made secret %s in another project", name)
 		}
+	}
+}
+
+// TestTenantInputCannotGrantOnOthersServices: the invoker grants apply
+// makes land on the deployment's own Cloud Run services alone. A tenant
+// whose services depend on names of another tenant's or another
+// deployment's services (bare, as Cloud Run service IDs, as full resource
+// names, as paths), and whose env and labels name them, makes the plugin
+// write no policy but its own called service's.
+func TestTenantInputCannotGrantOnOthersServices(t *testing.T) {
+	b := configured(t, map[string]any{"service_account": runner})
+	victims := []core.DeploymentSpec{
+		withDeps("victim", "shop", map[string][]string{"web": {"db"}, "db": nil}),
+		withDeps("acme", "billing", map[string][]string{"db": nil}),
+	}
+	var names []string
+	for _, v := range victims {
+		t.Cleanup(func() { b.Destroy(context.Background(), &sdk.DestroyRequest{Deployment: v.Ref()}) })
+		if _, err := b.Apply(ctx(t), &sdk.ApplyRequest{Deployment: v}, func(core.Event) {}); err != nil {
+			t.Fatalf("apply %s: %v", v.Ref(), err)
+		}
+		for _, s := range servicesOf(v.Ref()) {
+			names = append(names, s.Name)
+		}
+	}
+	before := map[string]*iampb.Policy{}
+	for _, n := range names {
+		before[n] = fake.ServicePolicy(n)
+	}
+	victimDB := servicesOf(victims[0].Ref())["db"]
+
+	spec := withDeps("acme", "shop", map[string][]string{"api": nil, "web": {"api"}})
+	web := spec.Service("web")
+	for _, n := range names {
+		web.DependsOn = append(web.DependsOn, n, n[strings.LastIndex(n, "/")+1:])
+	}
+	web.DependsOn = append(web.DependsOn, "db", "../../victim/test/shop/db", "victim-test-shop-db")
+	web.Env = map[string]string{"DB_URL": victimDB.Uri, "INVOKER": victimDB.Name, "ALPHASWARM_SERVICE_ACCOUNT": "attacker@evil.iam.gserviceaccount.com"}
+	web.Labels = map[string]string{"alphaswarm-tenant": "victim", "alphaswarm-deployment": "billing"}
+	t.Cleanup(func() { b.Destroy(context.Background(), &sdk.DestroyRequest{Deployment: spec.Ref()}) })
+	sets := fake.Calls("Services/SetIamPolicy")
+	if _, err := b.Apply(ctx(t), &sdk.ApplyRequest{Deployment: spec}, func(core.Event) {}); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	for _, n := range names {
+		if after := fake.ServicePolicy(n); !proto.Equal(before[n], after) {
+			t.Errorf("the policy of %s changed: %v, was %v", n, after, before[n])
+		}
+	}
+	const invoker = "roles/run.invoker serviceAccount:" + runner
+	if diff := cmp.Diff(map[string][]string{"api": {invoker}, "web": nil}, policiesOf(spec.Ref())); diff != "" {
+		t.Errorf("the tenant's own policies (-want +got):\n%s", diff)
+	}
+	if n := fake.Calls("Services/SetIamPolicy") - sets; n != 1 {
+		t.Errorf("apply wrote %d policies, want 1 (its own api's)", n)
 	}
 }

@@ -119,7 +119,7 @@ deployment "shop" {
 }
 `)
 	run := d.runner(t)
-	if out := run("plan", dir); !strings.Contains(out, "approximated") || !strings.Contains(out, "DB_URL") {
+	if out := run("plan", dir); !strings.Contains(out, "approximated") || !strings.Contains(out, "DB_URL") || !strings.Contains(out, "roles/run.invoker") {
 		t.Errorf("plan does not say what Cloud Run approximates:\n%s", out)
 	}
 	run("apply", "-auto-approve", dir)

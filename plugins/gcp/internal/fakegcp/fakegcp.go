@@ -12,7 +12,8 @@
 // an image marked missing ends with a failed terminal condition and a failed
 // operation; list calls page. Faults are injected per method: a number of
 // calls answering a gRPC code (UNAVAILABLE, RESOURCE_EXHAUSTED,
-// UNAUTHENTICATED for expired credentials), and slower revisions.
+// UNAUTHENTICATED for expired credentials), operations that fail, slower
+// revisions, and concurrent changes of a service's IAM policy.
 package fakegcp
 
 import (
@@ -20,6 +21,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net"
+	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -30,6 +32,7 @@ import (
 	"cloud.google.com/go/monitoring/apiv3/v2/monitoringpb"
 	"cloud.google.com/go/run/apiv2/runpb"
 	"cloud.google.com/go/secretmanager/apiv1/secretmanagerpb"
+	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -52,15 +55,22 @@ type Server struct {
 	calls      map[string]int    // method -> calls
 	delay      time.Duration
 	seq        int
+	// conflicts is how many SetIamPolicy calls on services still find a
+	// concurrent change (ConcurrentPolicyChanges).
+	conflicts int
+	// failedOps are the next operations that end with an error
+	// (FailOperations).
+	failedOps []*rpcstatus.Status
 	// PageSize is the largest page a list call answers with, whatever the
 	// caller asks for, so that callers must follow page tokens.
 	pageSize int
 }
 
 type fault struct {
-	method string
-	code   codes.Code
-	left   int
+	method  string
+	code    codes.Code
+	message string
+	left    int
 }
 
 // Start serves the fakes on a free loopback port until Stop.
@@ -90,11 +100,31 @@ func (s *Server) Addr() string { return s.lis.Addr().String() }
 func (s *Server) Stop() { s.grpc.Stop() }
 
 // Fail makes the next times calls of method (its short name, such as
-// "CreateService" or "GetOperation") answer code.
+// "CreateService" or "GetOperation", or a qualified one such as
+// "Services/SetIamPolicy") answer code.
 func (s *Server) Fail(method string, code codes.Code, times int) {
+	s.FailWith(method, code, fmt.Sprintf("fakegcp: injected %s on %s", code, method), times)
+}
+
+// FailWith is Fail with the message Google would send, such as the one of
+// an expired access token.
+func (s *Server) FailWith(method string, code codes.Code, message string, times int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &fault{method: method, code: code, left: times})
+	s.faults = append(s.faults, &fault{method: method, code: code, message: message, left: times})
+}
+
+// FailOperations makes the next times long-running operations of Run
+// (create, update or delete of a service) end with code and message once
+// their change is due, as an operation Google could not complete does: the
+// service's terminal condition fails with the message, and a deletion
+// leaves the service in place.
+func (s *Server) FailOperations(code codes.Code, message string, times int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range times {
+		s.failedOps = append(s.failedOps, &rpcstatus.Status{Code: int32(code), Message: message})
+	}
 }
 
 // MissingImage makes every revision of image fail, as Cloud Run does when
@@ -113,7 +143,7 @@ func (s *Server) SetRevisionDelay(d time.Duration) {
 	s.delay = d
 }
 
-// Calls says how many times method was called.
+// Calls says how many times method (named as in Fail) was called.
 func (s *Server) Calls(method string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -125,24 +155,32 @@ func (s *Server) AllCalls() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for _, c := range s.calls {
-		n += c
+	for m, c := range s.calls {
+		if !strings.Contains(m, "/") {
+			n += c
+		}
 	}
 	return n
 }
 
 // intercept counts calls and answers injected faults.
+// A method is named by its short name ("SetIamPolicy"), which counts and
+// fails it in every API, or qualified by its service's last name
+// ("Services/SetIamPolicy" for Run's, "SecretManagerService/SetIamPolicy").
 func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	method := info.FullMethod[strings.LastIndex(info.FullMethod, "/")+1:]
+	svc, method := path.Split(info.FullMethod)
+	svc = strings.TrimSuffix(svc, "/")
+	qualified := svc[strings.LastIndex(svc, ".")+1:] + "/" + method
 	s.mu.Lock()
 	s.calls[method]++
+	s.calls[qualified]++
 	for i, f := range s.faults {
-		if f.method == method && f.left > 0 {
+		if (f.method == method || f.method == qualified) && f.left > 0 {
 			if f.left--; f.left == 0 {
 				s.faults = append(s.faults[:i], s.faults[i+1:]...)
 			}
 			s.mu.Unlock()
-			return nil, status.Errorf(f.code, "fakegcp: injected %s on %s", f.code, method)
+			return nil, status.Error(f.code, f.message)
 		}
 	}
 	s.mu.Unlock()

@@ -32,6 +32,7 @@ type service struct {
 	deleting bool
 	op       string // the operation of the change under way
 	revSeq   int
+	iam      iamPolicy
 }
 
 // operation is one long-running operation of Run.
@@ -42,6 +43,9 @@ type operation struct {
 	finished bool
 	result   *runpb.Service
 	err      *rpcstatus.Status
+	// fail is the error the operation ends with when its change is due
+	// (FailOperations).
+	fail *rpcstatus.Status
 }
 
 var (
@@ -74,6 +78,10 @@ func (s *Server) advance() {
 		}
 		sv.until = time.Time{}
 		op := s.operations[sv.op]
+		if op != nil && op.fail != nil {
+			s.failOperation(sv, op)
+			continue
+		}
 		if sv.deleting {
 			delete(s.services, name)
 			if op != nil {
@@ -106,6 +114,21 @@ func (s *Server) advance() {
 	}
 }
 
+// failOperation ends op, and the change under way on sv, with the error
+// FailOperations set.
+func (s *Server) failOperation(sv *service, op *operation) {
+	op.finished, op.err = true, op.fail
+	x := sv.svc
+	x.Reconciling = false
+	if sv.deleting {
+		sv.deleting, x.DeleteTime = false, nil
+		return
+	}
+	x.ObservedGeneration = x.Generation
+	x.TerminalCondition = condition("Ready", runpb.Condition_CONDITION_FAILED, op.fail.Message)
+	x.Conditions = []*runpb.Condition{x.TerminalCondition}
+}
+
 func condition(typ string, state runpb.Condition_State, msg string) *runpb.Condition {
 	return &runpb.Condition{Type: typ, State: state, Message: msg, LastTransitionTime: timestamppb.Now(),
 		Severity: runpb.Condition_ERROR}
@@ -124,6 +147,9 @@ func (s *Server) newOperation(sv *service) *longrunningpb.Operation {
 	if prev := s.operations[sv.op]; prev != nil && !prev.finished {
 		// A change replaces the one under way, which ends with it.
 		prev.finished, prev.result = true, proto.Clone(sv.svc).(*runpb.Service)
+	}
+	if len(s.failedOps) > 0 {
+		op.fail, s.failedOps = s.failedOps[0], s.failedOps[1:]
 	}
 	s.operations[op.name] = op
 	sv.op = op.name
