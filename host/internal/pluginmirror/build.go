@@ -269,7 +269,7 @@ func readCapped(path string, max int64) ([]byte, error) {
 func hashFile(path string) (string, int64, error) {
 	st, err := os.Lstat(path)
 	if err != nil {
-		return "", 0, err
+		return "", 0, fmt.Errorf("hash file: %w", err)
 	}
 	if !st.Mode().IsRegular() {
 		return "", 0, fmt.Errorf("hash %s: not a regular file", path)

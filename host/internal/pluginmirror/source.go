@@ -80,10 +80,11 @@ func Open(base string, opts Options) (*Mirror, error) {
 	if strings.Contains(base, "://") {
 		u, err := url.Parse(base)
 		if err != nil {
-			return nil, fmt.Errorf("open mirror %q: %w", base, err)
+			return nil, fmt.Errorf("open mirror: parse its URL: %w", scrub(err))
 		}
+		m.base = u.Redacted()
 		if err := checkURL(u); err != nil {
-			return nil, fmt.Errorf("open mirror %q: %w", base, err)
+			return nil, fmt.Errorf("open mirror %s: %w", m.base, err)
 		}
 		if !strings.HasSuffix(u.Path, "/") {
 			u.Path += "/"
