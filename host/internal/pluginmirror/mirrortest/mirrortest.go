@@ -7,6 +7,7 @@ package mirrortest
 import (
 	"archive/zip"
 	"bytes"
+	"crypto"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -36,7 +37,9 @@ type Signer struct {
 // NewSigner generates a key for the identity name, created a day before
 // Epoch.
 func NewSigner(name string) (*Signer, error) {
-	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEd25519, Time: func() time.Time { return Epoch.Add(-24 * time.Hour) }}
+	// EdDSA over Curve25519 in a v4 key, as "make release" signs.
+	cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Curve: packet.Curve25519, DefaultHash: crypto.SHA256,
+		Time: func() time.Time { return Epoch.Add(-24 * time.Hour) }}
 	e, err := openpgp.NewEntity(name, "", "", cfg)
 	if err != nil {
 		return nil, fmt.Errorf("generate signing key: %w", err)
@@ -58,7 +61,7 @@ func NewSigner(name string) (*Signer, error) {
 // Sign returns a binary detached signature over data made at Epoch.
 func (s *Signer) Sign(data []byte) ([]byte, error) {
 	var buf bytes.Buffer
-	cfg := &packet.Config{Time: func() time.Time { return Epoch }}
+	cfg := &packet.Config{DefaultHash: crypto.SHA256, Time: func() time.Time { return Epoch }}
 	if err := openpgp.DetachSign(&buf, s.entity, bytes.NewReader(data), cfg); err != nil {
 		return nil, fmt.Errorf("sign: %w", err)
 	}
