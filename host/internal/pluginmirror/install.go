@@ -43,7 +43,8 @@ type Installed struct {
 	Name, Version, Platform string
 	// Path is the installed binary; Hash its "sha256:<hex>".
 	Path, Hash string
-	// Replaced is true when a different binary of this version was there.
+	// Replaced is true when this version was installed for the platform
+	// already; it was replaced.
 	Replaced bool
 }
 
