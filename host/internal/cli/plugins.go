@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -220,19 +221,34 @@ func runPluginsLock(e env, args []string) int {
 		return e.errorf("no plugins found in %s", strings.Join(pf.pluginDirs(), ", "))
 	}
 	reports := describeAll(m)
+	earlier, _ := pluginmgr.ReadLockFile(pf.lockFile) // rewritten anyway if unreadable
 	lock := &pluginmgr.LockFile{}
 	for _, r := range reports {
 		if r.Error != "" {
 			return e.errorf("%s\nThe lock file was not written.", r.Error)
 		}
-		lock.Plugins = append(lock.Plugins, pluginmgr.LockedPlugin{Name: r.Name, Version: r.Version, Hashes: []string{r.SHA256}})
+		lock.Plugins = append(lock.Plugins, pluginmgr.LockedPlugin{Name: r.Name, Version: r.Version, Hashes: keptHashes(earlier, r)})
 	}
 	if err := lock.Write(pf.lockFile); err != nil {
 		return e.errorf("%v", err)
 	}
-	for _, p := range lock.Plugins {
-		fmt.Fprintf(e.stdout, "Locked %s %s %s\n", p.Name, p.Version, p.Hashes[0])
+	for _, r := range reports {
+		fmt.Fprintf(e.stdout, "Locked %s %s %s\n", r.Name, r.Version, r.SHA256)
 	}
 	fmt.Fprintf(e.stdout, "Wrote %s. Commit it beside your topology.\n", pf.lockFile)
 	return exitOK
+}
+
+// keptHashes is what the lock records for r: its binary's hash, and the
+// other platforms' hashes of an earlier entry that already listed this
+// binary at this version (from "plugins lock -mirror"), so that locking
+// again here does not drop them.
+func keptHashes(earlier *pluginmgr.LockFile, r pluginReport) []string {
+	if earlier == nil {
+		return []string{r.SHA256}
+	}
+	if old := earlier.Find(r.Name); old != nil && old.Version == r.Version && slices.Contains(old.Hashes, r.SHA256) {
+		return old.Hashes
+	}
+	return []string{r.SHA256}
 }

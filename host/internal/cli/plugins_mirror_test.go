@@ -20,7 +20,7 @@ import (
 	"github.com/alphaswarm/controller/host/internal/pluginmirror/mirrortest"
 )
 
-// releaseFixture is memory 0.2.0 released as "make release" lays it out:
+// releaseFixture is memory 0.1.0 released as "make release" lays it out:
 // the real binary for this platform, any bytes for another, signed by a
 // key in keys; stranger is a key file of someone else's key.
 type releaseFixture struct {
@@ -71,11 +71,11 @@ func makeRelease() (releaseFixture, error) {
 	if err := os.WriteFile(f.stranger, stranger.PublicKey, 0o644); err != nil {
 		return f, err
 	}
-	r, err := mirrortest.NewRelease("memory", "0.2.0", map[string][]byte{f.cur: f.bin, f.other: []byte("other platform")})
+	r, err := mirrortest.NewRelease("memory", "0.1.0", map[string][]byte{f.cur: f.bin, f.other: []byte("other platform")})
 	if err != nil {
 		return f, err
 	}
-	f.dir = filepath.Join(tmp, "dist", "v0.2.0")
+	f.dir = filepath.Join(tmp, "dist", "v0.1.0")
 	return f, r.WriteRelease(f.dir, signer)
 }
 
@@ -84,7 +84,7 @@ func mirrorOf(t *testing.T, f releaseFixture) string {
 	t.Helper()
 	mirror := filepath.Join(t.TempDir(), "mirror")
 	code, out, errOut := run("plugins", "mirror", mirror, "-from", f.dir, "-trusted-keys", f.keys)
-	if code != 0 || !strings.Contains(out, "Added memory 0.2.0") {
+	if code != 0 || !strings.Contains(out, "Added memory 0.1.0") {
 		t.Fatalf("plugins mirror: exit %d\n%s%s", code, out, errOut)
 	}
 	return mirror
@@ -102,11 +102,11 @@ func TestPluginsInstallListLockFromMirror(t *testing.T) {
 	defer srv.Close()
 	plugins, lock := t.TempDir(), filepath.Join(t.TempDir(), pluginmgr.DefaultLockFile)
 	code, out, errOut := run("plugins", "install", "memory", "-mirror", srv.URL, "-trusted-keys", f.keys, "-plugin-dir", plugins, "-lock", lock)
-	if code != 0 || !strings.Contains(out, "Installed memory 0.2.0 for "+f.cur) {
+	if code != 0 || !strings.Contains(out, "Installed memory 0.1.0 for "+f.cur) {
 		t.Fatalf("install: exit %d\n%s%s", code, out, errOut)
 	}
 	report := listOne(t, plugins, lock)
-	if report.Hash != "locked" || !report.Offline || !strings.HasSuffix(report.Path, filepath.Join("memory", "0.2.0", f.cur, "swarm-backend-memory")) {
+	if report.Hash != "locked" || !report.Offline || !strings.HasSuffix(report.Path, filepath.Join("memory", "0.1.0", f.cur, "swarm-backend-memory")) {
 		t.Errorf("after install: %+v", report)
 	}
 	code, out, errOut = run("plugins", "list", "-plugin-dir", plugins, "-lock-file", lock)
@@ -122,12 +122,22 @@ func TestPluginsInstallListLockFromMirror(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &pluginmgr.LockFile{Plugins: []pluginmgr.LockedPlugin{{Name: "memory", Version: "0.2.0", Hashes: sortedHashes(f.bin, []byte("other platform"))}}}
+	want := &pluginmgr.LockFile{Plugins: []pluginmgr.LockedPlugin{{Name: "memory", Version: "0.1.0", Hashes: sortedHashes(f.bin, []byte("other platform"))}}}
 	if diff := cmp.Diff(want, lf); diff != "" {
 		t.Errorf("lock file (-want +got):\n%s", diff)
 	}
 	if r := listOne(t, plugins, lock); r.Hash != "locked" || r.Error != "" {
 		t.Errorf("the host does not accept the two-platform lock: %+v", r)
+	}
+	// Locking from the plugin dir again keeps the other platform's hash.
+	if code, out, errOut := run("plugins", "lock", "-plugin-dir", plugins, "-lock-file", lock); code != 0 {
+		t.Fatalf("lock again: exit %d\n%s%s", code, out, errOut)
+	}
+	if lf, err = pluginmgr.ReadLockFile(lock); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, lf); diff != "" {
+		t.Errorf("lock file after locking here again (-want +got):\n%s", diff)
 	}
 }
 
@@ -175,9 +185,9 @@ func TestPluginsInstallRefuses(t *testing.T) {
 		want []string
 	}{
 		{"untrusted key", []string{"memory", "-trusted-keys", f.stranger}, 1,
-			[]string{`plugin "memory" 0.2.0 for ` + f.cur, "untrusted key", "not among the 1 key(s)"}},
-		{"version missing", []string{"memory@0.9.0"}, 1, []string{`plugin "memory" 0.9.0 for ` + f.cur, "no such version", "has 0.2.0"}},
-		{"platform missing", []string{"memory", "-platform", "windows_arm64"}, 1, []string{`plugin "memory" 0.2.0 for windows_arm64`, "no archive for the platform"}},
+			[]string{`plugin "memory" 0.1.0 for ` + f.cur, "untrusted key", "not among the 1 key(s)"}},
+		{"version missing", []string{"memory@0.9.0"}, 1, []string{`plugin "memory" 0.9.0 for ` + f.cur, "no such version", "has 0.1.0"}},
+		{"platform missing", []string{"memory", "-platform", "windows_arm64"}, 1, []string{`plugin "memory" 0.1.0 for windows_arm64`, "no archive for the platform"}},
 		{"plain http mirror elsewhere", []string{"memory", "-mirror", "http://mirror.example.com/"}, 1, []string{"plain http is allowed only on loopback"}},
 		{"name that is a path", []string{"../memory"}, 2, []string{`check plugin name "../memory"`}},
 		{"no keys", []string{"memory", "-trusted-keys", ""}, 1, []string{"-mirror and -trusted-keys are both required"}},
