@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -234,9 +235,5 @@ func hashOne(ctx context.Context, m *Mirror, keys *Keyring, name, version, platf
 		return "", err
 	}
 	defer a.Close()
-	return a.Extract(discard{})
+	return a.Extract(io.Discard)
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }

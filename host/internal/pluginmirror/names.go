@@ -23,6 +23,8 @@ var (
 	ErrArchive          = errors.New("archive refused")
 )
 
+var _ error = (*Error)(nil)
+
 // Error is a failure to get one plugin release for one platform.
 type Error struct {
 	Plugin, Version, Platform string
