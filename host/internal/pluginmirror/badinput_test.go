@@ -202,6 +202,10 @@ func serverCases() []badCase {
 			mirror: handler(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", 500) })},
 		{name: "mirror redirects forever", want: ErrMirror,
 			mirror: handler(func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, r.URL.Path+"x", http.StatusFound) })},
+		{name: "mirror redirects to plain http elsewhere", want: ErrMirror,
+			mirror: handler(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, "http://mirror.example.com"+r.URL.Path, http.StatusFound)
+			})},
 		{name: "mirror sends an endless index", want: ErrMirror,
 			mirror: handler(func(w http.ResponseWriter, r *http.Request) {
 				w.Write([]byte(`{"versions":{"`))
