@@ -122,9 +122,6 @@ func runPluginsMirror(e env, args []string) int {
 			return e.errorf("%v", err)
 		}
 	}
-	if err := os.MkdirAll(pos[0], 0o755); err != nil {
-		return e.errorf("create mirror directory: %v", err)
-	}
 	published, err := pluginmirror.Build(pos[0], *from, keys)
 	if err != nil {
 		return e.errorf("%v", err)

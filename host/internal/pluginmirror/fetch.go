@@ -95,6 +95,9 @@ func (m *Mirror) Fetch(ctx context.Context, keys *Keyring, name, version, platfo
 }
 
 func (m *Mirror) fetch(ctx context.Context, keys *Keyring, name, version, platform string) (*Archive, error) {
+	if keys == nil || keys.Len() == 0 {
+		return nil, fmt.Errorf("%w: no trusted keys to check the signature with", ErrUntrustedKey)
+	}
 	docLoc := m.doc(name, version+".json")
 	doc, err := m.versionDoc(ctx, docLoc)
 	if err != nil {

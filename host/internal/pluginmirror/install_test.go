@@ -180,3 +180,16 @@ func TestReinstallReplacesAnotherBinary(t *testing.T) {
 		t.Errorf("plugin dir (-want +got):\n%s", diff)
 	}
 }
+
+func TestFetchWithoutKeysRefuses(t *testing.T) {
+	t.Parallel()
+	m, err := Open(template, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []*Keyring{nil, {}} {
+		if _, err := m.Fetch(context.Background(), k, "memory", "0.2.0", cur); !errors.Is(err, ErrUntrustedKey) {
+			t.Errorf("Fetch with keys %v: %v, want %v", k, err, ErrUntrustedKey)
+		}
+	}
+}
