@@ -32,10 +32,12 @@ func TestInstallThenLaunch(t *testing.T) {
 				t.Fatal(err)
 			}
 			plugins, lockPath := t.TempDir(), filepath.Join(t.TempDir(), pluginmgr.DefaultLockFile)
+			start := time.Now()
 			got, err := Install(context.Background(), Request{Mirror: m, Keys: keys, Name: "memory"}, plugins, lockPath)
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Logf("installed %d bytes (archive %d) in %v", len(realBin), len(release.Zips[cur]), time.Since(start))
 			want := &Installed{Name: "memory", Version: "0.2.0", Platform: cur, Hash: "sha256:" + sha(realBin),
 				Path: filepath.Join(plugins, "memory", "0.2.0", cur, "swarm-backend-memory")}
 			if diff := cmp.Diff(want, got); diff != "" {
