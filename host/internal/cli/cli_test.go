@@ -178,7 +178,7 @@ func TestHelp(t *testing.T) {
 		{[]string{"apply", "dir", "-h"}, "Usage: swarmctl apply [flags] [DIR]"},
 		{[]string{"logs", "demo/hello", "api", "--help"}, "-tail"},
 		{[]string{"exec", "-h"}, "[--] COMMAND [ARG...]"},
-		{[]string{"plugins", "-h"}, "Usage: swarmctl plugins <list|lock>"},
+		{[]string{"plugins", "-h"}, "Usage: swarmctl plugins <list|lock|install|mirror>"},
 		{[]string{"version", "-h"}, "-json"},
 	}
 	for _, tc := range cases {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,17 +18,25 @@ import (
 )
 
 func runPlugins(e env, args []string) int {
-	const synopsis = "plugins <list|lock> [flags]"
+	const synopsis = "plugins <list|lock|install|mirror> [flags]"
 	if len(args) == 0 {
-		return e.usageError("plugins", synopsis, "missing the plugins command: list or lock")
+		return e.usageError("plugins", synopsis, "missing the plugins command: list, lock, install or mirror")
 	}
 	switch args[0] {
 	case "list":
 		return runPluginsList(e, args[1:])
 	case "lock":
 		return runPluginsLock(e, args[1:])
+	case "install":
+		return runPluginsInstall(e, args[1:])
+	case "mirror":
+		return runPluginsMirror(e, args[1:])
 	case "-h", "-help", "--help":
-		fmt.Fprintf(e.stdout, "Usage: swarmctl %s\n\n  list  List the plugins found, with their versions, capabilities and hashes\n  lock  Pin the plugins found in the lock file\n", synopsis)
+		fmt.Fprintf(e.stdout, "Usage: swarmctl %s\n\n"+
+			"  list     List the plugins found, with their versions, capabilities and hashes\n"+
+			"  lock     Pin the plugins found in the lock file (-mirror: other platforms' hashes too)\n"+
+			"  install  Install a plugin from a mirror, checking its signature, and lock it\n"+
+			"  mirror   Build or update a mirror directory from release archives\n", synopsis)
 		return exitOK
 	}
 	return e.usageError("plugins", synopsis, "unknown plugins command %q", args[0])
@@ -57,10 +66,13 @@ type pluginReport struct {
 	Version      string           `json:"version"`
 	Protocol     int              `json:"protocol,omitempty"`
 	Capabilities sdk.Capabilities `json:"capabilities"`
-	Path         string           `json:"path"`
-	SHA256       string           `json:"sha256,omitempty"`
-	Hash         string           `json:"hash_status"`
-	Error        string           `json:"error,omitempty"`
+	// Offline says the plugin checks configurations and deployments
+	// without being configured (validate).
+	Offline bool   `json:"offline_validation"`
+	Path    string `json:"path"`
+	SHA256  string `json:"sha256,omitempty"`
+	Hash    string `json:"hash_status"`
+	Error   string `json:"error,omitempty"`
 }
 
 func runPluginsList(e env, args []string) int {
@@ -131,6 +143,7 @@ func describe(m *pluginmgr.Manager, p pluginmgr.Plugin) pluginReport {
 		cancel()
 		if err == nil {
 			r.Version, r.Protocol, r.Capabilities = info.Version, info.Protocol, info.Capabilities
+			r.Offline = info.OfflineValidation
 		}
 	}
 	if err != nil {
@@ -141,16 +154,16 @@ func describe(m *pluginmgr.Manager, p pluginmgr.Plugin) pluginReport {
 
 func printPluginTable(e env, reports []pluginReport) {
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tVERSION\tPROTOCOL\tCAPABILITIES\tHASH\tPATH")
+	fmt.Fprintln(tw, "NAME\tVERSION\tPROTOCOL\tCAPABILITIES\tOFFLINE\tHASH\tPATH")
 	for _, r := range reports {
-		protocol, caps := "-", "-"
+		protocol, caps, offline := "-", "-", "-"
 		if r.Protocol > 0 {
-			protocol = strconv.Itoa(r.Protocol)
+			protocol, offline = strconv.Itoa(r.Protocol), yesNo(r.Offline)
 		}
 		if len(r.Capabilities) > 0 {
 			caps = joinCaps(r.Capabilities)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, dash(r.Version), protocol, caps, dash(r.Hash), r.Path)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Name, dash(r.Version), protocol, caps, offline, dash(r.Hash), r.Path)
 	}
 	tw.Flush()
 	for _, r := range reports {
@@ -168,6 +181,13 @@ func joinCaps(cs sdk.Capabilities) string {
 	return strings.Join(s, ",")
 }
 
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
 func dash(s string) string {
 	if s == "" {
 		return "-"
@@ -176,11 +196,22 @@ func dash(s string) string {
 }
 
 func runPluginsLock(e env, args []string) int {
-	fs := newFlags(e, "plugins lock", "plugins lock [-plugin-dir DIR] [-lock-file FILE]")
+	fs := newFlags(e, "plugins lock", "plugins lock [-plugin-dir DIR] [-lock-file FILE]\n"+
+		"       swarmctl plugins lock -mirror URL|DIR -trusted-keys FILE -platform OS_ARCH... [-lock-file FILE] [NAME[@VERSION]...]")
 	var pf pluginFlags
 	pf.register(fs.FlagSet)
-	if _, code, ok := fs.parse(args); !ok {
+	var mf mirrorFlags
+	mf.register(fs.FlagSet, &pf)
+	fs.Var(&mf.platforms, "platform", "with -mirror: a platform whose binary hashes to record, such as linux_amd64 (repeatable)")
+	names, code, ok := fs.parse(args, nameParams...)
+	if !ok {
 		return code
+	}
+	if mf.mirror != "" {
+		return lockFromMirror(e, fs, &pf, &mf, names)
+	}
+	if len(names) > 0 || len(mf.platforms) > 0 {
+		return fs.usageError("NAME and -platform go with -mirror")
 	}
 	// Locking is the moment of trust: every plugin found is described
 	// without checking an earlier lock, and pinned as it is now.
@@ -190,19 +221,34 @@ func runPluginsLock(e env, args []string) int {
 		return e.errorf("no plugins found in %s", strings.Join(pf.pluginDirs(), ", "))
 	}
 	reports := describeAll(m)
+	earlier, _ := pluginmgr.ReadLockFile(pf.lockFile) // rewritten anyway if unreadable
 	lock := &pluginmgr.LockFile{}
 	for _, r := range reports {
 		if r.Error != "" {
 			return e.errorf("%s\nThe lock file was not written.", r.Error)
 		}
-		lock.Plugins = append(lock.Plugins, pluginmgr.LockedPlugin{Name: r.Name, Version: r.Version, Hashes: []string{r.SHA256}})
+		lock.Plugins = append(lock.Plugins, pluginmgr.LockedPlugin{Name: r.Name, Version: r.Version, Hashes: keptHashes(earlier, r)})
 	}
 	if err := lock.Write(pf.lockFile); err != nil {
 		return e.errorf("%v", err)
 	}
-	for _, p := range lock.Plugins {
-		fmt.Fprintf(e.stdout, "Locked %s %s %s\n", p.Name, p.Version, p.Hashes[0])
+	for _, r := range reports {
+		fmt.Fprintf(e.stdout, "Locked %s %s %s\n", r.Name, r.Version, r.SHA256)
 	}
 	fmt.Fprintf(e.stdout, "Wrote %s. Commit it beside your topology.\n", pf.lockFile)
 	return exitOK
+}
+
+// keptHashes is what the lock records for r: its binary's hash, and the
+// other platforms' hashes of an earlier entry that already listed this
+// binary at this version (from "plugins lock -mirror"), so that locking
+// again here does not drop them.
+func keptHashes(earlier *pluginmgr.LockFile, r pluginReport) []string {
+	if earlier == nil {
+		return []string{r.SHA256}
+	}
+	if old := earlier.Find(r.Name); old != nil && old.Version == r.Version && slices.Contains(old.Hashes, r.SHA256) {
+		return old.Hashes
+	}
+	return []string{r.SHA256}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -86,7 +87,32 @@ func (l *LockFile) Write(path string) error {
 		}
 		b.SetAttributeRaw("hashes", listTokens(p.Hashes))
 	}
-	if err := os.WriteFile(path, hclwrite.Format(f.Bytes()), 0o644); err != nil {
+	return writeAtomic(path, hclwrite.Format(f.Bytes()))
+}
+
+// writeAtomic writes data to a temporary file beside path and renames it
+// over path, so that a reader sees the old lock file or the new one, never
+// part of one.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("write lock file: %w", err)
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
 		return fmt.Errorf("write lock file: %w", err)
 	}
 	return nil

@@ -63,3 +63,54 @@ func TestReadLockFileErrors(t *testing.T) {
 		t.Errorf("a missing lock file: %v, %v; want nil, nil", lf, err)
 	}
 }
+
+// TestLockFileWriteReplacesAtomically replaces a lock file through a
+// temporary file renamed over it: a new inode, mode 0644, nothing left
+// beside it, and a reader holding the old file still reads it whole.
+func TestLockFileWriteReplacesAtomically(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, DefaultLockFile)
+	old := "# an earlier lock\n"
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	held, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	lf := &LockFile{Plugins: []LockedPlugin{{Name: "memory", Version: "0.1.0", Hashes: []string{"sha256:" + strings.Repeat("a", 64)}}}}
+	if err := lf.Write(path); err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if diff := cmp.Diff([]string{DefaultLockFile}, names); diff != "" {
+		t.Errorf("files beside the lock (-want +got):\n%s", diff)
+	}
+	if st.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v, want 0644", st.Mode().Perm())
+	}
+	buf := make([]byte, 100)
+	n, _ := held.Read(buf)
+	if string(buf[:n]) != old {
+		t.Errorf("the old file, held open, reads %q: it was written in place", buf[:n])
+	}
+}
+
+func TestLockFileWriteErrorSaysWhat(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "missing-dir", DefaultLockFile)
+	err := (&LockFile{}).Write(path)
+	if err == nil || !strings.Contains(err.Error(), "write lock file") {
+		t.Errorf("Write into a missing directory: %v", err)
+	}
+}
