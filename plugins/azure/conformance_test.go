@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -99,7 +100,13 @@ func TestConformance(t *testing.T) {
 		BadConfig:     config(t, map[string]any{"poll_interval": "soon"}),
 		BadConfigPath: "poll_interval",
 		Service:       testService,
-		Timeout:       30 * time.Second,
-		PollInterval:  100 * time.Millisecond,
+		// The exec endpoint never closes a command's stdin but on Ctrl-D
+		// in a terminal, takes one command line without quoting, and
+		// reports no exit status.
+		ExecCat:         []string{"head", "-n", "2"},
+		ExecExit:        func(code int) []string { return []string{"sh", "-c", "exit${IFS}" + strconv.Itoa(code)} },
+		ExecExitUnknown: true,
+		Timeout:         30 * time.Second,
+		PollInterval:    100 * time.Millisecond,
 	})
 }
