@@ -41,14 +41,16 @@ func (s *Server) execEndpoint(a *app, rev *revision, rp *replica, container stri
 	return fmt.Sprintf("%s%s/revisions/%s/replicas/%s/containers/%s/exec", strings.Replace(s.URL(), "https://", "wss://", 1), path, rev.name, rp.name, container)
 }
 
-// ExpireAuthTokens makes every app auth token issued so far expired, as
-// the endpoints see one an hour after getAuthToken; the next getAuthToken
-// issues a new one.
-func (s *Server) ExpireAuthTokens() {
+// ExpireAuthToken makes the auth token issued for the app named name
+// expired, as the endpoints see one an hour after getAuthToken; the next
+// getAuthToken issues a new one.
+func (s *Server) ExpireAuthToken(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, a := range s.apps {
-		a.tokenExpires = time.Now().Add(-time.Second)
+		if deref(a.model.Name, "") == name {
+			a.tokenExpires = time.Now().Add(-time.Second)
+		}
 	}
 }
 

@@ -254,6 +254,15 @@ func (s *Server) ExpireClientSecret() {
 	s.expired = true
 }
 
+// DeleteEnvironment deletes a managed environment behind the plugin's
+// back; its apps stay, as the fake does not cascade.
+func (s *Server) DeleteEnvironment(subscription, resourceGroup, name string) {
+	id := fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.App/managedEnvironments/%s", subscription, resourceGroup, name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.envs, strings.ToLower(id))
+}
+
 // DeleteApp deletes an app behind the plugin's back.
 func (s *Server) DeleteApp(name string) {
 	s.mu.Lock()
