@@ -13,7 +13,10 @@
 // changes, and starts replicas only once provisioning succeeded. Faults can
 // be injected: an image marked missing fails its provisioning with Azure's
 // message, and Inject answers the next matching request with an error
-// status such as 429 with Retry-After.
+// status such as 429 with Retry-After. Each replica container has a log
+// stream endpoint and an exec endpoint (exec.go: a WebSocket with the Azure
+// CLI's framing, for the app's current auth token, running a few simulated
+// commands and never a host program).
 package fakearm
 
 import (
