@@ -150,21 +150,23 @@ func TestApplyFaults(t *testing.T) {
 	t.Parallel()
 	const quotaMessage = "Maximum Allowed Cores exceeded for the Managed Environment. Please check https://learn.microsoft.com/en-us/azure/container-apps/quotas for resource limits."
 	cases := []struct {
-		name  string
-		setup func(t *testing.T, spec core.DeploymentSpec) map[string]any
+		name string
+		// setup returns the configuration changes, and a function to run
+		// once the backend is configured.
+		setup func(spec core.DeploymentSpec) (map[string]any, func())
 		want  []string
 	}{
-		{"quota exceeded", func(t *testing.T, spec core.DeploymentSpec) map[string]any {
+		{"quota exceeded", func(spec core.DeploymentSpec) (map[string]any, func()) {
 			// 409 as ARM gives core quota refusals: not an operation in
 			// progress to wait for.
 			fake.Inject(fakearm.Fault{Method: "PUT", PathContains: "-" + spec.Name + "-api-", Status: 409, Times: 1,
 				Code: "QuotaExceeded", Message: quotaMessage})
-			return nil
+			return nil, func() {}
 		}, []string{"quota exceeded", "QuotaExceeded", "Maximum Allowed Cores exceeded", "-api-"}},
-		{"environment deleted", func(t *testing.T, spec core.DeploymentSpec) map[string]any {
+		{"environment deleted", func(spec core.DeploymentSpec) (map[string]any, func()) {
 			env := "cae-" + spec.Name
 			fake.AddEnvironment(subscription, group, env, location)
-			return map[string]any{"environment": env}
+			return map[string]any{"environment": env}, func() { fake.DeleteEnvironment(subscription, group, env) }
 		}, []string{"ManagedEnvironment", "cae-", "was not found", "-api-"}},
 	}
 	for _, tc := range cases {
@@ -172,10 +174,9 @@ func TestApplyFaults(t *testing.T) {
 			t.Parallel()
 			spec := core.DeploymentSpec{Tenant: "acme", Environment: "prod", Name: unique("fault"),
 				Services: []core.ServiceSpec{{Name: "api", Image: "registry.example/api:1", Replicas: 1}}}
-			b := configured(t, tc.setup(t, spec))
-			if tc.name == "environment deleted" {
-				fake.DeleteEnvironment(subscription, group, "cae-"+spec.Name)
-			}
+			changes, after := tc.setup(spec)
+			b := configured(t, changes)
+			after()
 			start := time.Now()
 			resp, err := b.Apply(ctxFor(t), &sdk.ApplyRequest{Deployment: spec}, func(core.Event) {})
 			if resp != nil {
