@@ -191,10 +191,6 @@ deployment "shop" {
 		t.Errorf("exec echo: exit %d, stdout %q, stderr %q; want exit 0, the echo, and a notice that the exit status is unknown\nserver log:\n%s",
 			code, out, errOut, d.log)
 	}
-	code, _, errOut = swarmctl(t, "exec", "acme/shop", "api", "sh", "-c", "exit 3")
-	if code == 0 || !strings.Contains(errOut, "whitespace") {
-		t.Errorf("exec of an argument with a space: exit %d, stderr %q; want a refusal naming the whitespace", code, errOut)
-	}
 	run("restart", "acme/shop")
 	status("restarted", func(rs []replicaView) bool {
 		for _, r := range rs {
