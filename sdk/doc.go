@@ -17,6 +17,9 @@
 //	Executor            exec               MetricsReader       metrics
 //	NodeHealthReporter  node health
 //
+// An Executor whose platform runs commands but never says how they ended
+// answers ExitCodeUnknown rather than a made-up code; hosts tell the user.
+//
 // An operation the backend does not declare fails with an UnsupportedError
 // naming the backend and the operation, before any call reaches the
 // backend's code. Do not implement an interface only to return Unsupported

@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"io"
+	"math"
 
 	"github.com/alphaswarm/controller/core"
 )
@@ -40,5 +41,20 @@ type ExecStreams struct {
 
 // ExecResponse carries the command's exit code.
 type ExecResponse struct {
+	// ExitCode is the command's exit status, or ExitCodeUnknown when the
+	// platform ran the command but does not say how it ended.
 	ExitCode int
 }
+
+// ExitCodeUnknown is the ExitCode of a command whose platform does not
+// report its exit status, such as Azure Container Apps, whose exec endpoint
+// closes the session without one. It is no status a process can exit with
+// (POSIX gives 0..255, Windows a 32-bit code never equal to it in
+// practice), and it crosses the plugin boundary as the int32 it is, so
+// hosts need no new message to recognise it. A host tells its user that the
+// status is unknown instead of showing a number; the conformance kit
+// accepts it only from a backend whose Harness sets ExecExitUnknown.
+const ExitCodeUnknown = math.MinInt32
+
+// ExitKnown reports whether the backend reported the command's exit status.
+func (r *ExecResponse) ExitKnown() bool { return r.ExitCode != ExitCodeUnknown }

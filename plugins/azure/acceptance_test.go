@@ -45,7 +45,7 @@ func TestAcceptance(t *testing.T) {
 	if image == "" {
 		image = "mcr.microsoft.com/k8se/quickstart:latest"
 	}
-	backendtest.Run(t, backendtest.Harness{
+	backendtest.Run(t, withExec(backendtest.Harness{
 		// The plugin gets only what it needs: the system's roots, no
 		// variables of this shell.
 		Connect:       backendtest.LaunchPackage(pluginPackage),
@@ -58,5 +58,5 @@ func TestAcceptance(t *testing.T) {
 		Timeout:      15 * time.Minute,
 		PollInterval: 10 * time.Second,
 		Parallel:     2,
-	})
+	}))
 }

@@ -282,7 +282,7 @@ func (b *Backend) createOrUpdate(ctx context.Context, service, name string, app 
 	err := sdk.Poll(ctx, sdk.PollOptions{Interval: b.cfg.pollInterval, MaxInterval: 4 * b.cfg.pollInterval}, func(ctx context.Context) (bool, error) {
 		var err error
 		poller, err = b.cl.apps.BeginCreateOrUpdate(ctx, b.cfg.ResourceGroup, name, app, nil)
-		if isStatus(err, http.StatusConflict) {
+		if isStatus(err, http.StatusConflict) && !isQuota(err) {
 			progress.Infof(service, "", "container app %s has an operation in progress; waiting", name)
 			return false, nil
 		}

@@ -11,14 +11,13 @@ import (
 type Backend struct {
 	cfg config
 	cl  *clients
-	// http reads the replicas' log streams (not ARM: the SDK's pipeline
-	// does that).
+	// http reads the replicas' log streams, and its TLS configuration
+	// dials their exec endpoints (not ARM: the SDK's pipeline does that).
 	http *http.Client
 }
 
-// Interface guards: the capabilities built so far. Exec is not declared:
-// the replica's exec endpoint gives no exit status, so it answers
-// Unsupported through the SDK.
+// Interface guards: every capability. Exec's answers carry
+// sdk.ExitCodeUnknown: the replica's exec endpoint gives no exit status.
 var (
 	_ sdk.Backend            = (*Backend)(nil)
 	_ sdk.ConfigValidator    = (*Backend)(nil)
@@ -28,6 +27,7 @@ var (
 	_ sdk.NodeHealthReporter = (*Backend)(nil)
 	_ sdk.LogStreamer        = (*Backend)(nil)
 	_ sdk.MetricsReader      = (*Backend)(nil)
+	_ sdk.Executor           = (*Backend)(nil)
 )
 
 // New returns an unconfigured backend.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -93,7 +94,7 @@ func testService(string) core.ServiceSpec {
 // TestConformance runs the SDK's conformance kit against the plugin binary
 // and the fake.
 func TestConformance(t *testing.T) {
-	backendtest.Run(t, backendtest.Harness{
+	backendtest.Run(t, withExec(backendtest.Harness{
 		Connect:       launch(),
 		Config:        config(t, nil),
 		BadConfig:     config(t, map[string]any{"poll_interval": "soon"}),
@@ -101,5 +102,16 @@ func TestConformance(t *testing.T) {
 		Service:       testService,
 		Timeout:       30 * time.Second,
 		PollInterval:  100 * time.Millisecond,
-	})
+	}))
+}
+
+// withExec sets the kit's exec commands for Container Apps' exec endpoint,
+// which never closes a command's stdin but on Ctrl-D in a terminal, takes
+// one command line without quoting, and reports no exit status. The image
+// must have sh and head.
+func withExec(h backendtest.Harness) backendtest.Harness {
+	h.ExecCat = []string{"head", "-n", "2"}
+	h.ExecExit = func(code int) []string { return []string{"sh", "-c", "exit${IFS}" + strconv.Itoa(code)} }
+	h.ExecExitUnknown = true
+	return h
 }

@@ -18,8 +18,11 @@
 // Runtime operations: scale (min = max replicas), stop and start (the app's
 // own operations), restart (the latest revision), logs (each replica's log
 // stream endpoint with the app's auth token), metrics (Azure Monitor, per
-// replica) and node health (the managed environment). Exec is not offered:
-// the replica's exec endpoint gives no exit status.
+// replica), node health (the managed environment) and exec (the replica
+// container's exec endpoint, a WebSocket with the app's auth token; see
+// exec.go for its framing). The exec endpoint closes the session without
+// an exit status, so Exec answers sdk.ExitCodeUnknown; it takes the
+// command as one line, so arguments with whitespace are refused.
 //
 // The plugin binary is cmd/swarm-backend-azure; docs/azure.md is the
 // operator's page.

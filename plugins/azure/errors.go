@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -34,7 +35,12 @@ func armError(what string, err error) error {
 	if !errors.As(err, &re) {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	msg := fmt.Sprintf("%s: %s", what, azureMessage(err))
+	detail := azureMessage(err)
+	if quotaCode(re.ErrorCode) || strings.Contains(detail, "Maximum Allowed Cores exceeded") {
+		return fmt.Errorf("%s: Azure Container Apps quota exceeded in subscription or managed environment "+
+			"(free cores, or ask Azure for a quota increase): %s", what, detail)
+	}
+	msg := fmt.Sprintf("%s: %s", what, detail)
 	switch {
 	case re.StatusCode == http.StatusTooManyRequests || re.StatusCode >= 500:
 		u := &sdk.UnavailableError{Message: msg}
@@ -81,6 +87,22 @@ func azureMessage(err error) string {
 		return fmt.Sprintf("%s (HTTP %d)", code, re.StatusCode)
 	}
 	return fmt.Sprintf("HTTP %d", re.StatusCode)
+}
+
+// quotaCode reports whether an ARM error code means a quota is used up:
+// ARM's QuotaExceeded and OperationNotAllowed (the code of core quota
+// refusals), and Container Apps' MaxNumberOf...Exceeded (environments per
+// subscription or region).
+func quotaCode(code string) bool {
+	return strings.Contains(strings.ToLower(code), "quota") || code == "OperationNotAllowed" ||
+		strings.HasPrefix(code, "MaxNumberOf") && strings.HasSuffix(code, "Exceeded")
+}
+
+// isQuota says whether err is an Azure answer with a quota code: a 409
+// that is not worth waiting out.
+func isQuota(err error) bool {
+	var re *azcore.ResponseError
+	return errors.As(err, &re) && quotaCode(re.ErrorCode)
 }
 
 // isStatus says whether err is an Azure answer with that status.

@@ -142,3 +142,60 @@ func TestDependsOnOrder(t *testing.T) {
 		t.Errorf("apps sent in the order %v, want db then web", order)
 	}
 }
+
+// TestApplyFaults: a used-up quota and a managed environment deleted after
+// Configure each fail apply at once with one error that names the app and
+// the cause, not retriable, without waiting out the apply timeout.
+func TestApplyFaults(t *testing.T) {
+	t.Parallel()
+	const quotaMessage = "Maximum Allowed Cores exceeded for the Managed Environment. Please check https://learn.microsoft.com/en-us/azure/container-apps/quotas for resource limits."
+	cases := []struct {
+		name string
+		// setup returns the configuration changes, and a function to run
+		// once the backend is configured.
+		setup func(spec core.DeploymentSpec) (map[string]any, func())
+		want  []string
+	}{
+		{"quota exceeded", func(spec core.DeploymentSpec) (map[string]any, func()) {
+			// 409 as ARM gives core quota refusals: not an operation in
+			// progress to wait for.
+			fake.Inject(fakearm.Fault{Method: "PUT", PathContains: "-" + spec.Name + "-api-", Status: 409, Times: 1,
+				Code: "QuotaExceeded", Message: quotaMessage})
+			return nil, func() {}
+		}, []string{"quota exceeded", "QuotaExceeded", "Maximum Allowed Cores exceeded", "-api-"}},
+		{"environment deleted", func(spec core.DeploymentSpec) (map[string]any, func()) {
+			env := "cae-" + spec.Name
+			fake.AddEnvironment(subscription, group, env, location)
+			return map[string]any{"environment": env}, func() { fake.DeleteEnvironment(subscription, group, env) }
+		}, []string{"ManagedEnvironment", "cae-", "was not found", "-api-"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			spec := core.DeploymentSpec{Tenant: "acme", Environment: "prod", Name: unique("fault"),
+				Services: []core.ServiceSpec{{Name: "api", Image: "registry.example/api:1", Replicas: 1}}}
+			changes, after := tc.setup(spec)
+			b := configured(t, changes)
+			after()
+			start := time.Now()
+			resp, err := b.Apply(ctxFor(t), &sdk.ApplyRequest{Deployment: spec}, func(core.Event) {})
+			if resp != nil {
+				t.Cleanup(func() { destroy(t, b, spec.Ref(), resp.State) })
+			}
+			if err == nil {
+				t.Fatal("apply succeeded, want an error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("apply: %v\nwant it to name %q", err, w)
+				}
+			}
+			if sdk.IsRetriable(err) {
+				t.Errorf("apply: %v is retriable; retrying does not free a quota or bring an environment back", err)
+			}
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("apply took %v to fail, want it at once", d)
+			}
+		})
+	}
+}

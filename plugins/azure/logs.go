@@ -117,29 +117,13 @@ func (b *Backend) follow(ctx context.Context, streams []logStream, history [][]s
 // logStreams finds the log stream endpoints of a service's replicas (of
 // one replica when replica is set) and the app's auth token.
 func (b *Backend) logStreams(ctx context.Context, ref core.DeploymentRef, svc, replica string) ([]logStream, error) {
-	name := appName(b.cfg.NamePrefix, ref, svc)
-	app, err := b.cl.apps.Get(ctx, b.cfg.ResourceGroup, name, nil)
+	reps, token, err := b.liveReplicas(ctx, ref, svc)
 	if err != nil {
-		return nil, armError("read container app "+name, err)
-	}
-	if _, mine := owned(app.Tags, ref); !mine || app.Properties == nil || app.Properties.LatestReadyRevisionName == nil {
-		return nil, sdk.NotFound("a ready revision of container app %s", name)
-	}
-	rev := *app.Properties.LatestReadyRevisionName
-	reps, err := b.cl.replicas.ListReplicas(ctx, b.cfg.ResourceGroup, name, rev, nil)
-	if err != nil {
-		return nil, armError("list replicas of container app "+name, err)
-	}
-	tok, err := b.cl.apps.GetAuthToken(ctx, b.cfg.ResourceGroup, name, nil)
-	if err != nil {
-		return nil, armError("get the auth token of container app "+name, err)
-	}
-	if tok.Properties == nil || tok.Properties.Token == nil {
-		return nil, fmt.Errorf("get the auth token of container app %s: the answer has no token", name)
+		return nil, err
 	}
 	var out []logStream
 	found := false
-	for _, r := range reps.Value {
+	for _, r := range reps {
 		if r.Name == nil || r.Properties == nil || replica != "" && *r.Name != replica {
 			continue
 		}
@@ -152,7 +136,7 @@ func (b *Backend) logStreams(ctx context.Context, ref core.DeploymentRef, svc, r
 			if err != nil || u.Scheme != "https" || u.Host == "" {
 				return nil, fmt.Errorf("read logs of replica %s: Azure gave a log stream endpoint that is not https", *r.Name)
 			}
-			out = append(out, logStream{service: svc, replica: *r.Name, endpoint: *c.LogStreamEndpoint, token: *tok.Properties.Token})
+			out = append(out, logStream{service: svc, replica: *r.Name, endpoint: *c.LogStreamEndpoint, token: token})
 		}
 	}
 	if replica != "" && !found {

@@ -66,6 +66,12 @@ type Harness struct {
 	// ExecExit returns a command run inside a replica, without a terminal
 	// and without stdin, that exits at once with code (0, 3 and 42).
 	ExecExit func(code int) []string
+	// ExecExitUnknown says that the backend's platform runs commands but
+	// never reports how they ended (Azure Container Apps' exec endpoint):
+	// the kit then accepts sdk.ExitCodeUnknown wherever it expects an exit
+	// code, and still checks the output. Without it, ExitCodeUnknown fails
+	// as any wrong code does.
+	ExecExitUnknown bool
 	// Unavailable lists capabilities the backend declares but the
 	// environment under test cannot serve, such as metrics on a Kubernetes
 	// cluster without metrics-server: their operations must answer

@@ -94,8 +94,10 @@ func (s *Server) runExec(ctx context.Context, c *pluginhost.Client, conn *websoc
 	if err != nil {
 		_, detail := status(err)
 		msg = wire.ExecControl{Type: wire.ControlError, Message: detail}
-	} else {
+	} else if resp.ExitKnown() {
 		msg.Code = resp.ExitCode
+	} else {
+		msg.ExitUnknown = true
 	}
 	b, _ := json.Marshal(msg)
 	ws.write(wire.StreamControl, b)

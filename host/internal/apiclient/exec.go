@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/alphaswarm/controller/host/internal/api/wire"
+	"github.com/alphaswarm/controller/sdk"
 )
 
 // ExecOptions describe a command to run in a replica.
@@ -30,7 +31,8 @@ type ExecOptions struct {
 	Resize <-chan [2]uint16
 }
 
-// Exec runs a command in a replica of service and returns its exit code.
+// Exec runs a command in a replica of service and returns its exit code,
+// sdk.ExitCodeUnknown when the backend did not report it.
 func (c *Client) Exec(ctx context.Context, ref Ref, service string, opts ExecOptions) (int, error) {
 	q := url.Values{"command": opts.Command}
 	if opts.Replica != "" {
@@ -138,6 +140,9 @@ func (s *execSession) readOutput(opts ExecOptions) (int, error) {
 			}
 			if c.Type == wire.ControlError {
 				return -1, errors.New(c.Message)
+			}
+			if c.Type == wire.ControlExit && c.ExitUnknown {
+				return sdk.ExitCodeUnknown, nil
 			}
 			if c.Type == wire.ControlExit {
 				return c.Code, nil

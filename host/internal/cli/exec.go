@@ -10,6 +10,7 @@ import (
 
 	"github.com/alphaswarm/controller/host/internal/api/wire"
 	"github.com/alphaswarm/controller/host/internal/apiclient"
+	"github.com/alphaswarm/controller/sdk"
 )
 
 func runExec(e env, args []string) int {
@@ -55,9 +56,17 @@ func runExec(e env, args []string) int {
 		return exitInterrupted
 	case err != nil:
 		return e.remoteError(err)
+	case code == sdk.ExitCodeUnknown:
+		fmt.Fprintln(e.stderr, exitUnknownNotice)
+		return exitOK
 	}
 	return code
 }
+
+// exitUnknownNotice is what exec says when the backend ran the command but
+// did not report how it ended (Azure Container Apps, for one); exec then
+// exits 0, as the platform's own CLI does.
+const exitUnknownNotice = "swarmctl: the command ended, but the backend does not report exit statuses: its exit status is unknown"
 
 // rawTerminal puts the local terminal in raw mode for a TTY session and
 // reports its size now and on every SIGWINCH.

@@ -78,8 +78,9 @@ type replicaView struct {
 // pointed at the fake ARM and Entra ID in a process of its own: the client
 // secret by reference through the host's secret store, the fake's
 // certificate authority as the backend's ca_certificate (the plugin gets no
-// SSL_CERT_FILE). A tenant plans, applies, scales, reads logs, restarts
-// and destroys a deployment through the CLI, the host and the plugin, and
+// SSL_CERT_FILE). A tenant plans, applies, scales, reads logs, execs (and
+// is told that Azure gives no exit status), restarts and destroys a
+// deployment through the CLI, the host and the plugin, and
 // nothing is left in the fake afterwards.
 func TestAzureEndToEnd(t *testing.T) {
 	tmp := t.TempDir()
@@ -184,6 +185,11 @@ deployment "shop" {
 	})
 	if out := run("logs", "acme/shop", "api"); !strings.Contains(out, "replica ") {
 		t.Errorf("logs of api lack the replicas' lines:\n%s", out)
+	}
+	code, out, errOut := swarmctl(t, "exec", "acme/shop", "api", "echo", "hello", "from", "azure")
+	if code != 0 || out != "hello from azure\n" || !strings.Contains(errOut, "exit status is unknown") {
+		t.Errorf("exec echo: exit %d, stdout %q, stderr %q; want exit 0, the echo, and a notice that the exit status is unknown\nserver log:\n%s",
+			code, out, errOut, d.log)
 	}
 	run("restart", "acme/shop")
 	status("restarted", func(rs []replicaView) bool {

@@ -320,7 +320,9 @@ type AuditList struct {
 // 1 stdout and 2 stderr (host to client), 3 control, an ExecControl:
 // {"type":"resize","rows":R,"cols":C} and {"type":"close_stdin"} from the
 // client, {"type":"exit","code":N} or {"type":"error","message":M} from the
-// host, which then closes the socket.
+// host, which then closes the socket. {"type":"exit","exit_unknown":true}
+// says the command ended but the backend did not report its exit status
+// (code is then 0 and means nothing).
 const (
 	StreamStdin   byte = 0
 	StreamStdout  byte = 1
@@ -343,9 +345,12 @@ const (
 
 // ExecControl is a message on the exec control stream.
 type ExecControl struct {
-	Type    string `json:"type"`
-	Rows    uint16 `json:"rows,omitempty"`
-	Cols    uint16 `json:"cols,omitempty"`
-	Code    int    `json:"code"`
-	Message string `json:"message,omitempty"`
+	Type string `json:"type"`
+	Rows uint16 `json:"rows,omitempty"`
+	Cols uint16 `json:"cols,omitempty"`
+	Code int    `json:"code"`
+	// ExitUnknown, on an exit message, says the backend did not report
+	// the command's exit status (sdk.ExitCodeUnknown).
+	ExitUnknown bool   `json:"exit_unknown,omitempty"`
+	Message     string `json:"message,omitempty"`
 }

@@ -13,7 +13,10 @@
 // changes, and starts replicas only once provisioning succeeded. Faults can
 // be injected: an image marked missing fails its provisioning with Azure's
 // message, and Inject answers the next matching request with an error
-// status such as 429 with Retry-After.
+// status such as 429 with Retry-After. Each replica container has a log
+// stream endpoint and an exec endpoint (exec.go: a WebSocket with the Azure
+// CLI's framing, for the app's current auth token, running a few simulated
+// commands and never a host program).
 package fakearm
 
 import (
@@ -106,7 +109,10 @@ type app struct {
 	stopped   bool
 	failed    string // provisioning error of the last operation
 	key       string // a random name of the app in log stream endpoints
-	token     string // the app's auth token for its log stream
+	// token is the app's auth token for its log stream and exec
+	// endpoints, valid until tokenExpires.
+	token        string
+	tokenExpires time.Time
 }
 
 type revision struct {
@@ -251,6 +257,15 @@ func (s *Server) ExpireClientSecret() {
 	s.expired = true
 }
 
+// DeleteEnvironment deletes a managed environment behind the plugin's
+// back; its apps stay, as the fake does not cascade.
+func (s *Server) DeleteEnvironment(subscription, resourceGroup, name string) {
+	id := fmt.Sprintf("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.App/managedEnvironments/%s", subscription, resourceGroup, name)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.envs, strings.ToLower(id))
+}
+
 // DeleteApp deletes an app behind the plugin's back.
 func (s *Server) DeleteApp(name string) {
 	s.mu.Lock()
@@ -363,6 +378,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if m := reLogs.FindStringSubmatch(p); m != nil && r.Method == http.MethodGet {
 		s.logStream(w, r, m)
+		return
+	}
+	if m := reExec.FindStringSubmatch(p); m != nil && r.Method == http.MethodGet {
+		s.exec(w, r, m)
 		return
 	}
 	s.mu.Lock()
@@ -975,11 +994,11 @@ func (s *Server) authToken(w http.ResponseWriter, m []string) {
 		armError(w, http.StatusNotFound, "ResourceNotFound", fmt.Sprintf("The Resource 'Microsoft.App/containerApps/%s' was not found.", lastSegment(m[1])))
 		return
 	}
-	if a.token == "" {
-		a.token = "app-" + rand.Text()
+	if a.token == "" || !time.Now().Before(a.tokenExpires) {
+		a.token, a.tokenExpires = "app-"+rand.Text(), time.Now().Add(time.Hour)
 	}
 	writeJSON(w, http.StatusOK, armappcontainers.ContainerAppAuthToken{ID: a.model.ID, Name: a.model.Name, Location: a.model.Location,
-		Properties: &armappcontainers.ContainerAppAuthTokenProperties{Token: to.Ptr(a.token), Expires: to.Ptr(time.Now().Add(time.Hour).UTC())}})
+		Properties: &armappcontainers.ContainerAppAuthTokenProperties{Token: to.Ptr(a.token), Expires: to.Ptr(a.tokenExpires.UTC())}})
 }
 
 // metrics answers Azure Monitor's metrics API for an app: per replica of
@@ -1062,8 +1081,7 @@ func (s *Server) logStream(w http.ResponseWriter, r *http.Request, m []string) {
 			}
 		}
 	}
-	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	authorized := a != nil && a.token != "" && tok == a.token
+	authorized := appTokenValid(a, r)
 	var created time.Time
 	if rp != nil {
 		created = rp.created
@@ -1145,6 +1163,7 @@ func (s *Server) listReplicas(w http.ResponseWriter, m []string) {
 				RunningState:      to.Ptr(armappcontainers.ContainerAppContainerRunningStateRunning),
 				ContainerID:       to.Ptr("containerd://" + rp.name),
 				LogStreamEndpoint: to.Ptr(fmt.Sprintf("%s/logstream/%s/%s/%s/%s", s.URL(), a.key, rev.name, rp.name, deref(c.Name, ""))),
+				ExecEndpoint:      to.Ptr(s.execEndpoint(a, rev, rp, deref(c.Name, ""))),
 			})
 		}
 		out.Value = append(out.Value, &armappcontainers.Replica{
