@@ -33,7 +33,9 @@ import (
 // real docker-compose under a project of its own, waits for the image's
 // health check, applies a topology through the published API with a token
 // of an issuer the stack trusts, checks how the container runs, and brings
-// everything down, leaving no container, network or volume behind.
+// everything down, leaving no container, network or volume behind. Then it
+// does the same with the docker profile and a compose-backend deployment,
+// whose workloads must stay off the admin network (checkDockerProfile).
 func TestAdminStack(t *testing.T) {
 	if _, err := exec.LookPath("docker-compose"); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -68,13 +70,13 @@ func TestAdminStack(t *testing.T) {
 	caDir := filepath.Join(tmp, "ca")
 	iss := startBridgeIssuer(t, caDir)
 	override := filepath.Join(tmp, "override.yml")
-	if err := os.WriteFile(override, []byte(fmt.Sprintf(`services:
-  controller:
+	trustCA := fmt.Sprintf(`
     environment:
       SSL_CERT_DIR: /etc/alphaswarm/test-ca
     volumes:
       - %s:/etc/alphaswarm/test-ca:ro
-`, caDir)), 0o644); err != nil {
+`, caDir)
+	if err := os.WriteFile(override, []byte("services:\n  controller:"+trustCA+"  controller-docker:"+trustCA), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
@@ -91,6 +93,7 @@ func TestAdminStack(t *testing.T) {
 		}
 	}
 	port := strconv.Itoa(freePort(t))
+	gid := dockerSocketGID(t)
 	compose := func(args ...string) (string, error) {
 		cmd := exec.Command("docker-compose", append([]string{"-p", project, "-f", filepath.Join(root, "deployments/compose/docker-compose.admin.yml"), "-f", override}, args...)...)
 		cmd.Env = append(os.Environ(),
@@ -100,6 +103,7 @@ func TestAdminStack(t *testing.T) {
 			"ALPHASWARM_SECRETS_DIR="+secrets,
 			"ALPHASWARM_ISSUER_URL="+iss.Issuer,
 			"ALPHASWARM_AUDIENCE="+iss.Audience,
+			"ALPHASWARM_DOCKER_GID="+gid,
 		)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -117,7 +121,7 @@ func TestAdminStack(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctr := composeContainer(t, project)
-	waitHealthy(t, ctr, compose)
+	waitHealthy(t, ctr, "controller", compose)
 	t.Logf("healthy %v after up", time.Since(upAt).Round(time.Millisecond))
 
 	api := "http://127.0.0.1:" + port
@@ -258,6 +262,19 @@ deployment "web" {
 	}
 
 	// Down, with nothing left.
+	stackDown(t, project, compose)
+
+	// The same image and issuer again, with the docker profile instead.
+	t.Run("docker profile", func(t *testing.T) {
+		checkDockerProfile(t, adminStack{project: project, network: network, id: id, compose: compose})
+	})
+	t.Logf("admin stack test took %v", time.Since(start).Round(time.Millisecond))
+}
+
+// stackDown brings the stack of project down, volumes too, and checks that
+// no container, network or volume of it is left.
+func stackDown(t *testing.T, project string, compose func(...string) (string, error)) {
+	t.Helper()
 	if _, err := compose("--profile", "docker", "down", "-v", "--remove-orphans"); err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +287,6 @@ deployment "web" {
 			t.Errorf("after down, %ss of project %s: %q %v", kind, project, out, err)
 		}
 	}
-	t.Logf("admin stack test took %v", time.Since(start).Round(time.Millisecond))
 }
 
 func mapKeys[V any](m map[string]V) []string {
@@ -296,8 +312,9 @@ func composeContainer(t *testing.T, project string) string {
 	return ids[0]
 }
 
-// waitHealthy waits for the image's HEALTHCHECK to call ctr healthy.
-func waitHealthy(t *testing.T, ctr string, compose func(...string) (string, error)) {
+// waitHealthy waits for the image's HEALTHCHECK to call ctr, the container
+// of the compose service, healthy.
+func waitHealthy(t *testing.T, ctr, service string, compose func(...string) (string, error)) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -309,8 +326,8 @@ func waitHealthy(t *testing.T, ctr string, compose func(...string) (string, erro
 		case status == "running healthy":
 			return
 		case strings.HasPrefix(status, "exited") || strings.HasSuffix(status, "unhealthy") || time.Now().After(deadline):
-			logs, _ := compose("logs", "--no-color", "controller")
-			t.Fatalf("controller is %q, want running healthy\n%s", status, logs)
+			logs, _ := compose("logs", "--no-color", service)
+			t.Fatalf("%s is %q, want running healthy\n%s", service, status, logs)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
