@@ -20,6 +20,7 @@ func errorToStatus(err error) error {
 		unsupported *UnsupportedError
 		notFound    *NotFoundError
 		invalid     *InvalidConfigError
+		badRequest  *InvalidRequestError
 		unavailable *UnavailableError
 	)
 	var code codes.Code
@@ -31,6 +32,8 @@ func errorToStatus(err error) error {
 		code, detail.Kind, detail.Message = codes.NotFound, "not_found", notFound.What
 	case errors.As(err, &invalid):
 		code, detail.Kind, detail.Path, detail.Message = codes.InvalidArgument, "invalid_config", invalid.Path, invalid.Message
+	case errors.As(err, &badRequest):
+		code, detail.Kind = codes.InvalidArgument, "invalid_request"
 	case errors.As(err, &unavailable):
 		code, detail.Kind, detail.Message = codes.Unavailable, "unavailable", unavailable.Message
 		detail.RetryAfterMs = unavailable.RetryAfter.Milliseconds()

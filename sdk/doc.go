@@ -47,8 +47,9 @@
 //     changes nothing; a retried Destroy of what is gone succeeds. The host
 //     retries after crashes and UnavailableErrors.
 //   - Honest errors: return the typed errors of this package (NotFound,
-//     InvalidConfig with the attribute path, Unavailable for retriable
-//     trouble) and wrap the rest as "verb noun: %w". They reach the host with
+//     InvalidConfig with the attribute path, InvalidRequest for a request
+//     the caller must change, Unavailable for retriable trouble) and wrap
+//     the rest as "verb noun: %w". They reach the host with
 //     their type intact.
 //   - No secrets at rest: ApplyRequest.Secrets and sensitive configuration
 //     attributes are resolved values. Pass them to the workload; never put

@@ -77,6 +77,21 @@ func InvalidConfig(path, format string, args ...any) error {
 	return &InvalidConfigError{Path: path, Message: fmt.Sprintf(format, args...)}
 }
 
+// InvalidRequestError says a request cannot be served as asked and the
+// caller can fix it: a command the platform cannot run, an argument it
+// cannot carry. The host answers it as a bad request with Message, which must
+// therefore say what was wrong without internals or secrets.
+type InvalidRequestError struct {
+	Message string
+}
+
+func (e *InvalidRequestError) Error() string { return e.Message }
+
+// InvalidRequest returns an InvalidRequestError.
+func InvalidRequest(format string, args ...any) error {
+	return &InvalidRequestError{Message: fmt.Sprintf(format, args...)}
+}
+
 // UnavailableError says the backend could not be reached or answered that it
 // is busy. The operation is safe to retry, after RetryAfter when it is set.
 type UnavailableError struct {

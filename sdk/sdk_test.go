@@ -27,6 +27,7 @@ func TestErrorsMapToStatusCodes(t *testing.T) {
 		{Unsupported("gcp", "exec"), codes.Unimplemented},
 		{fmt.Errorf("create network: %w", NotFound("network %q", "n1")), codes.NotFound},
 		{InvalidConfig("tls.ca_file", "no such file"), codes.InvalidArgument},
+		{fmt.Errorf("exec: %w", InvalidRequest("argument %d holds whitespace", 2)), codes.InvalidArgument},
 		{&UnavailableError{Message: "engine busy", RetryAfter: 2 * time.Second}, codes.Unavailable},
 		{(&core.DeploymentSpec{}).Validate(), codes.InvalidArgument},
 		{context.Canceled, codes.Canceled},

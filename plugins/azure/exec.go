@@ -107,18 +107,18 @@ func (b *Backend) Exec(ctx context.Context, req *sdk.ExecRequest, streams sdk.Ex
 // faithfully, is refused rather than run as something else.
 func execCommandLine(cmd []string) (string, error) {
 	if len(cmd) == 0 {
-		return "", errors.New("exec: the command is empty")
+		return "", sdk.InvalidRequest("exec: the command is empty")
 	}
 	for i, a := range cmd {
 		bad := a == "" || !utf8.ValidString(a) || strings.ContainsFunc(a, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
 		if bad {
-			return "", fmt.Errorf("exec: argument %d of the command is empty or holds whitespace or a control character: "+
+			return "", sdk.InvalidRequest("exec: argument %d of the command is empty or holds whitespace or a control character: "+
 				"Azure's exec endpoint takes the command as one line without quoting, so wrap it in a script with no spaces or run a shell and type it", i)
 		}
 	}
 	line := strings.Join(cmd, " ")
 	if len(line) > maxExecCommand {
-		return "", fmt.Errorf("exec: the command line is %d bytes, more than the %d the exec endpoint's URL carries", len(line), maxExecCommand)
+		return "", sdk.InvalidRequest("exec: the command line is %d bytes, more than the %d the exec endpoint's URL carries", len(line), maxExecCommand)
 	}
 	return line, nil
 }

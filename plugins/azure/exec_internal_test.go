@@ -2,6 +2,7 @@ package azure
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"testing"
 
@@ -38,6 +39,10 @@ func TestExecCommandLine(t *testing.T) {
 			got, err := execCommandLine(tt.cmd)
 			if (err != nil) != tt.wantErr || got != tt.want {
 				t.Errorf("execCommandLine(%q) = %q, %v; want %q, error %v", tt.cmd, got, err, tt.want, tt.wantErr)
+			}
+			var bad *sdk.InvalidRequestError
+			if tt.wantErr && !errors.As(err, &bad) {
+				t.Errorf("execCommandLine(%q) error %T is not an InvalidRequestError, so the API would hide it", tt.cmd, err)
 			}
 		})
 	}

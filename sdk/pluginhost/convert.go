@@ -42,6 +42,8 @@ func errorFromStatus(err error) error {
 		return fmt.Errorf("%s: %w", st.Message(), context.DeadlineExceeded)
 	case codes.Unavailable:
 		return &sdk.UnavailableError{Message: st.Message()}
+	case codes.InvalidArgument: // core's validation, the SDK server's own checks, older plugins
+		return &sdk.InvalidRequestError{Message: st.Message()}
 	case codes.ResourceExhausted:
 		return fmt.Errorf("message over the size limit: %s", st.Message())
 	}
@@ -60,6 +62,8 @@ func typedError(d *pb.ErrorDetail) error {
 		return &sdk.NotFoundError{What: d.GetMessage()}
 	case "invalid_config":
 		return &sdk.InvalidConfigError{Path: d.GetPath(), Message: d.GetMessage()}
+	case "invalid_request":
+		return &sdk.InvalidRequestError{Message: d.GetMessage()}
 	case "unavailable":
 		return &sdk.UnavailableError{
 			Message:    d.GetMessage(),

@@ -58,7 +58,7 @@ func serve(t *testing.T, b sdk.Backend) *Client {
 func typedOf(err error) error {
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		switch e.(type) {
-		case *sdk.UnsupportedError, *sdk.NotFoundError, *sdk.InvalidConfigError, *sdk.UnavailableError:
+		case *sdk.UnsupportedError, *sdk.NotFoundError, *sdk.InvalidConfigError, *sdk.InvalidRequestError, *sdk.UnavailableError:
 			return e
 		}
 	}
@@ -79,6 +79,10 @@ func TestErrorsSurviveTheWire(t *testing.T) {
 			&sdk.UnsupportedError{Backend: "kubernetes", Op: "metrics", Reason: "install metrics-server"}},
 		{"not found", sdk.NotFound("service %q", "api"), &sdk.NotFoundError{What: `service "api"`}},
 		{"invalid config", sdk.InvalidConfig("tls.ca_file", "no such file"), &sdk.InvalidConfigError{Path: "tls.ca_file", Message: "no such file"}},
+		{"invalid request, wrapped", fmt.Errorf("exec in replica r1: %w", sdk.InvalidRequest("argument 2 holds whitespace")),
+			&sdk.InvalidRequestError{Message: "exec in replica r1: argument 2 holds whitespace"}},
+		{"core validation", core.ValidationError{{Path: "services.api.replicas", Message: "must be at least 0"}},
+			&sdk.InvalidRequestError{Message: core.ValidationError{{Path: "services.api.replicas", Message: "must be at least 0"}}.Error()}},
 		{"unavailable", &sdk.UnavailableError{Message: "engine busy", RetryAfter: 2 * time.Second},
 			&sdk.UnavailableError{Message: "engine busy", RetryAfter: 2 * time.Second}},
 		{"wrapped typed", fmt.Errorf("create network: %w", sdk.NotFound("network %q", "n1")), &sdk.NotFoundError{What: `network "n1"`}},

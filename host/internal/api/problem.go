@@ -41,6 +41,7 @@ func status(err error) (int, string) {
 	var missing *sdk.NotFoundError
 	var unavailable *sdk.UnavailableError
 	var invalid *sdk.InvalidConfigError
+	var badRequest *sdk.InvalidRequestError
 	switch {
 	case errors.As(err, &ae):
 		return ae.status, ae.detail
@@ -50,7 +51,7 @@ func status(err error) (int, string) {
 		return http.StatusNotImplemented, err.Error()
 	case errors.As(err, &missing), errors.Is(err, store.ErrNotFound):
 		return http.StatusNotFound, err.Error()
-	case errors.As(err, &invalid):
+	case errors.As(err, &invalid), errors.As(err, &badRequest):
 		return http.StatusBadRequest, err.Error()
 	case errors.As(err, &unavailable), errors.Is(err, pluginmgr.ErrStopped):
 		return http.StatusServiceUnavailable, err.Error()

@@ -191,6 +191,11 @@ deployment "shop" {
 		t.Errorf("exec echo: exit %d, stdout %q, stderr %q; want exit 0, the echo, and a notice that the exit status is unknown\nserver log:\n%s",
 			code, out, errOut, d.log)
 	}
+	// A command the endpoint cannot carry is refused with its reason, not
+	// hidden behind an internal error.
+	if code, _, errOut := swarmctl(t, "exec", "acme/shop", "api", "sh", "-c", "exit 3"); code == 0 || !strings.Contains(errOut, "holds whitespace") {
+		t.Errorf("exec sh -c 'exit 3': exit %d, stderr %q; want a failure naming the whitespace", code, errOut)
+	}
 	run("restart", "acme/shop")
 	status("restarted", func(rs []replicaView) bool {
 		for _, r := range rs {
