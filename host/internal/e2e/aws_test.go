@@ -309,6 +309,11 @@ deployment "shop" {
 		t.Errorf("logs of api lack the tasks' lines:\n%s", out)
 	}
 
+	// Exec: not offered on ECS, and the tenant is told why.
+	if code, _, errOut := swarmctl(t, "exec", "acme/shop", "api", "true"); code == 0 || !strings.Contains(errOut, "SSM Session Manager") {
+		t.Errorf("exec on aws: exit %d, stderr %q; want a failure that says ECS Exec needs the SSM data channel", code, errOut)
+	}
+
 	// Restart: a new deployment replaces every task.
 	before := st.running(api)
 	run("restart", "-service", "api", "acme/shop")
