@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -221,6 +222,42 @@ func TestOpenChecksURL(t *testing.T) {
 	}
 }
 
+// TestRemoteMirrorCannotReachLoopback: a remote mirror's references and
+// redirects may not lead to this machine; a loopback mirror's may.
+func TestRemoteMirrorCannotReachLoopback(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		base, ref string
+		ok        bool
+	}{
+		{"https://mirror.example.com/plugins/", "swarm-backend-aws_0.2.0_linux_amd64.zip", true},
+		{"https://mirror.example.com/plugins/", "https://cdn.example.com/aws.zip", true},
+		{"https://mirror.example.com/plugins/", "https://127.0.0.1/aws.zip", false},
+		{"https://mirror.example.com/plugins/", "https://localhost:8443/aws.zip", false},
+		{"https://mirror.example.com/plugins/", "https://[::1]/aws.zip", false},
+		{"http://127.0.0.1:8080/", "https://localhost:8443/aws.zip", true},
+	} {
+		t.Run(tc.base+" "+tc.ref, func(t *testing.T) {
+			t.Parallel()
+			m, err := Open(tc.base, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			from := m.doc("aws", "0.2.0.json")
+			if _, err := m.resolve(from, tc.ref); (err == nil) != tc.ok {
+				t.Errorf("resolve(%q) from %s: %v, want ok=%v", tc.ref, tc.base, err, tc.ok)
+			}
+			to, _ := url.Parse(tc.ref)
+			if !to.IsAbs() {
+				return
+			}
+			if err := reachableFrom(from.url, to); (err == nil) != tc.ok {
+				t.Errorf("a redirect from %s to %s: %v, want ok=%v", tc.base, tc.ref, err, tc.ok)
+			}
+		})
+	}
+}
+
 func TestParseKeyringRefusesPrivateKeysAndGarbage(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -244,5 +281,25 @@ func TestParseKeyringRefusesPrivateKeysAndGarbage(t *testing.T) {
 				t.Errorf("got %v, want %d keys", err, tc.n)
 			}
 		})
+	}
+}
+
+func TestParseRef(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		ref, name, version string
+		ok                 bool
+	}{
+		{"aws", "aws", "", true},
+		{"aws@0.2.0", "aws", "0.2.0", true},
+		{"aws@v0.2.0", "aws", "0.2.0", true},
+		{"aws@", "", "", false},
+		{"aws@v", "", "", false},
+		{"../aws@0.2.0", "", "", false},
+	} {
+		name, version, err := ParseRef(tc.ref)
+		if (err == nil) != tc.ok || name != tc.name || version != tc.version {
+			t.Errorf("ParseRef(%q) = %q, %q, %v; want %q, %q, ok=%v", tc.ref, name, version, err, tc.name, tc.version, tc.ok)
+		}
 	}
 }

@@ -14,9 +14,10 @@
 // archive taken from any mirror is checked against a SHA256SUMS file whose
 // detached OpenPGP signature was made by a key the operator trusts, and
 // against the zh: hash of <ver>.json. Everything a mirror sends is untrusted:
-// documents and archives are size-capped, references stay inside the mirror
-// (a directory mirror's references are plain file names, a network
-// mirror's resolve to https or loopback URLs), and an archive must hold
+// documents and archives are size-capped, a directory mirror's references
+// are plain file names beside the document, a network mirror's resolve to
+// https URLs (plain http only on loopback, and loopback only from a mirror
+// on loopback, redirects included), and an archive must hold
 // exactly one regular file, the plugin binary, at its root.
 //
 // Install writes the binary into <plugin dir>/<name>/<ver>/<os>_<arch>/

@@ -109,6 +109,7 @@ type placement struct {
 	hash    string
 	old     string // the directory that dest was moved to, if any
 	created string // the highest directory created for dest, if any
+	placed  bool   // dest is the new directory
 }
 
 // place unpacks a into a temporary directory beside dest and renames it to
@@ -167,13 +168,16 @@ func (p *placement) swap(tmp string) error {
 	if err := os.Rename(tmp, p.dest); err != nil {
 		return fmt.Errorf("install plugin directory: %w", err)
 	}
+	p.placed = true
 	return nil
 }
 
 // undo puts back what was there before place.
 func (p *placement) undo() {
-	if p.old != "" {
+	if p.placed {
 		os.RemoveAll(p.dest)
+	}
+	if p.old != "" {
 		os.Rename(p.old, p.dest)
 	}
 	if p.created != "" {

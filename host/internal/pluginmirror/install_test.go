@@ -183,6 +183,33 @@ func TestReinstallReplacesAnotherBinary(t *testing.T) {
 	}
 }
 
+// TestFailedLockWriteRemovesTheNewBinary: when the lock file cannot be
+// written, the binary just placed is taken out again, also beside another
+// platform of the same version whose directory already existed.
+func TestFailedLockWriteRemovesTheNewBinary(t *testing.T) {
+	t.Parallel()
+	m, err := Open(template, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugins := t.TempDir()
+	other := filepath.Join(plugins, "memory", "0.2.0", "plan9_amd64")
+	if err := os.MkdirAll(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "swarm-backend-memory"), []byte("other platform"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	before := snapshot(t, plugins)
+	lockPath := filepath.Join(t.TempDir(), "missing-dir", pluginmgr.DefaultLockFile)
+	if _, err := Install(context.Background(), Request{Mirror: m, Keys: keys, Name: "memory", Version: "0.2.0"}, plugins, lockPath); err == nil {
+		t.Fatal("Install succeeded though the lock file's directory does not exist")
+	}
+	if diff := cmp.Diff(before, snapshot(t, plugins)); diff != "" {
+		t.Errorf("plugin dir changed by a failed install (-before +after):\n%s", diff)
+	}
+}
+
 func TestFetchWithoutKeysRefuses(t *testing.T) {
 	t.Parallel()
 	m, err := Open(template, Options{})

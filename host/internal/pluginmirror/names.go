@@ -77,10 +77,13 @@ func CheckVersion(v string) error {
 
 // ParseRef splits NAME[@VERSION]; a leading v of the version is dropped.
 func ParseRef(ref string) (name, version string, err error) {
-	name, version, _ = strings.Cut(ref, "@")
+	name, version, at := strings.Cut(ref, "@")
 	version = strings.TrimPrefix(version, "v")
 	if err := CheckName(name); err != nil {
 		return "", "", err
+	}
+	if at && version == "" {
+		return "", "", fmt.Errorf("%q names no version after @: give NAME@X.Y.Z, or NAME alone for the newest", ref)
 	}
 	if version != "" {
 		if err := CheckVersion(version); err != nil {

@@ -148,6 +148,9 @@ func newClient(timeout time.Duration) *http.Client {
 		if len(via) >= maxRedirects {
 			return fmt.Errorf("stopped after %d redirects", maxRedirects)
 		}
+		if err := reachableFrom(via[0].URL, req.URL); err != nil {
+			return err
+		}
 		return checkURL(req.URL)
 	}}
 }
@@ -181,10 +184,23 @@ func (m *Mirror) resolve(from loc, ref string) (loc, error) {
 		return loc{}, fmt.Errorf("reference %s: an absolute URL must be https", u.Redacted())
 	}
 	u = from.url.ResolveReference(u)
+	if err := reachableFrom(from.url, u); err != nil {
+		return loc{}, err
+	}
 	if err := checkURL(u); err != nil {
 		return loc{}, err
 	}
 	return loc{url: u}, nil
+}
+
+// reachableFrom refuses a loopback address reached from a mirror that is
+// not itself on loopback: a remote mirror must not make swarmctl fetch from
+// services on the operator's own machine.
+func reachableFrom(from, to *url.URL) error {
+	if isLoopback(to.Hostname()) && !isLoopback(from.Hostname()) {
+		return fmt.Errorf("%s leads to %s on this machine, which a remote mirror may not reach", from.Redacted(), to.Redacted())
+	}
+	return nil
 }
 
 // errNotFound marks a file the mirror does not have.
