@@ -1,6 +1,7 @@
 package azure
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,7 +37,7 @@ func armError(what string, err error) error {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	detail := azureMessage(err)
-	if quotaCode(re.ErrorCode) || strings.Contains(detail, "Maximum Allowed Cores exceeded") {
+	if quotaAnswer(re.ErrorCode, detail) {
 		return fmt.Errorf("%s: Azure Container Apps quota exceeded in subscription or managed environment "+
 			"(free cores, or ask Azure for a quota increase): %s", what, detail)
 	}
@@ -65,6 +66,7 @@ func azureMessage(err error) string {
 	code, msg := re.ErrorCode, ""
 	if re.RawResponse != nil && re.RawResponse.Body != nil {
 		raw, _ := io.ReadAll(io.LimitReader(re.RawResponse.Body, 64<<10))
+		re.RawResponse.Body = io.NopCloser(bytes.NewReader(raw)) // for the next reader of this error
 		var body struct {
 			Error struct {
 				Code    string `json:"code"`
@@ -89,20 +91,29 @@ func azureMessage(err error) string {
 	return fmt.Sprintf("HTTP %d", re.StatusCode)
 }
 
-// quotaCode reports whether an ARM error code means a quota is used up:
-// ARM's QuotaExceeded and OperationNotAllowed (the code of core quota
-// refusals), and Container Apps' MaxNumberOf...Exceeded (environments per
-// subscription or region).
-func quotaCode(code string) bool {
-	return strings.Contains(strings.ToLower(code), "quota") || code == "OperationNotAllowed" ||
-		strings.HasPrefix(code, "MaxNumberOf") && strings.HasSuffix(code, "Exceeded")
+// quotaAnswer reports whether an ARM error means a quota is used up: a code
+// naming a quota, Container Apps' MaxNumberOf...Exceeded (environments per
+// subscription or region), or ARM's general OperationNotAllowed (the code
+// of core quota refusals) only when its message speaks of quota or cores,
+// since that code also refuses operations for other reasons.
+func quotaAnswer(code, message string) bool {
+	lower := strings.ToLower(message)
+	switch {
+	case strings.Contains(strings.ToLower(code), "quota"),
+		strings.HasPrefix(code, "MaxNumberOf") && strings.HasSuffix(code, "Exceeded"),
+		strings.Contains(message, "Maximum Allowed Cores exceeded"):
+		return true
+	case code == "OperationNotAllowed":
+		return strings.Contains(lower, "quota") || strings.Contains(lower, "cores")
+	}
+	return false
 }
 
-// isQuota says whether err is an Azure answer with a quota code: a 409
-// that is not worth waiting out.
+// isQuota says whether err is an Azure answer that a quota is used up: a
+// 409 that is not worth waiting out.
 func isQuota(err error) bool {
 	var re *azcore.ResponseError
-	return errors.As(err, &re) && quotaCode(re.ErrorCode)
+	return errors.As(err, &re) && quotaAnswer(re.ErrorCode, azureMessage(err))
 }
 
 // isStatus says whether err is an Azure answer with that status.

@@ -60,6 +60,10 @@ const (
 // maxExecCommand bounds the command line sent in the endpoint's URL.
 const maxExecCommand = 4096
 
+// maxExecFrame bounds one frame read from the exec endpoint, so that the
+// endpoint cannot make the plugin hold an unbounded message in memory.
+const maxExecFrame = 1 << 20
+
 // execTarget is one replica container's exec endpoint with the app's
 // auth token. The token goes in a header only: never in an error or log.
 type execTarget struct {
@@ -224,6 +228,7 @@ func (b *Backend) dialExec(ctx context.Context, t execTarget, line string) (*web
 	}
 	switch {
 	case err == nil:
+		conn.SetReadLimit(maxExecFrame)
 		return conn, nil
 	case resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden):
 		return nil, fmt.Errorf("exec in replica %s: the exec endpoint refused the app's auth token (%s); "+

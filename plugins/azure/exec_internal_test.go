@@ -146,3 +146,24 @@ func TestProxyErrorText(t *testing.T) {
 		t.Errorf("a long proxy error is %d characters, want it cut", len(got))
 	}
 }
+
+// TestQuotaAnswer: quota codes and messages are quota; ARM's general
+// OperationNotAllowed is quota only when its message says so.
+func TestQuotaAnswer(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		code, message string
+		want          bool
+	}{
+		{"QuotaExceeded", "", true},
+		{"MaxNumberOfRegionalEnvironmentsInSubExceeded", "", true},
+		{"ContainerAppOperationError", "Maximum Allowed Cores exceeded for the Managed Environment.", true},
+		{"OperationNotAllowed", "Operation results in exceeding quota limits of Core.", true},
+		{"OperationNotAllowed", "The subscription is disabled.", false},
+		{"Conflict", "another operation is in progress", false},
+	} {
+		if got := quotaAnswer(tc.code, tc.message); got != tc.want {
+			t.Errorf("quotaAnswer(%q, %q) = %v, want %v", tc.code, tc.message, got, tc.want)
+		}
+	}
+}
