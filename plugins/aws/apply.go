@@ -694,14 +694,21 @@ func (b *Backend) waitStable(ctx context.Context, n namer, tds map[string]string
 
 // failureReasons quotes why the tasks of task definition td of svc did not
 // run: the stopped tasks' reasons or, when no task stopped, ECS's newest
-// event saying it could not place a task (a task the Fargate vCPU quota
-// keeps out is never created, so only the service's events say why).
+// event since td's deployment began saying it could not place a task (a
+// task the Fargate vCPU quota keeps out is never created, so only the
+// service's events say why; an older event may be about another rollout).
 func (b *Backend) failureReasons(ctx context.Context, svc ecstypes.Service, td string) string {
 	if reasons := b.stoppedReasons(ctx, svc, td); reasons != "" {
 		return reasons
 	}
+	var since time.Time
+	for _, d := range svc.Deployments {
+		if aws.ToString(d.TaskDefinition) == td {
+			since = aws.ToTime(d.CreatedAt)
+		}
+	}
 	for _, ev := range svc.Events {
-		if msg := aws.ToString(ev.Message); strings.Contains(msg, "unable to place a task") {
+		if msg := aws.ToString(ev.Message); strings.Contains(msg, "unable to place a task") && !aws.ToTime(ev.CreatedAt).Before(since) {
 			return ": ECS says " + msg
 		}
 	}
