@@ -46,6 +46,9 @@ func (b *Backend) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResp
 		return nil, errNotConfigured
 	}
 	t := b.target(req.Deployment.Ref())
+	if _, err := b.cfg.runtimeAccount(t.ref); err != nil {
+		return nil, err
+	}
 	running, err := b.listServices(ctx, t)
 	if err != nil {
 		return nil, err
@@ -58,6 +61,7 @@ func (b *Backend) Plan(ctx context.Context, req *sdk.PlanRequest) (*sdk.PlanResp
 	for i := range req.Deployment.Services {
 		resp.Compatibility = append(resp.Compatibility, compatibility(&req.Deployment.Services[i])...)
 	}
+	resp.Compatibility = append(resp.Compatibility, b.identityNotes(&req.Deployment)...)
 	resp.Compatibility = append(resp.Compatibility, b.invokerNotes(t, &req.Deployment)...)
 	return resp, nil
 }
@@ -116,6 +120,10 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progress sdk
 		return nil, fmt.Errorf("apply %s: %w", req.Deployment.Ref(), err)
 	}
 	t := b.target(req.Deployment.Ref())
+	// Refused before anything is made, and with no state: nothing changed.
+	if _, err := b.cfg.runtimeAccount(t.ref); err != nil {
+		return nil, err
+	}
 	report := sdk.NewProgress(progress)
 	report.Infof("", "", "applying %d services to Cloud Run in %s", len(req.Deployment.Services), t.parent)
 	err = b.converge(ctx, t, &req.Deployment, req.Secrets, st, report)
@@ -131,11 +139,15 @@ func (b *Backend) Apply(ctx context.Context, req *sdk.ApplyRequest, progress sdk
 }
 
 func (b *Backend) converge(ctx context.Context, t target, spec *core.DeploymentSpec, secrets sdk.SecretValues, st *state, report *sdk.Progress) error {
-	versions, err := b.ensureSecrets(ctx, t, spec, secrets, st.Salt(), report)
+	account, err := b.cfg.runtimeAccount(t.ref)
 	if err != nil {
 		return err
 	}
-	inv := &invokers{account: b.cfg.ServiceAccount, kept: map[string]string{}}
+	versions, err := b.ensureSecrets(ctx, t, spec, secrets, st.Salt(), account, report)
+	if err != nil {
+		return err
+	}
+	inv := &invokers{account: account, kept: map[string]string{}}
 	for svc, account := range st.InvokersKept {
 		if spec.Service(svc) != nil {
 			inv.kept[svc] = account
@@ -190,13 +202,16 @@ func (b *Backend) converge(ctx context.Context, t target, spec *core.DeploymentS
 // reconciling from an apply that was cut short is waited for. When called
 // is set (another service depends on it), the invoker account is granted
 // roles/run.invoker on it once it is ready; a grant the spec no longer
-// wants is removed before the update.
+// wants is removed before the update. Whether the account's binding is
+// the operator's (kept) is decided before the update writes
+// annotationInvoker: once the annotation names the account, a later apply
+// takes the binding for its own.
 func (b *Backend) applyService(ctx context.Context, t target, svc *core.ServiceSpec, versions, urls map[string]string, inv *invokers, called bool, report *sdk.Progress) (string, error) {
 	account := ""
 	if called {
 		account = inv.account
 	}
-	want, err := b.desired(t, svc, svc.Replicas, versions, urls, account)
+	want, err := b.desired(t, svc, svc.Replicas, versions, urls, inv.account, account)
 	if err != nil {
 		return "", err
 	}
@@ -213,11 +228,17 @@ func (b *Backend) applyService(ctx context.Context, t target, svc *core.ServiceS
 	if err := b.revokeInvoker(ctx, inv, svc.Name, want.Name, prev, account); err != nil {
 		return "", err
 	}
+	// A new service's policy is empty: nothing of the operator's to keep.
+	if cur != nil && account != "" && prev != account {
+		if err := b.keepOperatorsInvoker(ctx, inv, svc.Name, want.Name); err != nil {
+			return "", err
+		}
+	}
 	uri, err := b.put(ctx, t, svc.Name, want, cur, false, report)
 	if err != nil || account == "" {
 		return uri, err
 	}
-	if err := b.grantInvoker(ctx, inv, svc.Name, want.Name, prev); err != nil {
+	if err := b.grantInvoker(ctx, inv, svc.Name, want.Name); err != nil {
 		return "", err
 	}
 	return uri, nil

@@ -110,10 +110,11 @@ func errorsOf(notes []sdk.CompatibilityNote) error {
 // desired is the Cloud Run service for svc. secretVersions maps each
 // secret reference to the version its env pins; urls maps each
 // dependency to its URL; invoker is the account apply grants
-// roles/run.invoker on it ("" none), recorded in annotationInvoker. Its
+// roles/run.invoker on it ("" none), recorded in annotationInvoker;
+// runAs the service account it runs as (runtimeAccount). Its
 // annotations carry the spec and a hash of the rest, which apply compares
 // to leave an unchanged service alone.
-func (b *Backend) desired(t target, svc *core.ServiceSpec, replicas int, secretVersions, urls map[string]string, invoker string) (*runpb.Service, error) {
+func (b *Backend) desired(t target, svc *core.ServiceSpec, replicas int, secretVersions, urls map[string]string, runAs, invoker string) (*runpb.Service, error) {
 	sz := sizeOf(svc.Resources)
 	c := &runpb.Container{
 		Name: "main", Image: svc.Image, Command: svc.Command, Args: svc.Args,
@@ -156,7 +157,7 @@ func (b *Backend) desired(t target, svc *core.ServiceSpec, replicas int, secretV
 		Ingress: b.cfg.ingress,
 		Template: &runpb.RevisionTemplate{
 			Labels:         t.labels(svc.Name),
-			ServiceAccount: b.cfg.ServiceAccount,
+			ServiceAccount: runAs,
 			Containers:     []*runpb.Container{c},
 		},
 		Scaling:     &runpb.ServiceScaling{ScalingMode: runpb.ServiceScaling_MANUAL, ManualInstanceCount: &count},

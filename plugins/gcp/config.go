@@ -7,9 +7,11 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +25,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/alphaswarm/controller/core"
 	"github.com/alphaswarm/controller/sdk"
 )
 
@@ -31,15 +34,18 @@ var version = "0.1.0"
 
 // config is the body of a backend "gcp" "<name>" block.
 type config struct {
-	Project          string `json:"project"`
-	Region           string `json:"region"`
-	Credentials      string `json:"credentials"`
-	DefaultCreds     bool   `json:"use_default_credentials"`
-	ServiceAccount   string `json:"service_account"`
-	Ingress          string `json:"ingress"`
-	NamePrefix       string `json:"name_prefix"`
-	Endpoint         string `json:"endpoint"`
-	OperationTimeout string `json:"operation_timeout"`
+	Project        string `json:"project"`
+	Region         string `json:"region"`
+	Credentials    string `json:"credentials"`
+	DefaultCreds   bool   `json:"use_default_credentials"`
+	ServiceAccount string `json:"service_account"`
+	// TenantAccounts maps a tenant ID to the service account its
+	// deployments run as (tenant_service_accounts).
+	TenantAccounts   map[string]string `json:"tenant_service_accounts"`
+	Ingress          string            `json:"ingress"`
+	NamePrefix       string            `json:"name_prefix"`
+	Endpoint         string            `json:"endpoint"`
+	OperationTimeout string            `json:"operation_timeout"`
 
 	operationTimeout time.Duration
 	ingress          runpb.IngressTraffic
@@ -57,7 +63,9 @@ var schema = sdk.Schema{
 		{Name: "use_default_credentials", Type: sdk.TypeBool, Default: false,
 			Description: "Use Google's application default credentials instead of a key: the metadata server's identity when the controller runs on Google Cloud (GKE workload identity, Compute Engine, Cloud Run). Off unless the operator turns it on; excludes credentials."},
 		{Name: "service_account", Type: sdk.TypeString, Default: "",
-			Description: "Email of the service account the services run as; empty: the project's default compute service account."},
+			Description: "Email of the service account the services of every tenant run as; empty: the project's default compute service account. Every tenant granted this backend then shares one identity, and with it the secrets and invoker grants it holds: prefer tenant_service_accounts, or one backend per tenant. Excludes tenant_service_accounts."},
+		{Name: "tenant_service_accounts", Type: sdk.MapOf(sdk.TypeString), Default: map[string]any{},
+			Description: "Tenant ID to the email of the service account that tenant's services run as, which alone is granted its secrets and roles/run.invoker on its called services; a tenant not in the map is refused at plan and apply. Excludes service_account."},
 		{Name: "ingress", Type: sdk.TypeString, Default: "all",
 			Description: "Who may reach the services: all, internal or internal-and-cloud-load-balancing. The operator's alone: a tenant could otherwise open internal services to the internet."},
 		{Name: "name_prefix", Type: sdk.TypeString, Default: "as",
@@ -109,6 +117,9 @@ func (c *config) check(unknown sdk.Unknown) error {
 	if known("service_account") && c.ServiceAccount != "" && !accountName.MatchString(c.ServiceAccount) {
 		return sdk.InvalidConfig("service_account", "%q is not a service account email (name@project.iam.gserviceaccount.com)", c.ServiceAccount)
 	}
+	if err := c.checkTenantAccounts(known); err != nil {
+		return err
+	}
 	var err error
 	if c.operationTimeout, err = time.ParseDuration(c.OperationTimeout); known("operation_timeout") && (err != nil || c.operationTimeout <= 0) {
 		return sdk.InvalidConfig("operation_timeout", "%q is not a positive duration such as \"10m\"", c.OperationTimeout)
@@ -138,6 +149,54 @@ func (c *config) check(unknown sdk.Unknown) error {
 		return err
 	}
 	return nil
+}
+
+// maxTenantID bounds a key of tenant_service_accounts.
+const maxTenantID = 63
+
+// checkTenantAccounts checks tenant_service_accounts: it excludes
+// service_account, its keys are non-empty and bounded, its values are
+// service account emails.
+func (c *config) checkTenantAccounts(known func(string) bool) error {
+	if !known("tenant_service_accounts") {
+		// Set, value unknown: it still excludes service_account.
+		if c.ServiceAccount != "" || !known("service_account") {
+			return sdk.InvalidConfig("tenant_service_accounts", "service_account and tenant_service_accounts exclude each other: set one")
+		}
+		return nil
+	}
+	if len(c.TenantAccounts) == 0 {
+		return nil
+	}
+	if c.ServiceAccount != "" || !known("service_account") {
+		return sdk.InvalidConfig("tenant_service_accounts", "service_account and tenant_service_accounts exclude each other: set one")
+	}
+	for _, tenant := range slices.Sorted(maps.Keys(c.TenantAccounts)) {
+		path := "tenant_service_accounts." + tenant
+		switch account := c.TenantAccounts[tenant]; {
+		case tenant == "" || len(tenant) > maxTenantID || strings.TrimSpace(tenant) != tenant:
+			return sdk.InvalidConfig("tenant_service_accounts", "tenant %q: a tenant ID is 1 to %d characters, without surrounding spaces", tenant, maxTenantID)
+		case !known(path):
+		case !accountName.MatchString(account):
+			return sdk.InvalidConfig(path, "%q is not a service account email (name@project.iam.gserviceaccount.com)", account)
+		}
+	}
+	return nil
+}
+
+// runtimeAccount is the service account the services of the deployment
+// ref run as, and so the one granted its secrets and roles/run.invoker on
+// its called services: its tenant's in tenant_service_accounts, else
+// service_account ("" the project's default compute service account).
+// A tenant tenant_service_accounts does not name is refused.
+func (c *config) runtimeAccount(ref core.DeploymentRef) (string, error) {
+	if len(c.TenantAccounts) == 0 {
+		return c.ServiceAccount, nil
+	}
+	if account, ok := c.TenantAccounts[ref.Tenant]; ok {
+		return account, nil
+	}
+	return "", sdk.InvalidRequest("tenant %q has no service account on this backend: the operator must add it to the backend's tenant_service_accounts", ref.Tenant)
 }
 
 // credentialType reads the type of a credential file and accepts two: a

@@ -8,8 +8,11 @@
 // are mapped to values Cloud Run accepts; its health block becomes the
 // container's startup and liveness probes; the services it depends on are
 // given to it as URLs in its environment, since Cloud Run services do not
-// reach each other by name. With the operator's service_account, each
-// service another depends on grants that account roles/run.invoker in its
+// reach each other by name. The services run as the deployment's runtime
+// account (runtimeAccount): its tenant's in tenant_service_accounts, which
+// refuses a tenant it does not name, else the operator's one
+// service_account, which every tenant of the backend shares (plan says
+// so). Each service another depends on grants that account roles/run.invoker in its
 // own IAM policy (an etag read-modify-write that keeps every other
 // binding), recorded in an annotation, and removed when no service
 // depends on it any more.

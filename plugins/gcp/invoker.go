@@ -17,7 +17,8 @@ import (
 
 // Cloud Run refuses a call to a service that is not public unless the
 // caller's identity holds roles/run.invoker on it. With service_account
-// set, apply grants that account the role on each service another service
+// set, or tenant_service_accounts, apply grants the deployment's runtime
+// account (runtimeAccount) the role on each service another service
 // of the deployment depends on, in the service's own IAM policy, and
 // records the grant in the service's annotationInvoker; when no service
 // depends on it any more, or service_account changes, apply removes that
@@ -62,7 +63,7 @@ func invoked(spec *core.DeploymentSpec) map[string]bool {
 // project's default compute service account, which the plugin cannot name
 // and so cannot grant roles/run.invoker on the services they call.
 func (b *Backend) invokerNotes(t target, spec *core.DeploymentSpec) []sdk.CompatibilityNote {
-	if b.cfg.ServiceAccount != "" {
+	if b.cfg.ServiceAccount != "" || len(b.cfg.TenantAccounts) > 0 {
 		return nil
 	}
 	var notes []sdk.CompatibilityNote
@@ -75,6 +76,30 @@ func (b *Backend) invokerNotes(t target, spec *core.DeploymentSpec) []sdk.Compat
 				Detail: fmt.Sprintf("calls %s as the project's default compute service account (the backend sets no service_account): "+
 					"Cloud Run refuses the call until the operator grants that account roles/run.invoker on Cloud Run service %s, or in the project", d, t.serviceID(d))})
 		}
+	}
+	return notes
+}
+
+// identityNotes report, when every tenant of the backend runs as one
+// account (service_account, or the default compute service account), that
+// the deployment's services share that identity, and what it holds, with
+// the services of every other tenant the operator grants the backend.
+// One note per service: a compatibility note names a service, and swarmctl
+// plan prints it as the service's.
+func (b *Backend) identityNotes(spec *core.DeploymentSpec) []sdk.CompatibilityNote {
+	if len(b.cfg.TenantAccounts) > 0 {
+		return nil
+	}
+	account := "the project's default compute service account"
+	if b.cfg.ServiceAccount != "" {
+		account = "service account " + b.cfg.ServiceAccount + " (service_account)"
+	}
+	detail := fmt.Sprintf("runs as %s, as every service of every tenant granted this backend does: "+
+		"any of them can use the secrets and roles/run.invoker grants that account holds, this deployment's too. "+
+		"For an identity of the tenant's own, the operator registers one backend per tenant or sets tenant_service_accounts", account)
+	var notes []sdk.CompatibilityNote
+	for _, s := range spec.Services {
+		notes = append(notes, sdk.CompatibilityNote{Service: s.Name, Field: "identity", Level: sdk.CompatApproximated, Detail: detail})
 	}
 	return notes
 }
@@ -119,19 +144,34 @@ func (b *Backend) revokeInvoker(ctx context.Context, inv *invokers, service, nam
 	return err
 }
 
+// keepOperatorsInvoker reads the IAM policy of the Cloud Run service name,
+// whose annotation does not name the invoker account yet, and records the
+// account's binding as kept when the operator made it. Apply calls it
+// before the update that writes the annotation, so that an apply cut short
+// between that update and the grant cannot take the operator's binding for
+// its own.
+func (b *Backend) keepOperatorsInvoker(ctx context.Context, inv *invokers, service, name string) error {
+	member := "serviceAccount:" + inv.account
+	held := false
+	what := fmt.Sprintf("read the %s bindings of Cloud Run service %s (service %s)", roleInvoker, short(name), service)
+	_, err := b.editPolicy(ctx, what, name, func(p *iampb.Policy) bool {
+		held = hasMember(p, roleInvoker, member)
+		return false
+	})
+	if err == nil && held {
+		inv.keep(service, inv.account)
+	}
+	return err
+}
+
 // grantInvoker gives the account roles/run.invoker on the Cloud Run
-// service name, unless it holds it; prev is the account its annotation
-// named before this apply. A binding that was there before the plugin
-// managed the service's grant is recorded as kept.
-func (b *Backend) grantInvoker(ctx context.Context, inv *invokers, service, name, prev string) error {
+// service name, unless it holds it.
+func (b *Backend) grantInvoker(ctx context.Context, inv *invokers, service, name string) error {
 	if inv.account == "" {
 		return nil
 	}
 	what := fmt.Sprintf("grant %s %s on Cloud Run service %s (service %s, called by others of the deployment)", inv.account, roleInvoker, short(name), service)
-	added, err := b.editPolicy(ctx, what, name, func(p *iampb.Policy) bool { return addMember(p, roleInvoker, "serviceAccount:"+inv.account) })
-	if err == nil && !added && prev != inv.account {
-		inv.keep(service, inv.account)
-	}
+	_, err := b.editPolicy(ctx, what, name, func(p *iampb.Policy) bool { return addMember(p, roleInvoker, "serviceAccount:"+inv.account) })
 	return err
 }
 
@@ -178,6 +218,13 @@ func (b *Backend) editOnce(ctx context.Context, name string, edit func(*iampb.Po
 		return false, "write the policy", err
 	}
 	return true, "", nil
+}
+
+// hasMember says whether the unconditional binding of role has member.
+func hasMember(p *iampb.Policy, role, member string) bool {
+	return slices.ContainsFunc(p.Bindings, func(bnd *iampb.Binding) bool {
+		return bnd.Role == role && bnd.Condition == nil && slices.Contains(bnd.Members, member)
+	})
 }
 
 // addMember adds member to the unconditional binding of role, and says

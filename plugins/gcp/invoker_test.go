@@ -186,7 +186,7 @@ func TestInvokerWithoutServiceAccount(t *testing.T) {
 	}
 	var got []string
 	for _, n := range plan.Compatibility {
-		if strings.Contains(n.Detail, "roles/run.invoker") {
+		if n.Field == "depends_on" && strings.Contains(n.Detail, "roles/run.invoker") {
 			got = append(got, fmt.Sprintf("%s %s %s", n.Service, n.Field, n.Level))
 			if !strings.Contains(n.Detail, "default compute service account") || !strings.Contains(n.Detail, "as-invokers-test-default-account-api-") {
 				t.Errorf("the note %q does not say which account needs the role on which Cloud Run service", n.Detail)

@@ -41,14 +41,16 @@ func secretRefs(spec *core.DeploymentSpec) []string {
 // ensureSecrets makes a secret for each reference of the deployment whose
 // newest version holds the value the host resolved, and returns the
 // version each one's env pins. An unchanged value adds no version.
-func (b *Backend) ensureSecrets(ctx context.Context, t target, spec *core.DeploymentSpec, values sdk.SecretValues, salt sdk.Salt, report *sdk.Progress) (map[string]string, error) {
+// accessor, the deployment's runtime account ("" the default compute
+// account, which the plugin cannot name), alone may read them.
+func (b *Backend) ensureSecrets(ctx context.Context, t target, spec *core.DeploymentSpec, values sdk.SecretValues, salt sdk.Salt, accessor string, report *sdk.Progress) (map[string]string, error) {
 	versions := map[string]string{}
 	for _, ref := range secretRefs(spec) {
 		value, ok := values[ref]
 		if !ok {
 			return nil, fmt.Errorf("store secret %q: the host resolved no value for it", ref)
 		}
-		v, err := b.ensureSecret(ctx, t, ref, value, salt, report)
+		v, err := b.ensureSecret(ctx, t, ref, value, salt, accessor, report)
 		if err != nil {
 			return nil, err
 		}
@@ -57,7 +59,7 @@ func (b *Backend) ensureSecrets(ctx context.Context, t target, spec *core.Deploy
 	return versions, nil
 }
 
-func (b *Backend) ensureSecret(ctx context.Context, t target, ref, value string, salt sdk.Salt, report *sdk.Progress) (string, error) {
+func (b *Backend) ensureSecret(ctx context.Context, t target, ref, value string, salt sdk.Salt, accessor string, report *sdk.Progress) (string, error) {
 	name := t.secretName(ref)
 	sec, err := b.secrets.GetSecret(ctx, &secretmanagerpb.GetSecretRequest{Name: name})
 	switch {
@@ -91,7 +93,6 @@ func (b *Backend) ensureSecret(ctx context.Context, t target, ref, value string,
 		version = short(v.Name)
 		report.Infof("", "", "secret %s: version %s", short(name), version)
 	}
-	accessor := b.cfg.ServiceAccount
 	if accessor != "" && sec.Annotations[annotationAccessor] != accessor {
 		// The services' identity reads the secret; the policy is the
 		// secret's own, which apply made, so it is replaced whole.

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"strings"
 	"testing"
 
 	"github.com/alphaswarm/controller/sdk"
@@ -80,6 +81,19 @@ func TestValidateConfigSharesConfiguresChecks(t *testing.T) {
 		{Name: "a bad ingress", Config: base(map[string]any{"ingress": "everyone"}), ErrorPath: "ingress"},
 		{Name: "a bad prefix", Config: base(map[string]any{"name_prefix": "Prod-1"}), ErrorPath: "name_prefix"},
 		{Name: "a bad service account", Config: base(map[string]any{"service_account": "runner"}), ErrorPath: "service_account"},
+		{Name: "tenant service accounts", Config: base(map[string]any{"tenant_service_accounts": map[string]any{
+			"alpha": "alpha-runner@alphaswarm-test.iam.gserviceaccount.com", "beta": "beta-runner@alphaswarm-test.iam.gserviceaccount.com"}})},
+		{Name: "service_account and tenant_service_accounts", Config: base(map[string]any{"service_account": "runner@alphaswarm-test.iam.gserviceaccount.com",
+			"tenant_service_accounts": map[string]any{"alpha": "alpha-runner@alphaswarm-test.iam.gserviceaccount.com"}}), ErrorPath: "tenant_service_accounts"},
+		{Name: "an unknown service_account and tenant_service_accounts", Config: base(map[string]any{"service_account": "(credential)",
+			"tenant_service_accounts": map[string]any{"alpha": "alpha-runner@alphaswarm-test.iam.gserviceaccount.com"}}),
+			Unknown: sdk.Unknown{"service_account"}, ErrorPath: "tenant_service_accounts"},
+		{Name: "a tenant's bad service account", Config: base(map[string]any{"tenant_service_accounts": map[string]any{"alpha": "alpha-runner"}}),
+			ErrorPath: "tenant_service_accounts.alpha"},
+		{Name: "an empty tenant", Config: base(map[string]any{"tenant_service_accounts": map[string]any{"": "alpha-runner@alphaswarm-test.iam.gserviceaccount.com"}}),
+			ErrorPath: "tenant_service_accounts"},
+		{Name: "a tenant too long", Config: base(map[string]any{"tenant_service_accounts": map[string]any{strings.Repeat("a", 64): "alpha-runner@alphaswarm-test.iam.gserviceaccount.com"}}),
+			ErrorPath: "tenant_service_accounts"},
 		{Name: "a bad timeout", Config: base(map[string]any{"operation_timeout": "-1m"}), ErrorPath: "operation_timeout"},
 		{Name: "an endpoint that is not host:port", Config: base(map[string]any{"endpoint": "https://run.example"}), ErrorPath: "endpoint"},
 		{Name: "a private endpoint with a key", Config: base(map[string]any{"endpoint": "run-private.example:443"})},

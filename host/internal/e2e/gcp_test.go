@@ -119,8 +119,9 @@ deployment "shop" {
 }
 `)
 	run := d.runner(t)
-	if out := run("plan", dir); !strings.Contains(out, "approximated") || !strings.Contains(out, "DB_URL") || !strings.Contains(out, "roles/run.invoker") {
-		t.Errorf("plan does not say what Cloud Run approximates:\n%s", out)
+	if out := run("plan", dir); !strings.Contains(out, "approximated") || !strings.Contains(out, "DB_URL") || !strings.Contains(out, "roles/run.invoker") ||
+		!strings.Contains(out, "tenant_service_accounts") {
+		t.Errorf("plan does not say what Cloud Run approximates, and that the backend's tenants share one identity:\n%s", out)
 	}
 	run("apply", "-auto-approve", dir)
 	if services, secrets := fake.state(t); len(services) != 2 || len(secrets) != 1 {

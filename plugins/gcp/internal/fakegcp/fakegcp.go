@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"net"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -64,6 +65,14 @@ type Server struct {
 	// PageSize is the largest page a list call answers with, whatever the
 	// caller asks for, so that callers must follow page tokens.
 	pageSize int
+	// hooks run after a call (AfterCall).
+	hooks []*hook
+}
+
+// hook runs once after the next call of method that succeeds (AfterCall).
+type hook struct {
+	method string
+	fn     func()
 }
 
 type fault struct {
@@ -184,7 +193,36 @@ func (s *Server) intercept(ctx context.Context, req any, info *grpc.UnaryServerI
 		}
 	}
 	s.mu.Unlock()
-	return handler(ctx, req)
+	resp, err := handler(ctx, req)
+	if err == nil {
+		s.runHooks(method, qualified)
+	}
+	return resp, err
+}
+
+// AfterCall runs fn once, after the next call of method (named as in
+// Fail) that succeeds and before its answer is sent: a test cuts an apply
+// short there, by cancelling its context.
+func (s *Server) AfterCall(method string, fn func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hooks = append(s.hooks, &hook{method: method, fn: fn})
+}
+
+func (s *Server) runHooks(method, qualified string) {
+	s.mu.Lock()
+	var run []func()
+	s.hooks = slices.DeleteFunc(s.hooks, func(h *hook) bool {
+		if h.method == method || h.method == qualified {
+			run = append(run, h.fn)
+			return true
+		}
+		return false
+	})
+	s.mu.Unlock()
+	for _, fn := range run {
+		fn()
+	}
 }
 
 // page returns one page of items, which are sorted by key, and the next
