@@ -69,10 +69,14 @@ build:
 # third-party authors "go get" the SDK from. RELEASE_SIGNING_KEY is the path
 # of the armored OpenPGP private key; PLATFORMS=linux_amd64,darwin_arm64
 # narrows the platforms; RELEASE_IMAGE=1 also saves the controller's image.
-RELEASE_PLUGINS := $(filter-out memory,$(PLUGINS))
+# A plugin released alone: RELEASE_PLUGINS=aws RELEASE_CLI= RELEASE_GOPROXY=
+RELEASE_PLUGINS ?= $(filter-out memory,$(PLUGINS))
+RELEASE_CLI     ?= ./host/cmd/swarmctl
+RELEASE_GOPROXY ?= core,sdk
 release:
 	@if [ -z "$$RELEASE_SIGNING_KEY" ]; then echo "make release: set RELEASE_SIGNING_KEY to the path of the armored OpenPGP release key (go run ./tools/release genkey -out DIR makes one)" >&2; exit 1; fi
 	$(GO) run ./tools/release build -version $(VERSION) -out dist $(if $(PLATFORMS),-platforms $(PLATFORMS)) \
+		-cli "$(RELEASE_CLI)" -goproxy "$(RELEASE_GOPROXY)" \
 		$(if $(filter 1,$(RELEASE_IMAGE)),-image) $(foreach p,$(RELEASE_PLUGINS),-plugin $(p)=$(PLUGIN_$(p)))
 
 images:

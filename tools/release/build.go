@@ -72,6 +72,10 @@ func cmdBuild(args []string, stdout io.Writer) error {
 	if r.products, err = products(*cli, plugins, splitList(*platforms)); err != nil {
 		return err
 	}
+	// Checked before the long build, written after it.
+	if _, err := checkGoproxy(r.root, r.version, splitList(*goproxy)); err != nil {
+		return err
+	}
 	if err := r.build(stdout); err != nil {
 		return err
 	}

@@ -60,23 +60,35 @@ func absOr(p string) string {
 // module that requires a sibling at a version this proxy does not serve is
 // refused, since "go get" through the proxy would then fail.
 func writeGoproxy(root, version string, mods []string, out string, at time.Time) error {
-	var folders []string
-	for _, m := range mods {
-		f, err := moduleFolder(m)
-		if err != nil {
-			return err
-		}
-		folders = append(folders, f)
+	folders, err := checkGoproxy(root, version, mods)
+	if err != nil {
+		return err
 	}
 	for _, f := range folders {
-		if err := checkServed(root, f, version, folders); err != nil {
-			return err
-		}
 		if err := writeProxyModule(root, f, version, out, at); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// checkGoproxy returns the folders of mods, after checking that each is
+// released and requires its siblings at version, among mods.
+func checkGoproxy(root, version string, mods []string) ([]string, error) {
+	var folders []string
+	for _, m := range mods {
+		f, err := moduleFolder(m)
+		if err != nil {
+			return nil, err
+		}
+		folders = append(folders, f)
+	}
+	for _, f := range folders {
+		if err := checkServed(root, f, version, folders); err != nil {
+			return nil, err
+		}
+	}
+	return folders, nil
 }
 
 // checkServed refuses folder's module if it requires a sibling other than

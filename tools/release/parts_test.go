@@ -186,3 +186,20 @@ func TestSigningKey(t *testing.T) {
 		t.Errorf("build without a key = %v, want it to say what to set", err)
 	}
 }
+
+// TestBuildChecksGoproxyFirst checks that a module proxy the release could
+// not serve stops the build before anything is compiled or written.
+func TestBuildChecksGoproxyFirst(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	key, _ := testKey(t, tmp)
+	out := filepath.Join(tmp, "dist")
+	err := run([]string{"build", "-root", repoRoot, "-version", "v0.9.7", "-key", key, "-out", out, "-cli", "",
+		"-plugin", "memory=./examples/backend-memory/cmd/swarm-backend-memory", "-goproxy", "core,sdk"}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "serve sdk v0.9.7: it requires core v0.1.0") {
+		t.Fatalf("build = %v, want the proxy's refusal", err)
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the refused build wrote %s (%v)", out, err)
+	}
+}
