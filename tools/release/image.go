@@ -31,6 +31,9 @@ func (r *release) saveImage(stdout io.Writer) error {
 	if out, err := exec.Command("docker", "save", "-o", tarPath, tag).CombinedOutput(); err != nil {
 		return fmt.Errorf("save image %s: %w\n%s", tag, err, out)
 	}
+	if err := os.Chmod(tarPath, 0o644); err != nil { // docker save makes it 0600
+		return fmt.Errorf("publish saved image: %w", err)
+	}
 	id, err := exec.Command("docker", "image", "inspect", "-f", "{{.Id}}", tag).Output()
 	if err != nil {
 		return fmt.Errorf("inspect image %s: %w", tag, err)
