@@ -191,10 +191,15 @@ func checkRequirements(root, folder, version string, releasing, existing []strin
 			continue
 		}
 		now := slices.Contains(releasing, sib) && req.Mod.Version == version
-		if !now && !slices.Contains(existing, sib+"/"+req.Mod.Version) {
-			return fmt.Errorf("check %s/go.mod: it requires %s %s, which is neither tagged nor in this release (run: release setversion %s@%s)",
-				folder, sib, req.Mod.Version, sib, version)
+		if now || slices.Contains(existing, sib+"/"+req.Mod.Version) {
+			continue
 		}
+		fix := fmt.Sprintf("run: release setversion %s@%s", sib, version)
+		if req.Mod.Version == version {
+			fix = fmt.Sprintf("tag %s in this release too", sib)
+		}
+		return fmt.Errorf("check %s/go.mod: it requires %s %s, which is neither tagged nor in this release (%s)",
+			folder, sib, req.Mod.Version, fix)
 	}
 	return nil
 }

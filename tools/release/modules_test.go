@@ -144,6 +144,12 @@ func TestTags(t *testing.T) {
 			wantErr: "check plugins/aws/go.mod: it requires sdk v0.1.0, which is neither tagged nor in this release (run: release setversion sdk@v0.2.0)",
 		},
 		{
+			name:     "aws without the sdk it requires at this version",
+			args:     []string{"-version", "v0.2.0", "plugins/aws"},
+			setFirst: []string{"sdk@v0.2.0"},
+			wantErr:  "check plugins/aws/go.mod: it requires sdk v0.2.0, which is neither tagged nor in this release (tag sdk in this release too)",
+		},
+		{
 			name:    "a tag that exists",
 			args:    []string{"-version", "v0.1.0", "core"},
 			wantErr: "plan tag core/v0.1.0: it exists already",
