@@ -42,10 +42,11 @@ BENCH_PAIRS := \
 	azure_apply=AzureApply@azure_apply_p50_ns:AzureApply@sdk_direct_p50_ns \
 	gcp_apply=GCPApply@gcp_apply_p50_ns:GCPApply@run_direct_p50_ns
 
-.PHONY: help build images image admin-up admin-down postgres test test-acc-aws test-acc-azure test-acc-gcp lint bench proto dev dev-stop k8s-bin k8s-up k8s-down clean
+.PHONY: help build release images image admin-up admin-down postgres test test-acc-aws test-acc-azure test-acc-gcp lint bench proto dev dev-stop k8s-bin k8s-up k8s-down clean
 
 help:
 	@echo "make build   bin/swarmctl and every plugin in bin/plugins/"
+	@echo "make release VERSION=vX.Y.Z  signed, reproducible archives in dist/VERSION/ (docs/releasing.md)"
 	@echo "make images  the echo workload as image alphaswarm/echo:dev, FROM scratch"
 	@echo "make image   the controller's image alphaswarm/controller:$(VERSION), FROM scratch"
 	@echo "make admin-up  the admin stack (deployments/compose/docker-compose.admin.yml); make admin-down stops it"
@@ -61,6 +62,22 @@ build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/swarmctl ./host/cmd/swarmctl
 	@mkdir -p bin/plugins
 	$(foreach p,$(PLUGINS),$(GO) build -trimpath -o bin/plugins/swarm-backend-$(p) $(PLUGIN_$(p)) &&) true
+
+# A release (docs/releasing.md): swarmctl and every plugin but the memory
+# example, cross-built, zipped, summed and signed into dist/$(VERSION)/ by
+# tools/release, byte-identical for one commit, with the module proxy that
+# third-party authors "go get" the SDK from. RELEASE_SIGNING_KEY is the path
+# of the armored OpenPGP private key; PLATFORMS=linux_amd64,darwin_arm64
+# narrows the platforms; RELEASE_IMAGE=1 also saves the controller's image.
+# A plugin released alone: RELEASE_PLUGINS=aws RELEASE_CLI= RELEASE_GOPROXY=
+RELEASE_PLUGINS ?= $(filter-out memory,$(PLUGINS))
+RELEASE_CLI     ?= ./host/cmd/swarmctl
+RELEASE_GOPROXY ?= core,sdk
+release:
+	@if [ -z "$$RELEASE_SIGNING_KEY" ]; then echo "make release: set RELEASE_SIGNING_KEY to the path of the armored OpenPGP release key (go run ./tools/release genkey -out DIR makes one)" >&2; exit 1; fi
+	$(GO) run ./tools/release build -version $(VERSION) -out dist $(if $(PLATFORMS),-platforms $(PLATFORMS)) \
+		-cli "$(RELEASE_CLI)" -goproxy "$(RELEASE_GOPROXY)" \
+		$(if $(filter 1,$(RELEASE_IMAGE)),-image) $(foreach p,$(RELEASE_PLUGINS),-plugin $(p)=$(PLUGIN_$(p)))
 
 images:
 	@mkdir -p bin/images/echo

@@ -3,8 +3,8 @@ module github.com/alphaswarm/controller/examples
 go 1.26.0
 
 require (
-	github.com/alphaswarm/controller/core v0.0.0-00010101000000-000000000000
-	github.com/alphaswarm/controller/sdk v0.0.0-00010101000000-000000000000
+	github.com/alphaswarm/controller/core v0.1.0
+	github.com/alphaswarm/controller/sdk v0.1.0
 	github.com/google/go-cmp v0.7.0
 )
 

@@ -4,8 +4,8 @@ go 1.26.0
 
 require (
 	github.com/ProtonMail/go-crypto v1.5.2
-	github.com/alphaswarm/controller/core v0.0.0-00010101000000-000000000000
-	github.com/alphaswarm/controller/sdk v0.0.0-00010101000000-000000000000
+	github.com/alphaswarm/controller/core v0.1.0
+	github.com/alphaswarm/controller/sdk v0.1.0
 	github.com/google/go-cmp v0.7.0
 	github.com/gorilla/mux v1.8.1
 	github.com/gorilla/websocket v1.5.3

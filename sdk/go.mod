@@ -3,7 +3,7 @@ module github.com/alphaswarm/controller/sdk
 go 1.26.0
 
 require (
-	github.com/alphaswarm/controller/core v0.0.0-00010101000000-000000000000
+	github.com/alphaswarm/controller/core v0.1.0
 	github.com/google/go-cmp v0.7.0
 	github.com/hashicorp/go-hclog v1.6.3
 	github.com/hashicorp/go-plugin v1.8.0

@@ -3,8 +3,8 @@ module github.com/alphaswarm/controller/plugins/aws
 go 1.26.0
 
 require (
-	github.com/alphaswarm/controller/core v0.0.0-00010101000000-000000000000
-	github.com/alphaswarm/controller/sdk v0.0.0-00010101000000-000000000000
+	github.com/alphaswarm/controller/core v0.1.0
+	github.com/alphaswarm/controller/sdk v0.1.0
 	github.com/aws/aws-sdk-go-v2 v1.48.0
 	github.com/aws/aws-sdk-go-v2/credentials v1.21.1
 	github.com/aws/aws-sdk-go-v2/service/cloudwatch v1.76.0

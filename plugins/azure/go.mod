@@ -6,8 +6,8 @@ require (
 	github.com/Azure/azure-sdk-for-go/sdk/azcore v1.24.0
 	github.com/Azure/azure-sdk-for-go/sdk/azidentity v1.15.0
 	github.com/Azure/azure-sdk-for-go/sdk/resourcemanager/appcontainers/armappcontainers/v3 v3.1.0
-	github.com/alphaswarm/controller/core v0.0.0-00010101000000-000000000000
-	github.com/alphaswarm/controller/sdk v0.0.0-00010101000000-000000000000
+	github.com/alphaswarm/controller/core v0.1.0
+	github.com/alphaswarm/controller/sdk v0.1.0
 )
 
 require (

@@ -3,8 +3,8 @@ module github.com/alphaswarm/controller/plugins/compose
 go 1.26.0
 
 require (
-	github.com/alphaswarm/controller/core v0.0.0-00010101000000-000000000000
-	github.com/alphaswarm/controller/sdk v0.0.0-00010101000000-000000000000
+	github.com/alphaswarm/controller/core v0.1.0
+	github.com/alphaswarm/controller/sdk v0.1.0
 	github.com/containerd/errdefs v1.0.0
 	github.com/docker/go-connections v0.8.2
 	golang.org/x/sync v0.25.0

@@ -122,8 +122,8 @@ func (b *Backend) NodeHealth(ctx context.Context, _ *sdk.NodeHealthRequest) (*sd
 	if local(b.cfg.engineAddress()) {
 		var fs syscall.Statfs_t
 		if syscall.Statfs(info.DockerRootDir, &fs) == nil {
-			node.DiskBytes = int64(fs.Blocks) * fs.Bsize
-			if free := int64(fs.Bavail) * fs.Bsize; free < node.DiskBytes/20 {
+			node.DiskBytes = int64(fs.Blocks) * int64(fs.Bsize) // Bsize is uint32 on darwin
+			if free := int64(fs.Bavail) * int64(fs.Bsize); free < node.DiskBytes/20 {
 				node.Health = core.HealthDegraded
 				node.Reasons = append(node.Reasons, fmt.Sprintf("less than 5%% disk free under %s", info.DockerRootDir))
 			}

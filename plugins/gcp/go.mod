@@ -9,8 +9,8 @@ require (
 	cloud.google.com/go/monitoring v1.32.1
 	cloud.google.com/go/run v1.25.0
 	cloud.google.com/go/secretmanager v1.24.0
-	github.com/alphaswarm/controller/core v0.0.0-00010101000000-000000000000
-	github.com/alphaswarm/controller/sdk v0.0.0-00010101000000-000000000000
+	github.com/alphaswarm/controller/core v0.1.0
+	github.com/alphaswarm/controller/sdk v0.1.0
 	github.com/google/go-cmp v0.7.0
 	github.com/googleapis/gax-go/v2 v2.27.0
 	google.golang.org/api v0.304.0

@@ -3,8 +3,8 @@ module github.com/alphaswarm/controller/plugins/kubernetes
 go 1.26.0
 
 require (
-	github.com/alphaswarm/controller/core v0.0.0-00010101000000-000000000000
-	github.com/alphaswarm/controller/sdk v0.0.0-00010101000000-000000000000
+	github.com/alphaswarm/controller/core v0.1.0
+	github.com/alphaswarm/controller/sdk v0.1.0
 	k8s.io/api v0.37.2
 	k8s.io/apimachinery v0.37.2
 	k8s.io/client-go v0.37.2

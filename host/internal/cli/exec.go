@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"syscall"
 
 	"golang.org/x/term"
 
@@ -84,7 +83,9 @@ func rawTerminal(opts *apiclient.ExecOptions) (restore func(), resize <-chan [2]
 	}
 	sizes := make(chan [2]uint16, 1)
 	winch := make(chan os.Signal, 1)
-	signal.Notify(winch, syscall.SIGWINCH)
+	if len(resizeSignals) > 0 { // Notify with no signal would relay them all
+		signal.Notify(winch, resizeSignals...)
+	}
 	go func() {
 		for range winch {
 			if w, h, err := term.GetSize(out); err == nil {

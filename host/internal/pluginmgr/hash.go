@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 )
 
@@ -26,10 +25,7 @@ func statID(path string) (fileID, error) {
 		return fileID{}, err
 	}
 	id := fileID{path: path, size: st.Size(), mtime: st.ModTime()}
-	if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-		id.dev, id.ino = uint64(sys.Dev), sys.Ino
-		id.ctime = time.Unix(sys.Ctim.Sec, sys.Ctim.Nsec)
-	}
+	id.dev, id.ino, id.ctime = statSys(st)
 	return id, nil
 }
 

@@ -1,0 +1,11 @@
+//go:build !windows
+
+package cli
+
+import (
+	"os"
+	"syscall"
+)
+
+// resizeSignals tell that the terminal changed size.
+var resizeSignals = []os.Signal{syscall.SIGWINCH}
