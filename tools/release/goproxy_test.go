@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +72,62 @@ func TestGoGetSDKFromProxy(t *testing.T) {
 		if !strings.Contains(out, "--- PASS: TestConformance/"+check+" ") {
 			t.Errorf("the kit's %s check did not pass:\n%s", check, out)
 		}
+	}
+	installThirdParty(t, root, mod, env)
+}
+
+// installThirdParty releases the plugin in mod with this tool, as its
+// author would, and installs it from a mirror like any other plugin.
+func installThirdParty(t *testing.T, root, mod string, env []string) {
+	t.Helper()
+	tmp := t.TempDir()
+	swarmctl := filepath.Join(tmp, "swarmctl")
+	build := exec.Command("go", "build", "-o", swarmctl, "./host/cmd/swarmctl")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build swarmctl: %v\n%s", err, out)
+	}
+	for _, kv := range env { // the author's module builds outside the workspace
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "GO") && k != "GOFLAGS" {
+			t.Setenv(k, v)
+		}
+	}
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000001")
+	key, pub := testKey(t, tmp)
+	keys := filepath.Join(tmp, "author.asc")
+	if err := os.WriteFile(keys, pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	here := runtime.GOOS + "_" + runtime.GOARCH
+	cmdDir := filepath.Join(mod, "cmd", "swarm-backend-tally") // where the release tool expects a plugin's main
+	src, err := os.ReadFile(filepath.Join(mod, "main.go"))
+	if err == nil {
+		err = os.MkdirAll(cmdDir, 0o755)
+	}
+	if err == nil {
+		err = os.WriteFile(filepath.Join(cmdDir, "main.go"), src, 0o644)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout bytes.Buffer
+	if err := run([]string{"build", "-root", mod, "-version", "v1.0.0", "-key", key, "-out", filepath.Join(tmp, "dist"),
+		"-platforms", here, "-cli", "", "-goproxy", "", "-plugin", "tally=./cmd/swarm-backend-tally"}, &stdout); err != nil {
+		t.Fatalf("release the third-party plugin: %v\n%s", err, stdout.String())
+	}
+	mirror, plugins, lock := filepath.Join(tmp, "mirror"), filepath.Join(tmp, "plugins"), filepath.Join(tmp, "lock.hcl")
+	for _, args := range [][]string{
+		{"plugins", "mirror", mirror, "-from", filepath.Join(tmp, "dist", "v1.0.0"), "-trusted-keys", keys},
+		{"plugins", "install", "tally", "-mirror", mirror, "-trusted-keys", keys, "-plugin-dir", plugins, "-lock", lock},
+	} {
+		if out, err := exec.Command(swarmctl, args...).CombinedOutput(); err != nil {
+			t.Fatalf("swarmctl %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	out, err := exec.Command(swarmctl, "plugins", "list", "-plugin-dir", plugins, "-lock-file", lock).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "tally") || !strings.Contains(string(out), "locked") {
+		t.Errorf("plugins list after installing tally from the mirror: %v\n%s", err, out)
 	}
 }
 
