@@ -37,6 +37,11 @@ func fakeWorkspace(t *testing.T) string {
 		}
 	}
 	git(t, dir, "init", "-q")
+	// The tool's own git commands (tags -create) run without the test's
+	// environment: give the repository an identity, as a machine without a
+	// global git identity (CI's fresh HOME) has none.
+	git(t, dir, "config", "user.name", "t")
+	git(t, dir, "config", "user.email", "t@t")
 	git(t, dir, "add", ".")
 	git(t, dir, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "init")
 	git(t, dir, "-c", "user.name=t", "-c", "user.email=t@t", "tag", "-a", "core/v0.1.0", "-m", "core v0.1.0")
