@@ -163,9 +163,11 @@ func serve() {
 	<-drained // ListenAndServe returns at once on Shutdown; the requests it accepted finish here
 }
 
-// failover dials each address the name resolves to in turn, giving each a
-// second, as a client of a service whose replicas come and go should: an
-// address that has just left can swallow a connection attempt.
+// failover dials each address the name resolves to in turn, giving each
+// three seconds, as a client of a service whose replicas come and go
+// should: an address that has just left, or a replica that is joining, can
+// swallow a connection attempt. (One second was too little for a live
+// replica to answer on a machine busy with CI's parallel test packages.)
 func failover(ctx context.Context, network, addr string) (net.Conn, error) {
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -177,7 +179,7 @@ func failover(ctx context.Context, network, addr string) (net.Conn, error) {
 	}
 	var last error
 	for _, ip := range ips {
-		conn, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, network, net.JoinHostPort(ip, port))
+		conn, err := (&net.Dialer{Timeout: 3 * time.Second}).DialContext(ctx, network, net.JoinHostPort(ip, port))
 		if err == nil {
 			return conn, nil
 		}
@@ -197,7 +199,7 @@ func poll(args []string) int {
 			interval = d
 		}
 	}
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, DialContext: failover}}
+	client := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, DialContext: failover}}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	requests, failures := 0, 0
