@@ -87,16 +87,19 @@ func (l *LockFile) Write(path string) error {
 		}
 		b.SetAttributeRaw("hashes", listTokens(p.Hashes))
 	}
-	return writeAtomic(path, hclwrite.Format(f.Bytes()))
+	if err := WriteFileAtomic(path, hclwrite.Format(f.Bytes())); err != nil {
+		return fmt.Errorf("write lock file: %w", err)
+	}
+	return nil
 }
 
-// writeAtomic writes data to a temporary file beside path and renames it
-// over path, so that a reader sees the old lock file or the new one, never
-// part of one.
-func writeAtomic(path string, data []byte) error {
+// WriteFileAtomic writes data (mode 0644) to a temporary file beside path,
+// syncs it and renames it over path, so that a reader sees the old file or
+// the new one, never part of one. The lock file and plugin mirrors use it.
+func WriteFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
 	if err != nil {
-		return fmt.Errorf("write lock file: %w", err)
+		return err
 	}
 	_, err = tmp.Write(data)
 	if err == nil {
@@ -113,9 +116,8 @@ func writeAtomic(path string, data []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return fmt.Errorf("write lock file: %w", err)
 	}
-	return nil
+	return err
 }
 
 // listTokens renders a list of strings one per line, as Terraform's lock
